@@ -1,0 +1,280 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Reflection;
+
+namespace Berth.Testing;
+
+/// <summary>Which registry implementation a test process runs.</summary>
+public enum RegistryKind
+{
+    Berth,
+    Distribution,
+}
+
+/// <summary>
+/// A registry running as a real child process on a free loopback port, as users run it.
+/// Tests can kill it (SIGKILL) and start it again on the same data directory and port.
+/// </summary>
+public sealed class RegistryServer : IAsyncDisposable
+{
+    private readonly string _workDir;
+    private readonly IReadOnlyList<string> _extraArgs;
+    private readonly string? _htpasswdFile;
+    private Process? _process;
+
+    private RegistryServer(RegistryKind kind, string workDir, int port, string? htpasswdFile, IReadOnlyList<string> extraArgs)
+    {
+        Kind = kind;
+        _workDir = workDir;
+        Port = port;
+        _htpasswdFile = htpasswdFile;
+        _extraArgs = extraArgs;
+        DataDir = Path.Combine(workDir, "data");
+        Directory.CreateDirectory(DataDir);
+    }
+
+    public RegistryKind Kind { get; }
+
+    public int Port { get; }
+
+    /// <summary>Where the registry keeps its blobs and metadata.</summary>
+    public string DataDir { get; }
+
+    /// <summary>"127.0.0.1:PORT", the form skopeo/podman take as a registry host.</summary>
+    public string HostPort => $"127.0.0.1:{Port}";
+
+    public Uri BaseUri => new($"http://{HostPort}/");
+
+    public int ProcessId => _process?.Id ?? 0;
+
+    public string LogFile => Path.Combine(_workDir, "server.log");
+
+    /// <summary>Starts Berth (the server built alongside the tests) or Distribution 2.8.2 and waits until /v2/ answers.</summary>
+    public static async Task<RegistryServer> StartAsync(
+        RegistryKind kind = RegistryKind.Berth,
+        string? htpasswdFile = null,
+        IReadOnlyList<string>? extraArgs = null,
+        CancellationToken cancellationToken = default)
+    {
+        var workDir = Path.Combine(Path.GetTempPath(), "berth-tests", $"{kind.ToString().ToLowerInvariant()}-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(workDir);
+        var server = new RegistryServer(kind, workDir, FreeLoopbackPort(), htpasswdFile, extraArgs ?? []);
+        await server.RestartAsync(cancellationToken);
+        return server;
+    }
+
+    /// <summary>Starts the process (again) on the same port and data directory.</summary>
+    public async Task RestartAsync(CancellationToken cancellationToken = default)
+    {
+        if (_process is { HasExited: false })
+        {
+            throw new InvalidOperationException("The registry is still running.");
+        }
+
+        var info = Kind == RegistryKind.Berth ? BerthStartInfo() : DistributionStartInfo();
+        info.RedirectStandardOutput = true;
+        info.RedirectStandardError = true;
+        info.UseShellExecute = false;
+        var log = new StreamWriter(LogFile, append: true) { AutoFlush = true };
+        var process = new Process { StartInfo = info, EnableRaisingEvents = true };
+        process.OutputDataReceived += (_, e) => WriteLog(log, e.Data);
+        process.ErrorDataReceived += (_, e) => WriteLog(log, e.Data);
+        process.Exited += (_, _) => WriteLog(log, $"--- exited with {SafeExitCode(process)}");
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        _process = process;
+        await WaitUntilReadyAsync(cancellationToken);
+    }
+
+    /// <summary>SIGKILL: no shutdown hooks, no flushing — what a crash looks like.</summary>
+    public async Task KillAsync()
+    {
+        if (_process is { HasExited: false } p)
+        {
+            p.Kill(entireProcessTree: true);
+            await p.WaitForExitAsync();
+        }
+    }
+
+    /// <summary>Peak resident set size of the server process so far (VmHWM), in bytes.</summary>
+    public long PeakRssBytes() => ReadProcStatusKiB("VmHWM:") * 1024;
+
+    /// <summary>Current resident set size (VmRSS), in bytes.</summary>
+    public long RssBytes() => ReadProcStatusKiB("VmRSS:") * 1024;
+
+    public string ReadLog() => File.Exists(LogFile) ? File.ReadAllText(LogFile) : "";
+
+    public async ValueTask DisposeAsync()
+    {
+        await KillAsync();
+        _process?.Dispose();
+        try
+        {
+            Directory.Delete(_workDir, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A leftover temp directory is harmless; never fail a test on clean-up.
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    private ProcessStartInfo BerthStartInfo()
+    {
+        var dll = Environment.GetEnvironmentVariable("BERTH_SERVER_DLL") ?? ServerDllFromBuild();
+        var info = new ProcessStartInfo("dotnet") { WorkingDirectory = _workDir };
+        info.ArgumentList.Add(dll);
+        info.ArgumentList.Add("--urls");
+        info.ArgumentList.Add($"http://127.0.0.1:{Port}");
+        info.ArgumentList.Add("--data-dir");
+        info.ArgumentList.Add(DataDir);
+        if (_htpasswdFile is not null)
+        {
+            info.ArgumentList.Add("--auth");
+            info.ArgumentList.Add("htpasswd");
+            info.ArgumentList.Add("--htpasswd");
+            info.ArgumentList.Add(_htpasswdFile);
+        }
+        else if (!_extraArgs.Contains("--auth"))
+        {
+            info.ArgumentList.Add("--auth");
+            info.ArgumentList.Add("none");
+        }
+
+        foreach (var arg in _extraArgs)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        return info;
+    }
+
+    private ProcessStartInfo DistributionStartInfo()
+    {
+        var config = Path.Combine(_workDir, "config.yml");
+        var auth = _htpasswdFile is null
+            ? ""
+            : $"auth:\n  htpasswd:\n    realm: registry\n    path: {_htpasswdFile}\n";
+        File.WriteAllText(config, $"""
+            version: 0.1
+            log:
+              level: warn
+              accesslog:
+                disabled: true
+            storage:
+              filesystem:
+                rootdirectory: {DataDir}
+              delete:
+                enabled: true
+            http:
+              addr: 127.0.0.1:{Port}
+            {auth}
+            """);
+        var info = new ProcessStartInfo("docker-registry") { WorkingDirectory = _workDir };
+        info.ArgumentList.Add("serve");
+        info.ArgumentList.Add(config);
+        return info;
+    }
+
+    private static string ServerDllFromBuild()
+    {
+        var path = typeof(RegistryServer).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+            .First(a => a.Key == "BerthServerDll").Value!;
+        return File.Exists(path)
+            ? path
+            : throw new FileNotFoundException($"Berth.Server was not built at {path}; build the solution first.", path);
+    }
+
+    private async Task WaitUntilReadyAsync(CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (_process is { HasExited: true })
+            {
+                throw new InvalidOperationException($"{Kind} exited during start-up:\n{ReadLog()}");
+            }
+
+            try
+            {
+                using var response = await http.GetAsync(new Uri(BaseUri, "v2/"), cancellationToken);
+                if (response.StatusCode is HttpStatusCode.OK or HttpStatusCode.Unauthorized)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+            }
+
+            await Task.Delay(100, cancellationToken);
+        }
+
+        throw new TimeoutException($"{Kind} did not answer /v2/ within 60 s:\n{ReadLog()}");
+    }
+
+    private long ReadProcStatusKiB(string field)
+    {
+        if (_process is null || _process.HasExited)
+        {
+            return 0;
+        }
+
+        foreach (var line in File.ReadLines($"/proc/{_process.Id}/status"))
+        {
+            if (line.StartsWith(field, StringComparison.Ordinal))
+            {
+                return long.Parse(line[field.Length..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        return 0;
+    }
+
+    private static int FreeLoopbackPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static void WriteLog(StreamWriter log, string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (log)
+        {
+            try
+            {
+                log.WriteLine(line);
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+        }
+    }
+
+    private static string SafeExitCode(Process process)
+    {
+        try
+        {
+            return process.ExitCode.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (InvalidOperationException)
+        {
+            return "?";
+        }
+    }
+}
