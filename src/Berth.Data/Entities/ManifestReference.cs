@@ -1,0 +1,11 @@
+namespace Berth.Data.Entities;
+
+/// <summary>An edge from a manifest to a blob (config, layer) or child manifest it names; garbage collection walks these.</summary>
+public sealed class ManifestReference
+{
+    public long ManifestId { get; set; }
+
+    public required string Digest { get; set; }
+
+    public bool IsManifest { get; set; }
+}

@@ -1,0 +1,226 @@
+using System.Text.Json;
+using Berth.Data;
+using Berth.Data.Entities;
+using Berth.Oci;
+using Microsoft.EntityFrameworkCore;
+
+namespace Berth.Registry.Manifests;
+
+internal sealed class ManifestStore(BerthDbContext db, TimeProvider time) : IManifestStore
+{
+    public async Task<Result<ManifestContent>> GetAsync(string repository, Reference reference, CancellationToken cancellationToken)
+    {
+        var found = reference.IsTag
+            ? await (from r in db.Repositories
+                     where r.Name == repository
+                     join t in db.Tags on r.Id equals t.RepositoryId
+                     where t.Name == reference.Tag
+                     join m in db.Manifests on new { t.RepositoryId, Digest = t.ManifestDigest } equals new { m.RepositoryId, m.Digest }
+                     select new { m.Digest, m.MediaType, m.Content }).FirstOrDefaultAsync(cancellationToken)
+            : await (from r in db.Repositories
+                     where r.Name == repository
+                     join m in db.Manifests on r.Id equals m.RepositoryId
+                     where m.Digest == reference.Digest!.Value.ToString()
+                     select new { m.Digest, m.MediaType, m.Content }).FirstOrDefaultAsync(cancellationToken);
+        if (found is not null)
+        {
+            return new ManifestContent(Digest.Parse(found.Digest), found.MediaType, found.Content);
+        }
+
+        return await db.FindIdAsync(repository, cancellationToken) == 0
+            ? new OciError(OciErrorCode.NameUnknown, Detail: new { name = repository })
+            : new OciError(OciErrorCode.ManifestUnknown, Detail: new { reference = reference.ToString() });
+    }
+
+    public async Task<Result<ManifestPushed>> PutAsync(string repository, Reference reference, string? contentType, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    {
+        if (content.Length > ManifestParser.MaxManifestBytes)
+        {
+            return TooLarge();
+        }
+
+        var parsed = ManifestParser.Parse(content, contentType);
+        if (!parsed.IsSuccess)
+        {
+            return parsed.Error;
+        }
+
+        var document = parsed.Value;
+        var digest = Digest.Compute(reference.Digest?.Algorithm ?? DigestAlgorithm.Sha256, content.Span);
+        if (reference.Digest is { } named && named != digest)
+        {
+            return new OciError(OciErrorCode.DigestInvalid, "the manifest's digest does not match the reference", new { expected = named.ToString(), actual = digest.ToString() });
+        }
+
+        var now = time.GetUtcNow().UtcDateTime;
+        var repositoryId = await db.GetOrCreateIdAsync(repository, now, cancellationToken);
+        var missing = await FindMissingReferencesAsync(repositoryId, document, cancellationToken);
+        if (missing is not null)
+        {
+            return missing;
+        }
+
+        var digestText = digest.ToString();
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (!await db.Manifests.AnyAsync(m => m.RepositoryId == repositoryId && m.Digest == digestText, cancellationToken))
+        {
+            var manifest = new ManifestRecord
+            {
+                RepositoryId = repositoryId,
+                Digest = digestText,
+                MediaType = document.MediaType,
+                ArtifactType = document.EffectiveArtifactType,
+                Size = content.Length,
+                Content = content.ToArray(),
+                SubjectDigest = document.Subject?.Digest.ToString(),
+                AnnotationsJson = document.Annotations is { Count: > 0 } a ? JsonSerializer.Serialize(a, RegistryJson.Default.IReadOnlyDictionaryStringString) : null,
+                CreatedAt = now,
+            };
+            db.Manifests.Add(manifest);
+            await db.SaveChangesAsync(cancellationToken);
+            var references = document.RequiredBlobs.Select(d => (d.Digest.ToString(), false))
+                .Concat(document.Manifests.Select(d => (d.Digest.ToString(), true)))
+                .DistinctBy(r => r.Item1);
+            db.ManifestReferences.AddRange(references.Select(r => new ManifestReference { ManifestId = manifest.Id, Digest = r.Item1, IsManifest = r.Item2 }));
+        }
+
+        if (reference.IsTag)
+        {
+            var tag = await db.Tags.FirstOrDefaultAsync(t => t.RepositoryId == repositoryId && t.Name == reference.Tag, cancellationToken);
+            if (tag is null)
+            {
+                db.Tags.Add(new TagRecord { RepositoryId = repositoryId, Name = reference.Tag, ManifestDigest = digestText, UpdatedAt = now });
+            }
+            else
+            {
+                tag.ManifestDigest = digestText;
+                tag.UpdatedAt = now;
+            }
+        }
+
+        await db.Repositories.Where(r => r.Id == repositoryId)
+            .ExecuteUpdateAsync(r => r.SetProperty(x => x.LastPushedAt, now), cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return new ManifestPushed(digest, document.Subject?.Digest);
+    }
+
+    public async Task<Result<Digest>> DeleteAsync(string repository, Reference reference, CancellationToken cancellationToken)
+    {
+        var repositoryId = await db.FindIdAsync(repository, cancellationToken);
+        if (repositoryId == 0)
+        {
+            return new OciError(OciErrorCode.NameUnknown, Detail: new { name = repository });
+        }
+
+        if (reference.IsTag)
+        {
+            var tag = await db.Tags.FirstOrDefaultAsync(t => t.RepositoryId == repositoryId && t.Name == reference.Tag, cancellationToken);
+            if (tag is null)
+            {
+                return new OciError(OciErrorCode.ManifestUnknown, Detail: new { tag = reference.Tag });
+            }
+
+            db.Tags.Remove(tag);
+            await db.SaveChangesAsync(cancellationToken);
+            return Digest.Parse(tag.ManifestDigest);
+        }
+
+        var digest = reference.Digest!.Value;
+        var digestText = digest.ToString();
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var deleted = await db.Manifests.Where(m => m.RepositoryId == repositoryId && m.Digest == digestText).ExecuteDeleteAsync(cancellationToken);
+        if (deleted == 0)
+        {
+            return new OciError(OciErrorCode.ManifestUnknown, Detail: new { digest = digestText });
+        }
+
+        await db.Tags.Where(t => t.RepositoryId == repositoryId && t.ManifestDigest == digestText).ExecuteDeleteAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return digest;
+    }
+
+    public async Task<Result<Page<string>>> ListTagsAsync(string repository, int? limit, string? last, CancellationToken cancellationToken)
+    {
+        var repositoryId = await db.FindIdAsync(repository, cancellationToken);
+        if (repositoryId == 0)
+        {
+            return new OciError(OciErrorCode.NameUnknown, Detail: new { name = repository });
+        }
+
+        var query = db.Tags.Where(t => t.RepositoryId == repositoryId);
+        if (!string.IsNullOrEmpty(last))
+        {
+            query = query.Where(t => string.Compare(t.Name, last) > 0);
+        }
+
+        return await Paging.TakePageAsync(query.OrderBy(t => t.Name).Select(t => t.Name), limit, cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<Descriptor>> ListReferrersAsync(string repository, Digest subject, string? artifactType, CancellationToken cancellationToken)
+    {
+        var subjectText = subject.ToString();
+        var query = from r in db.Repositories
+                    where r.Name == repository
+                    join m in db.Manifests on r.Id equals m.RepositoryId
+                    where m.SubjectDigest == subjectText
+                    select new { m.Digest, m.MediaType, m.Size, m.ArtifactType, m.AnnotationsJson };
+        if (artifactType is not null)
+        {
+            query = query.Where(m => m.ArtifactType == artifactType);
+        }
+
+        var rows = await query.OrderBy(m => m.Digest).ToListAsync(cancellationToken);
+        return rows.Select(m => new Descriptor(
+                m.MediaType,
+                Digest.Parse(m.Digest),
+                m.Size,
+                m.ArtifactType,
+                m.AnnotationsJson is null ? null : JsonSerializer.Deserialize(m.AnnotationsJson, RegistryJson.Default.IReadOnlyDictionaryStringString)))
+            .ToList();
+    }
+
+    /// <summary>The error for the first blob or child manifest the document names that the repository does not hold.</summary>
+    private async Task<OciError?> FindMissingReferencesAsync(long repositoryId, ManifestDocument document, CancellationToken cancellationToken)
+    {
+        var blobs = document.RequiredBlobs.ToList();
+        if (blobs.Count > 0)
+        {
+            var wanted = blobs.Select(b => b.Digest.ToString()).Distinct().ToList();
+            var present = await db.RepositoryBlobs
+                .Where(l => l.RepositoryId == repositoryId && wanted.Contains(l.Digest))
+                .ToDictionaryAsync(l => l.Digest, l => l.Size, cancellationToken);
+            foreach (var blob in blobs)
+            {
+                if (!present.TryGetValue(blob.Digest.ToString(), out var size))
+                {
+                    return new OciError(OciErrorCode.ManifestBlobUnknown, Detail: new { digest = blob.Digest.ToString() });
+                }
+
+                if (size != blob.Size)
+                {
+                    return new OciError(OciErrorCode.ManifestInvalid, $"descriptor of {blob.Digest} says {blob.Size} bytes, the blob has {size}");
+                }
+            }
+        }
+
+        if (document.Manifests.Count > 0)
+        {
+            var wanted = document.Manifests.Select(m => m.Digest.ToString()).Distinct().ToList();
+            var present = await db.Manifests
+                .Where(m => m.RepositoryId == repositoryId && wanted.Contains(m.Digest))
+                .Select(m => m.Digest)
+                .ToListAsync(cancellationToken);
+            var missing = wanted.Except(present, StringComparer.Ordinal).FirstOrDefault();
+            if (missing is not null)
+            {
+                return new OciError(OciErrorCode.ManifestBlobUnknown, Detail: new { digest = missing });
+            }
+        }
+
+        return null;
+    }
+
+    private static OciError TooLarge() =>
+        new(OciErrorCode.SizeInvalid, $"manifest exceeds {ManifestParser.MaxManifestBytes} bytes", Status: 413);
+}

@@ -1,0 +1,21 @@
+using Berth.Registry.Blobs;
+using Berth.Registry.Catalog;
+using Berth.Registry.Manifests;
+using Berth.Registry.Uploads;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Berth.Registry;
+
+public static class RegistryCoreServices
+{
+    /// <summary>The OCI services over whatever storage driver and database the host registered.</summary>
+    public static IServiceCollection AddRegistryCore(this IServiceCollection services)
+    {
+        services.AddSingleton<UploadHashStates>();
+        services.AddScoped<IBlobStore, BlobStore>();
+        services.AddScoped<IUploadService, UploadService>();
+        services.AddScoped<IManifestStore, ManifestStore>();
+        services.AddScoped<IRepositoryCatalog, RepositoryCatalog>();
+        return services;
+    }
+}

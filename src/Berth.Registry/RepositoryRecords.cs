@@ -1,0 +1,36 @@
+using Berth.Data;
+using Berth.Data.Entities;
+using Microsoft.EntityFrameworkCore;
+
+namespace Berth.Registry;
+
+/// <summary>Finding and creating repository records, shared by the stores.</summary>
+internal static class RepositoryRecords
+{
+    public static Task<long> FindIdAsync(this BerthDbContext db, string name, CancellationToken cancellationToken) =>
+        db.Repositories.Where(r => r.Name == name).Select(r => r.Id).FirstOrDefaultAsync(cancellationToken);
+
+    /// <summary>The repository's id, creating the record on first push. Safe against a concurrent first push.</summary>
+    public static async Task<long> GetOrCreateIdAsync(this BerthDbContext db, string name, DateTime now, CancellationToken cancellationToken)
+    {
+        var id = await db.FindIdAsync(name, cancellationToken);
+        if (id != 0)
+        {
+            return id;
+        }
+
+        var record = new RepositoryRecord { Name = name, CreatedAt = now };
+        db.Repositories.Add(record);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+            return record.Id;
+        }
+        catch (DbUpdateException)
+        {
+            // Another request created it between our read and our insert.
+            db.Entry(record).State = EntityState.Detached;
+            return await db.FindIdAsync(name, cancellationToken);
+        }
+    }
+}

@@ -1,0 +1,163 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using Microsoft.Win32.SafeHandles;
+
+namespace Berth.Registry.Storage;
+
+/// <summary>
+/// Objects as files under one root directory. Writes go straight to the file (the registry writes to an
+/// upload key and moves it into place once verified), moves are atomic renames, reads can be served
+/// zero-copy with sendfile.
+/// </summary>
+public sealed class FileSystemStorageDriver : IStorageDriver
+{
+    private readonly string _root;
+
+    public FileSystemStorageDriver(string root)
+    {
+        _root = Path.GetFullPath(root);
+        Directory.CreateDirectory(_root);
+    }
+
+    public Task<long?> StatAsync(string key, CancellationToken cancellationToken)
+    {
+        var info = new FileInfo(FullPath(key));
+        return Task.FromResult<long?>(info.Exists ? info.Length : null);
+    }
+
+    public Task<Stream?> OpenReadAsync(string key, long offset, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var stream = new FileStream(FullPath(key), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            stream.Seek(offset, SeekOrigin.Begin);
+            return Task.FromResult<Stream?>(stream);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return Task.FromResult<Stream?>(null);
+        }
+    }
+
+    public Task<IStorageWriter> OpenWriterAsync(string key, bool append, CancellationToken cancellationToken)
+    {
+        var path = FullPath(key);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var handle = File.OpenHandle(path, append ? FileMode.OpenOrCreate : FileMode.Create, FileAccess.Write, FileShare.Read | FileShare.Delete);
+        return Task.FromResult<IStorageWriter>(new FileWriter(path, handle));
+    }
+
+    public Task MoveAsync(string sourceKey, string destinationKey, CancellationToken cancellationToken)
+    {
+        var destination = FullPath(destinationKey);
+        Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
+        File.Move(FullPath(sourceKey), destination, overwrite: true);
+        return Task.CompletedTask;
+    }
+
+    public Task DeleteAsync(string key, CancellationToken cancellationToken)
+    {
+        var path = FullPath(key);
+        if (File.Exists(path))
+        {
+            File.Delete(path);
+        }
+        else if (Directory.Exists(path))
+        {
+            Directory.Delete(path, recursive: true);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public async IAsyncEnumerable<string> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var path = FullPath(prefix);
+        if (!Directory.Exists(path))
+        {
+            yield break;
+        }
+
+        foreach (var file in Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            yield return Path.GetRelativePath(_root, file).Replace(Path.DirectorySeparatorChar, '/');
+        }
+
+        await Task.CompletedTask;
+    }
+
+    public Task<DirectAccess?> GetDirectAccessAsync(string key, CancellationToken cancellationToken) =>
+        Task.FromResult<DirectAccess?>(new DirectAccess(FullPath(key), null));
+
+    /// <summary>Maps a key to a path under the root, refusing anything that would land outside it.</summary>
+    internal string FullPath(string key)
+    {
+        if (string.IsNullOrEmpty(key) || key.Contains('\0') || key.Contains('\\') || Path.IsPathRooted(key))
+        {
+            throw new ArgumentException($"invalid storage key '{key}'", nameof(key));
+        }
+
+        var full = Path.GetFullPath(Path.Combine(_root, key));
+        if (!full.StartsWith(_root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"storage key '{key}' escapes the storage root", nameof(key));
+        }
+
+        return full;
+    }
+
+    private sealed class FileWriter(string path, SafeFileHandle handle) : IStorageWriter
+    {
+        private bool _done;
+
+        public long Size { get; private set; } = RandomAccess.GetLength(handle);
+
+        public async ValueTask WriteAsync(ReadOnlySequence<byte> data, CancellationToken cancellationToken)
+        {
+            if (data.IsSingleSegment)
+            {
+                await RandomAccess.WriteAsync(handle, data.First, Size, cancellationToken);
+            }
+            else
+            {
+                // One vectored write (pwritev) for all segments: no copy, one system call.
+                var segments = new List<ReadOnlyMemory<byte>>(16);
+                foreach (var segment in data)
+                {
+                    segments.Add(segment);
+                }
+
+                await RandomAccess.WriteAsync(handle, segments, Size, cancellationToken);
+            }
+
+            Size += data.Length;
+        }
+
+        public Task CommitAsync(CancellationToken cancellationToken)
+        {
+            _done = true;
+            handle.Dispose();
+            return Task.CompletedTask;
+        }
+
+        public Task CancelAsync(CancellationToken cancellationToken)
+        {
+            _done = true;
+            handle.Dispose();
+            File.Delete(path);
+            return Task.CompletedTask;
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            // An abandoned writer keeps what it wrote: an upload area object can be resumed, never served.
+            if (!_done)
+            {
+                handle.Dispose();
+            }
+
+            return ValueTask.CompletedTask;
+        }
+    }
+}

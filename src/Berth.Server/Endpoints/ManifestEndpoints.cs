@@ -1,0 +1,120 @@
+using System.Buffers;
+using Berth.Oci;
+using Berth.Registry.Manifests;
+using Berth.Server.Auth;
+
+namespace Berth.Server.Endpoints;
+
+internal static class ManifestEndpoints
+{
+    public static async Task GetAsync(HttpContext context, RegistryRoute route, AccessGrant grant)
+    {
+        var manifests = context.RequestServices.GetRequiredService<IManifestStore>();
+        Reference.TryParse(route.Argument, out var reference);
+        var result = await manifests.GetAsync(route.Name, reference, context.RequestAborted);
+        if (!result.IsSuccess)
+        {
+            await OciResponses.WriteErrorAsync(context, result.Error);
+            return;
+        }
+
+        var manifest = result.Value;
+        var response = context.Response;
+        var digest = manifest.Digest.ToString();
+        response.ContentType = manifest.MediaType;
+        response.ContentLength = manifest.Content.Length;
+        response.Headers[OciResponses.DigestHeader] = digest;
+        response.Headers.ETag = $"\"{digest}\"";
+        if (!HttpMethods.IsHead(context.Request.Method))
+        {
+            await response.Body.WriteAsync(manifest.Content, context.RequestAborted);
+        }
+    }
+
+    public static async Task PutAsync(HttpContext context, RegistryRoute route, AccessGrant grant)
+    {
+        var manifests = context.RequestServices.GetRequiredService<IManifestStore>();
+        Reference.TryParse(route.Argument, out var reference);
+        var body = await ReadBoundedAsync(context.Request, ManifestParser.MaxManifestBytes, context.RequestAborted);
+        if (body is null)
+        {
+            await OciResponses.WriteErrorAsync(context, new OciError(OciErrorCode.SizeInvalid, $"manifest exceeds {ManifestParser.MaxManifestBytes} bytes", Status: 413));
+            return;
+        }
+
+        var result = await manifests.PutAsync(route.Name, reference, context.Request.ContentType, body, context.RequestAborted);
+        if (!result.IsSuccess)
+        {
+            await OciResponses.WriteErrorAsync(context, result.Error);
+            return;
+        }
+
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status201Created;
+        response.Headers.Location = $"/v2/{route.Name}/manifests/{result.Value.Digest}";
+        response.Headers[OciResponses.DigestHeader] = result.Value.Digest.ToString();
+        if (result.Value.Subject is { } subject)
+        {
+            response.Headers["OCI-Subject"] = subject.ToString();
+        }
+
+        response.ContentLength = 0;
+    }
+
+    public static async Task DeleteAsync(HttpContext context, RegistryRoute route, AccessGrant grant)
+    {
+        var manifests = context.RequestServices.GetRequiredService<IManifestStore>();
+        Reference.TryParse(route.Argument, out var reference);
+        var result = await manifests.DeleteAsync(route.Name, reference, context.RequestAborted);
+        if (!result.IsSuccess)
+        {
+            await OciResponses.WriteErrorAsync(context, result.Error);
+            return;
+        }
+
+        context.Response.StatusCode = StatusCodes.Status202Accepted;
+        context.Response.ContentLength = 0;
+    }
+
+    /// <summary>The request body, or null when it is larger than <paramref name="limit"/> (read no further than that).</summary>
+    private static async Task<byte[]?> ReadBoundedAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength > limit)
+        {
+            return null;
+        }
+
+        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(request.ContentLength ?? 16 * 1024, limit) + 1);
+        try
+        {
+            var length = 0;
+            while (true)
+            {
+                if (length == buffer.Length)
+                {
+                    if (length > limit)
+                    {
+                        return null;
+                    }
+
+                    var larger = ArrayPool<byte>.Shared.Rent(Math.Min(buffer.Length * 2, limit + 1));
+                    buffer.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = larger;
+                }
+
+                var read = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken);
+                if (read == 0)
+                {
+                    return length > limit ? null : buffer.AsSpan(0, length).ToArray();
+                }
+
+                length += read;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+}

@@ -1,0 +1,81 @@
+using Berth.Oci;
+using Berth.Server.Auth;
+
+namespace Berth.Server.Endpoints;
+
+/// <summary>
+/// The <c>/v2</c> API. One parser turns the path into a route (names contain slashes, so ASP.NET's templates
+/// cannot), one function says what access it needs, and each route kind has its own handler class.
+/// </summary>
+internal static class RegistryApi
+{
+    public static IApplicationBuilder MapRegistryApi(this IApplicationBuilder app) =>
+        app.Map("/v2", branch => branch.Run(HandleAsync));
+
+    private static async Task HandleAsync(HttpContext context)
+    {
+        context.Response.Headers[OciResponses.ApiVersionHeader] = "registry/2.0";
+        var path = context.Request.Path.Value ?? "";
+        var parsed = RegistryRoute.Parse(path.StartsWith('/') ? path[1..] : path);
+        if (!parsed.IsSuccess)
+        {
+            await OciResponses.WriteErrorAsync(context, parsed.Error);
+            return;
+        }
+
+        var route = parsed.Value;
+        var method = context.Request.Method;
+        var handler = Resolve(route.Kind, method);
+        if (handler is null)
+        {
+            await OciResponses.WriteErrorAsync(context, OciErrorCode.Unsupported, $"{method} is not supported here");
+            return;
+        }
+
+        var access = context.RequestServices.GetRequiredService<IAccessController>();
+        var grant = await access.AuthorizeAsync(context, RequiredAccess.For(method, route), context.RequestAborted);
+        switch (grant.Outcome)
+        {
+            case AccessOutcome.Challenge:
+                context.Response.Headers.WWWAuthenticate = grant.Challenge;
+                await OciResponses.WriteErrorAsync(context, OciErrorCode.Unauthorized);
+                return;
+            case AccessOutcome.Denied:
+                if (grant.Challenge is not null)
+                {
+                    context.Response.Headers.WWWAuthenticate = grant.Challenge;
+                }
+
+                await OciResponses.WriteErrorAsync(context, OciErrorCode.Denied);
+                return;
+        }
+
+        await handler(context, route, grant);
+    }
+
+    private static Func<HttpContext, RegistryRoute, AccessGrant, Task>? Resolve(RouteKind kind, string method) => (kind, method) switch
+    {
+        (RouteKind.Base, "GET" or "HEAD") => BaseAsync,
+        (RouteKind.Catalog, "GET") => ListingEndpoints.CatalogAsync,
+        (RouteKind.Tags, "GET") => ListingEndpoints.TagsAsync,
+        (RouteKind.Referrers, "GET") => ListingEndpoints.ReferrersAsync,
+        (RouteKind.Manifest, "GET" or "HEAD") => ManifestEndpoints.GetAsync,
+        (RouteKind.Manifest, "PUT") => ManifestEndpoints.PutAsync,
+        (RouteKind.Manifest, "DELETE") => ManifestEndpoints.DeleteAsync,
+        (RouteKind.Blob, "GET" or "HEAD") => BlobEndpoints.GetAsync,
+        (RouteKind.Blob, "DELETE") => BlobEndpoints.DeleteAsync,
+        (RouteKind.UploadStart, "POST") => UploadEndpoints.StartAsync,
+        (RouteKind.Upload, "GET") => UploadEndpoints.StatusAsync,
+        (RouteKind.Upload, "PATCH") => UploadEndpoints.PatchAsync,
+        (RouteKind.Upload, "PUT") => UploadEndpoints.PutAsync,
+        (RouteKind.Upload, "DELETE") => UploadEndpoints.CancelAsync,
+        _ => null,
+    };
+
+    private static Task BaseAsync(HttpContext context, RegistryRoute route, AccessGrant grant)
+    {
+        context.Response.ContentType = "application/json";
+        context.Response.ContentLength = 2;
+        return HttpMethods.IsHead(context.Request.Method) ? Task.CompletedTask : context.Response.WriteAsync("{}", context.RequestAborted);
+    }
+}
