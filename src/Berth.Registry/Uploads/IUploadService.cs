@@ -30,4 +30,7 @@ public interface IUploadService
     Task<Result<BlobInfo>> UploadMonolithicAsync(string repository, Digest digest, long? length, PipeReader body, CancellationToken cancellationToken);
 
     Task<Result<UploadStatus>> CancelAsync(string repository, string uploadId, CancellationToken cancellationToken);
+
+    /// <summary>Removes sessions untouched since <paramref name="idleSince"/> (clients that vanished) and their bytes.</summary>
+    Task<int> PurgeAbandonedAsync(DateTime idleSince, CancellationToken cancellationToken);
 }

@@ -152,6 +152,30 @@ internal sealed partial class UploadService(
         }
     }
 
+    public async Task<int> PurgeAbandonedAsync(DateTime idleSince, CancellationToken cancellationToken)
+    {
+        var stale = await db.Uploads.Where(u => u.UpdatedAt < idleSince).Select(u => u.Id).ToListAsync(cancellationToken);
+        foreach (var id in stale)
+        {
+            var entry = states.Get(id);
+            if (!await entry.Lock.WaitAsync(0, cancellationToken))
+            {
+                continue; // bytes are arriving right now: not abandoned
+            }
+
+            try
+            {
+                await DiscardAsync(id, cancellationToken);
+            }
+            finally
+            {
+                entry.Lock.Release();
+            }
+        }
+
+        return stale.Count;
+    }
+
     private async Task<Result<UploadSession>> FindSessionAsync(string repository, string uploadId, CancellationToken cancellationToken)
     {
         if (!UploadId.IsValid(uploadId))

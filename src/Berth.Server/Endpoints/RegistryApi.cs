@@ -50,7 +50,15 @@ internal static class RegistryApi
                 return;
         }
 
-        await handler(context, route, grant);
+        try
+        {
+            await handler(context, route, grant);
+        }
+        catch (Exception e) when (!context.RequestAborted.IsCancellationRequested && Faults.Classify(e) is { } fault)
+        {
+            Faults.Log(context.RequestServices.GetRequiredService<ILoggerFactory>(), e, method, path);
+            await OciResponses.WriteErrorAsync(context, fault);
+        }
     }
 
     private static Func<HttpContext, RegistryRoute, AccessGrant, Task>? Resolve(RouteKind kind, string method) => (kind, method) switch

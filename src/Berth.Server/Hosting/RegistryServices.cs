@@ -55,6 +55,7 @@ internal static class RegistryServices
         }
 
         services.AddRegistryCore();
+        services.AddHostedService<AbandonedUploadPurger>();
         return services;
     }
 

@@ -1,0 +1,32 @@
+using System.Data.Common;
+using Berth.Oci;
+
+namespace Berth.Server.Endpoints;
+
+/// <summary>
+/// Failures of the machinery underneath (database down, disk full), reported in the spec's error shape with
+/// a status that tells the client whether retrying can help.
+/// </summary>
+internal static partial class Faults
+{
+    private const int DiskFull = 28; // ENOSPC
+
+    public static OciError? Classify(Exception exception) => exception switch
+    {
+        DbException or InvalidOperationException { InnerException: DbException } =>
+            new OciError(OciErrorCode.Unavailable, "the metadata database is unavailable; retry later"),
+        Microsoft.EntityFrameworkCore.DbUpdateException =>
+            new OciError(OciErrorCode.Unavailable, "the metadata database rejected the update; retry later"),
+        IOException io when (io.HResult & 0xFFFF) == DiskFull =>
+            new OciError(OciErrorCode.Unknown, "insufficient storage", Status: StatusCodes.Status507InsufficientStorage),
+        IOException =>
+            new OciError(OciErrorCode.Unavailable, "storage is unavailable; retry later"),
+        _ => new OciError(OciErrorCode.Unknown, "internal error"),
+    };
+
+    public static void Log(ILoggerFactory loggers, Exception exception, string method, string path) =>
+        LogFault(loggers.CreateLogger("Berth.Server.Faults"), exception, method, path);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Method} /v2{Path} failed")]
+    private static partial void LogFault(ILogger logger, Exception exception, string method, string path);
+}

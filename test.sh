@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# The test command: installs the real peers the tests drive, builds everything, checks formatting, runs every
+# test project and ends with exactly one line "N passed, N failed". Exits non-zero on any failure or if no test ran.
+set -uo pipefail
+
+cd "$(dirname "$0")"
+ROOT="$(pwd)"
+RESULTS="$ROOT/.test-work/results"
+export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+export DEBIAN_FRONTEND=noninteractive
+
+# Debian packages the tests need: registry clients and the reference registry (CNCF Distribution 2.8.2).
+PACKAGES=(skopeo podman buildah umoci docker-registry)
+
+passed=0
+failed=0
+
+log() { printf '\n=== %s\n' "$*"; }
+
+finish() {
+  echo "$passed passed, $failed failed"
+  if [ "$failed" -gt 0 ] || [ "$passed" -eq 0 ]; then
+    exit 1
+  fi
+  exit 0
+}
+
+# --- (a) packages -------------------------------------------------------------------------------------------------
+missing=()
+for package in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$package")
+  fi
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  log "installing ${missing[*]}"
+  apt_get() { if [ "$(id -u)" -eq 0 ]; then apt-get "$@"; else sudo -n apt-get "$@"; fi; }
+  if ! { apt_get update -qq && apt_get install -y -qq --no-install-recommends "${missing[@]}"; }; then
+    echo "could not install ${missing[*]}" >&2
+    failed=$((failed + 1))
+    finish
+  fi
+fi
+
+# --- (b) build ----------------------------------------------------------------------------------------------------
+log "dotnet build Berth.slnx -c Release"
+if ! dotnet build Berth.slnx -c Release -nologo -v:minimal; then
+  echo "build failed" >&2
+  failed=$((failed + 1))
+  finish
+fi
+
+# --- (c) formatting counts as one test ----------------------------------------------------------------------------
+log "dotnet format --verify-no-changes"
+if dotnet format Berth.slnx --verify-no-changes --no-restore -v:quiet; then
+  passed=$((passed + 1))
+else
+  echo "dotnet format found changes to make (run: dotnet format Berth.slnx)" >&2
+  failed=$((failed + 1))
+fi
+
+# --- (d) every test project, one after the other (each runs its own tests in parallel) ----------------------------
+rm -rf "$RESULTS"
+mkdir -p "$RESULTS"
+
+# Reads one TRX file's <Counters .../> attribute.
+counter() { grep -o "<Counters [^>]*" "$1" | head -n 1 | grep -o " $2=\"[0-9]*\"" | grep -o '[0-9]\+' || echo 0; }
+
+shopt -s nullglob
+projects=(tests/*/*.Tests.csproj)
+if [ "${#projects[@]}" -eq 0 ]; then
+  echo "no test projects under tests/" >&2
+fi
+for project in "${projects[@]}"; do
+  name="$(basename "$project" .csproj)"
+  log "dotnet test $name"
+  trx="$RESULTS/$name.trx"
+  dotnet test "$project" -c Release --no-build --nologo \
+    --logger "trx;LogFileName=$trx" --logger "console;verbosity=normal" \
+    --results-directory "$RESULTS" \
+    --blame-hang-timeout 10m --blame-hang-dump-type none
+  code=$?
+  if [ ! -f "$trx" ]; then
+    echo "$name: no test results (exit $code)" >&2
+    failed=$((failed + 1))
+    continue
+  fi
+  p=$(counter "$trx" passed)
+  f=$(( $(counter "$trx" failed) + $(counter "$trx" error) + $(counter "$trx" timeout) + $(counter "$trx" aborted) ))
+  if [ "$code" -ne 0 ] && [ "$f" -eq 0 ]; then
+    # The run broke (crash, hang) without a failed test to show for it.
+    echo "$name: dotnet test exited $code" >&2
+    f=1
+  fi
+  echo "$name: passed=$p failed=$f"
+  passed=$((passed + p))
+  failed=$((failed + f))
+done
+
+# --- (e) the one closing line ---------------------------------------------------------------------------------------
+finish
