@@ -28,6 +28,30 @@ public abstract class BerthDbContext : DbContext
 
     public DbSet<UploadSession> Uploads => Set<UploadSession>();
 
+    public DbSet<Account> Accounts => Set<Account>();
+
+    public DbSet<Organization> Organizations => Set<Organization>();
+
+    public DbSet<OrganizationMember> OrganizationMembers => Set<OrganizationMember>();
+
+    public DbSet<Team> Teams => Set<Team>();
+
+    public DbSet<TeamMember> TeamMembers => Set<TeamMember>();
+
+    public DbSet<RepositoryPermission> RepositoryPermissions => Set<RepositoryPermission>();
+
+    public DbSet<PersonalAccessToken> PersonalAccessTokens => Set<PersonalAccessToken>();
+
+    public DbSet<RefreshToken> RefreshTokens => Set<RefreshToken>();
+
+    public DbSet<Star> Stars => Set<Star>();
+
+    public DbSet<Comment> Comments => Set<Comment>();
+
+    public DbSet<AuditEvent> AuditEvents => Set<AuditEvent>();
+
+    public DbSet<TagSummary> TagSummaries => Set<TagSummary>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.Entity<RepositoryRecord>(e =>
@@ -35,6 +59,9 @@ public abstract class BerthDbContext : DbContext
             e.ToTable("repositories");
             e.Property(r => r.Name).HasMaxLength(255);
             e.HasIndex(r => r.Name).IsUnique();
+            e.Property(r => r.Namespace).HasMaxLength(255);
+            e.Property(r => r.Description).HasMaxLength(4000);
+            e.HasIndex(r => r.Namespace);
         });
 
         modelBuilder.Entity<BlobRecord>(e =>
@@ -90,6 +117,115 @@ public abstract class BerthDbContext : DbContext
             e.HasKey(u => u.Id);
             e.Property(u => u.Id).HasMaxLength(64);
             e.Property(u => u.RepositoryName).HasMaxLength(255);
+        });
+
+        OnIndexModelCreating(modelBuilder);
+    }
+
+    private static void OnIndexModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<Account>(e =>
+        {
+            e.ToTable("accounts");
+            e.Property(a => a.Name).HasMaxLength(64);
+            e.Property(a => a.Email).HasMaxLength(255);
+            e.HasIndex(a => a.Name).IsUnique();
+        });
+
+        modelBuilder.Entity<Organization>(e =>
+        {
+            e.ToTable("organizations");
+            e.Property(o => o.Name).HasMaxLength(64);
+            e.HasIndex(o => o.Name).IsUnique();
+        });
+
+        modelBuilder.Entity<OrganizationMember>(e =>
+        {
+            e.ToTable("organization_members");
+            e.HasKey(m => new { m.OrganizationId, m.AccountId });
+            e.HasOne<Organization>().WithMany().HasForeignKey(m => m.OrganizationId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<Account>().WithMany().HasForeignKey(m => m.AccountId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<Team>(e =>
+        {
+            e.ToTable("teams");
+            e.Property(t => t.Name).HasMaxLength(64);
+            e.HasIndex(t => new { t.OrganizationId, t.Name }).IsUnique();
+            e.HasOne<Organization>().WithMany().HasForeignKey(t => t.OrganizationId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<TeamMember>(e =>
+        {
+            e.ToTable("team_members");
+            e.HasKey(m => new { m.TeamId, m.AccountId });
+            e.HasOne<Team>().WithMany().HasForeignKey(m => m.TeamId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<Account>().WithMany().HasForeignKey(m => m.AccountId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<RepositoryPermission>(e =>
+        {
+            e.ToTable("repository_permissions");
+            e.HasIndex(p => new { p.RepositoryId, p.AccountId, p.TeamId }).IsUnique();
+            e.HasIndex(p => p.AccountId);
+            e.HasIndex(p => p.TeamId);
+            e.HasOne<RepositoryRecord>().WithMany().HasForeignKey(p => p.RepositoryId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<Account>().WithMany().HasForeignKey(p => p.AccountId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<Team>().WithMany().HasForeignKey(p => p.TeamId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<PersonalAccessToken>(e =>
+        {
+            e.ToTable("personal_access_tokens");
+            e.Property(t => t.Name).HasMaxLength(100);
+            e.Property(t => t.SecretHash).HasMaxLength(64);
+            e.Property(t => t.Prefix).HasMaxLength(16);
+            e.HasIndex(t => t.SecretHash).IsUnique();
+            e.HasOne<Account>().WithMany().HasForeignKey(t => t.AccountId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<RefreshToken>(e =>
+        {
+            e.ToTable("refresh_tokens");
+            e.Property(t => t.SecretHash).HasMaxLength(64);
+            e.Property(t => t.ClientId).HasMaxLength(100);
+            e.HasIndex(t => t.SecretHash).IsUnique();
+            e.HasOne<Account>().WithMany().HasForeignKey(t => t.AccountId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<Star>(e =>
+        {
+            e.ToTable("stars");
+            e.HasKey(s => new { s.AccountId, s.RepositoryId });
+            e.HasIndex(s => s.RepositoryId);
+            e.HasOne<Account>().WithMany().HasForeignKey(s => s.AccountId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<RepositoryRecord>().WithMany().HasForeignKey(s => s.RepositoryId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<Comment>(e =>
+        {
+            e.ToTable("comments");
+            e.Property(c => c.Body).HasMaxLength(20000);
+            e.HasIndex(c => new { c.RepositoryId, c.CreatedAt });
+            e.HasOne<Account>().WithMany().HasForeignKey(c => c.AccountId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<RepositoryRecord>().WithMany().HasForeignKey(c => c.RepositoryId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<AuditEvent>(e =>
+        {
+            e.ToTable("audit_events");
+            e.Property(a => a.Action).HasMaxLength(64);
+            e.HasIndex(a => a.At);
+        });
+
+        modelBuilder.Entity<TagSummary>(e =>
+        {
+            e.ToTable("tag_summaries");
+            e.HasKey(t => new { t.RepositoryId, t.Tag });
+            e.Property(t => t.Tag).HasMaxLength(128);
+            e.Property(t => t.Digest).HasMaxLength(140);
+            e.Property(t => t.MediaType).HasMaxLength(255);
+            e.HasOne<RepositoryRecord>().WithMany().HasForeignKey(t => t.RepositoryId).OnDelete(DeleteBehavior.Cascade);
         });
     }
 }

@@ -6,29 +6,18 @@ namespace Berth.Oci;
 public static class ByteRanges
 {
     /// <summary>
-    /// An upload chunk's <c>Content-Range: &lt;start&gt;-&lt;end&gt;</c> (inclusive; the optional <c>bytes </c> prefix and
-    /// <c>/total</c> suffix some clients send are accepted).
+    /// An upload chunk's <c>Content-Range: &lt;start&gt;-&lt;end&gt;</c> (inclusive). Strictly the spec's
+    /// <c>^[0-9]+-[0-9]+$</c>: a unit or a total would be a different protocol, and guessing loses bytes.
     /// </summary>
     public static bool TryParseContentRange(string? header, out long start, out long end)
     {
         start = end = 0;
-        if (string.IsNullOrWhiteSpace(header))
+        if (string.IsNullOrEmpty(header))
         {
             return false;
         }
 
-        var text = header.AsSpan().Trim();
-        if (text.StartsWith("bytes", StringComparison.Ordinal))
-        {
-            text = text[5..].TrimStart().TrimStart('=');
-        }
-
-        var slash = text.IndexOf('/');
-        if (slash >= 0)
-        {
-            text = text[..slash];
-        }
-
+        var text = header.AsSpan();
         var dash = text.IndexOf('-');
         return dash > 0
             && TryParseNonNegative(text[..dash], out start)

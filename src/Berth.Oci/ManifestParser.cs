@@ -25,7 +25,15 @@ public static class ManifestParser
 
         using (json)
         {
-            return Parse(json.RootElement, NormalizeContentType(contentType));
+            try
+            {
+                return Parse(json.RootElement, NormalizeContentType(contentType));
+            }
+            catch (InvalidOperationException)
+            {
+                // JsonDocument accepts invalid UTF-8 and lone surrogates inside strings; reading them throws.
+                return Invalid("manifest contains a string that is not valid UTF-8");
+            }
         }
     }
 

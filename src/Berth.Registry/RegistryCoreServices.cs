@@ -3,6 +3,7 @@ using Berth.Registry.Catalog;
 using Berth.Registry.Manifests;
 using Berth.Registry.Uploads;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Berth.Registry;
 
@@ -11,6 +12,7 @@ public static class RegistryCoreServices
     /// <summary>The OCI services over whatever storage driver and database the host registered.</summary>
     public static IServiceCollection AddRegistryCore(this IServiceCollection services)
     {
+        services.TryAddSingleton(new RepositoryDefaults());
         services.AddSingleton<UploadHashStates>();
         services.AddScoped<IBlobStore, BlobStore>();
         services.AddScoped<IUploadService, UploadService>();

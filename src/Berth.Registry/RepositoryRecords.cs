@@ -10,8 +10,15 @@ internal static class RepositoryRecords
     public static Task<long> FindIdAsync(this BerthDbContext db, string name, CancellationToken cancellationToken) =>
         db.Repositories.Where(r => r.Name == name).Select(r => r.Id).FirstOrDefaultAsync(cancellationToken);
 
+    /// <summary>The owning namespace: the first path segment, or empty for a single-segment (top-level) name.</summary>
+    public static string NamespaceOf(string name)
+    {
+        var slash = name.IndexOf('/', StringComparison.Ordinal);
+        return slash < 0 ? "" : name[..slash];
+    }
+
     /// <summary>The repository's id, creating the record on first push. Safe against a concurrent first push.</summary>
-    public static async Task<long> GetOrCreateIdAsync(this BerthDbContext db, string name, DateTime now, CancellationToken cancellationToken)
+    public static async Task<long> GetOrCreateIdAsync(this BerthDbContext db, string name, RepositoryDefaults defaults, DateTime now, CancellationToken cancellationToken)
     {
         var id = await db.FindIdAsync(name, cancellationToken);
         if (id != 0)
@@ -19,7 +26,7 @@ internal static class RepositoryRecords
             return id;
         }
 
-        var record = new RepositoryRecord { Name = name, CreatedAt = now };
+        var record = new RepositoryRecord { Name = name, Namespace = NamespaceOf(name), Visibility = defaults.Visibility, CreatedAt = now };
         db.Repositories.Add(record);
         try
         {

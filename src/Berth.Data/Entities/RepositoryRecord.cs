@@ -1,6 +1,9 @@
 namespace Berth.Data.Entities;
 
-/// <summary>A repository: created by its first push (or by the index), the anchor of tags, manifests and blob links.</summary>
+/// <summary>
+/// A repository: created by its first push (or by the index), the anchor of tags, manifests and blob links,
+/// and the index's record of it (visibility, description, counts).
+/// </summary>
 public sealed class RepositoryRecord
 {
     public long Id { get; set; }
@@ -10,4 +13,19 @@ public sealed class RepositoryRecord
     public DateTime CreatedAt { get; set; }
 
     public DateTime? LastPushedAt { get; set; }
+
+    /// <summary>The first path segment: the account or organisation that owns the repository.</summary>
+    public string Namespace { get; set; } = "";
+
+    public Visibility Visibility { get; set; } = Visibility.Private;
+
+    public string? Description { get; set; }
+
+    public long PullCount { get; set; }
+}
+
+public enum Visibility
+{
+    Private = 0,
+    Public = 1,
 }

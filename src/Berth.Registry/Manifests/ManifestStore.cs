@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Berth.Registry.Manifests;
 
-internal sealed class ManifestStore(BerthDbContext db, TimeProvider time) : IManifestStore
+internal sealed class ManifestStore(BerthDbContext db, RepositoryDefaults defaults, TimeProvider time) : IManifestStore
 {
     public async Task<Result<ManifestContent>> GetAsync(string repository, Reference reference, CancellationToken cancellationToken)
     {
@@ -53,7 +53,7 @@ internal sealed class ManifestStore(BerthDbContext db, TimeProvider time) : IMan
         }
 
         var now = time.GetUtcNow().UtcDateTime;
-        var repositoryId = await db.GetOrCreateIdAsync(repository, now, cancellationToken);
+        var repositoryId = await db.GetOrCreateIdAsync(repository, defaults, now, cancellationToken);
         var missing = await FindMissingReferencesAsync(repositoryId, document, cancellationToken);
         if (missing is not null)
         {

@@ -15,7 +15,7 @@ public sealed class FileSystemStorageDriver : IStorageDriver
 
     public FileSystemStorageDriver(string root)
     {
-        _root = Path.GetFullPath(root);
+        _root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
         Directory.CreateDirectory(_root);
     }
 
@@ -33,7 +33,7 @@ public sealed class FileSystemStorageDriver : IStorageDriver
             stream.Seek(offset, SeekOrigin.Begin);
             return Task.FromResult<Stream?>(stream);
         }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException || (e is UnauthorizedAccessException && Directory.Exists(FullPath(key))))
         {
             return Task.FromResult<Stream?>(null);
         }
@@ -98,7 +98,8 @@ public sealed class FileSystemStorageDriver : IStorageDriver
             throw new ArgumentException($"invalid storage key '{key}'", nameof(key));
         }
 
-        var full = Path.GetFullPath(Path.Combine(_root, key));
+        // Trimmed, so that "./" or "a/../" (the root itself, with a trailing slash) cannot pass for an object under it.
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(Path.Combine(_root, key)));
         if (!full.StartsWith(_root + Path.DirectorySeparatorChar, StringComparison.Ordinal))
         {
             throw new ArgumentException($"storage key '{key}' escapes the storage root", nameof(key));

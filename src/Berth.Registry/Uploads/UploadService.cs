@@ -16,6 +16,7 @@ internal sealed partial class UploadService(
     BerthDbContext db,
     IStorageDriver storage,
     UploadHashStates states,
+    RepositoryDefaults defaults,
     TimeProvider time,
     ILogger<UploadService> logger) : IUploadService
 {
@@ -108,7 +109,7 @@ internal sealed partial class UploadService(
             }
 
             await PublishAsync(uploadId, digest, size, cancellationToken);
-            await BlobStore.LinkAsync(db, repository, digest, size, time.GetUtcNow().UtcDateTime, cancellationToken);
+            await BlobStore.LinkAsync(db, defaults, repository, digest, size, time.GetUtcNow().UtcDateTime, cancellationToken);
             await DiscardAsync(uploadId, cancellationToken);
             return new BlobInfo(digest, size);
         }
