@@ -1,5 +1,6 @@
 using Berth.Registry.Blobs;
 using Berth.Registry.Catalog;
+using Berth.Registry.Events;
 using Berth.Registry.Manifests;
 using Berth.Registry.Uploads;
 using Microsoft.Extensions.DependencyInjection;
@@ -13,6 +14,7 @@ public static class RegistryCoreServices
     public static IServiceCollection AddRegistryCore(this IServiceCollection services)
     {
         services.TryAddSingleton(new RepositoryDefaults());
+        services.TryAddSingleton<IRegistryEventSink, NullRegistryEventSink>();
         services.AddSingleton<UploadHashStates>();
         services.AddScoped<IBlobStore, BlobStore>();
         services.AddScoped<IUploadService, UploadService>();

@@ -1,3 +1,4 @@
+using System.Threading.RateLimiting;
 using Berth.Server.Endpoints;
 using Berth.Server.Hosting;
 
@@ -35,8 +36,37 @@ catch (ConfigurationException e)
     return 2;
 }
 
+builder.Services.AddProblemDetails();
+builder.Services.AddRateLimiter(limiter =>
+{
+    // Per client address: enough for a client fetching a token per repository, far too few for guessing passwords.
+    limiter.AddPolicy(TokenEndpoints.RateLimitPolicy, context => RateLimitPartition.GetTokenBucketLimiter(
+        context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+        _ => new TokenBucketRateLimiterOptions { TokenLimit = 100, TokensPerPeriod = 20, ReplenishmentPeriod = TimeSpan.FromSeconds(1), QueueLimit = 0 }));
+    limiter.OnRejected = async (context, ct) =>
+    {
+        context.HttpContext.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+        context.HttpContext.Response.Headers.RetryAfter = "1";
+        await OciResponses.WriteErrorAsync(context.HttpContext, Berth.Oci.OciErrorCode.TooManyRequests);
+    };
+});
+
 var app = builder.Build();
-await app.Services.InitializeDatabaseAsync(app.Lifetime.ApplicationStopping);
-app.MapRegistryApi();
+await app.Services.InitializeAsync(options, app.Lifetime.ApplicationStopping);
+if (options.RunsRegistry)
+{
+    app.MapRegistryApi();
+}
+
+app.UseRateLimiter();
+if (options.RunsIndex)
+{
+    app.MapTokenEndpoints();
+    if (options.NotifySecret is { Length: > 0 } secret)
+    {
+        app.MapEventEndpoints(secret);
+    }
+}
+
 await app.RunAsync();
 return 0;

@@ -9,5 +9,5 @@ public interface IRepositoryCatalog
     /// Names in lexical order after <paramref name="last"/>. <paramref name="visibleOnly"/> narrows the listing to
     /// what the caller may see; null means everything.
     /// </summary>
-    Task<Page<string>> ListAsync(int? limit, string? last, IReadOnlyCollection<string>? visibleOnly, CancellationToken cancellationToken);
+    Task<Page<string>> ListAsync(int? limit, string? last, IQueryable<string>? visibleOnly, CancellationToken cancellationToken);
 }

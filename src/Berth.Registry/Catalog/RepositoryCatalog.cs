@@ -5,7 +5,7 @@ namespace Berth.Registry.Catalog;
 
 internal sealed class RepositoryCatalog(BerthDbContext db) : IRepositoryCatalog
 {
-    public Task<Page<string>> ListAsync(int? limit, string? last, IReadOnlyCollection<string>? visibleOnly, CancellationToken cancellationToken)
+    public Task<Page<string>> ListAsync(int? limit, string? last, IQueryable<string>? visibleOnly, CancellationToken cancellationToken)
     {
         var query = db.Repositories.Select(r => r.Name);
         if (!string.IsNullOrEmpty(last))

@@ -5,8 +5,11 @@ namespace Berth.Registry.Manifests;
 /// <summary>A stored manifest: exactly the bytes that were pushed, with their digest and media type.</summary>
 public sealed record ManifestContent(Digest Digest, string MediaType, ReadOnlyMemory<byte> Content);
 
+/// <summary>What a delete removed: the manifest's digest, and the tag when a tag was deleted.</summary>
+public sealed record ManifestDeleted(Digest Digest, string? Tag, string MediaType);
+
 /// <summary>What a successful manifest push tells the client.</summary>
-public sealed record ManifestPushed(Digest Digest, Digest? Subject);
+public sealed record ManifestPushed(Digest Digest, Digest? Subject, string MediaType, long Size, long ImageSize);
 
 /// <summary>A page of a sorted listing; <see cref="HasMore"/> says whether a <c>Link</c> to the next page is due.</summary>
 public sealed record Page<T>(IReadOnlyList<T> Items, bool HasMore);
@@ -20,7 +23,7 @@ public interface IManifestStore
     Task<Result<ManifestPushed>> PutAsync(string repository, Reference reference, string? contentType, ReadOnlyMemory<byte> content, CancellationToken cancellationToken);
 
     /// <summary>By digest: the manifest and every tag pointing at it. By tag: only the tag.</summary>
-    Task<Result<Digest>> DeleteAsync(string repository, Reference reference, CancellationToken cancellationToken);
+    Task<Result<ManifestDeleted>> DeleteAsync(string repository, Reference reference, CancellationToken cancellationToken);
 
     /// <summary>Tags in lexical order after <paramref name="last"/>; <paramref name="limit"/> null means all.</summary>
     Task<Result<Page<string>>> ListTagsAsync(string repository, int? limit, string? last, CancellationToken cancellationToken);

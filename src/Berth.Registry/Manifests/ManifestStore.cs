@@ -102,10 +102,12 @@ internal sealed class ManifestStore(BerthDbContext db, RepositoryDefaults defaul
             .ExecuteUpdateAsync(r => r.SetProperty(x => x.LastPushedAt, now), cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return new ManifestPushed(digest, document.Subject?.Digest);
+        var referenced = document.Config is null ? 0 : document.Config.Size;
+        referenced += document.Layers.Sum(l => l.Size) + document.Manifests.Sum(m => m.Size);
+        return new ManifestPushed(digest, document.Subject?.Digest, document.MediaType, content.Length, content.Length + referenced);
     }
 
-    public async Task<Result<Digest>> DeleteAsync(string repository, Reference reference, CancellationToken cancellationToken)
+    public async Task<Result<ManifestDeleted>> DeleteAsync(string repository, Reference reference, CancellationToken cancellationToken)
     {
         var repositoryId = await db.FindIdAsync(repository, cancellationToken);
         if (repositoryId == 0)
@@ -123,21 +125,24 @@ internal sealed class ManifestStore(BerthDbContext db, RepositoryDefaults defaul
 
             db.Tags.Remove(tag);
             await db.SaveChangesAsync(cancellationToken);
-            return Digest.Parse(tag.ManifestDigest);
+            var tagged = tag.ManifestDigest;
+            var taggedType = await db.Manifests.Where(m => m.RepositoryId == repositoryId && m.Digest == tagged).Select(m => m.MediaType).FirstOrDefaultAsync(cancellationToken);
+            return new ManifestDeleted(Digest.Parse(tagged), tag.Name, taggedType ?? "");
         }
 
         var digest = reference.Digest!.Value;
         var digestText = digest.ToString();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var deleted = await db.Manifests.Where(m => m.RepositoryId == repositoryId && m.Digest == digestText).ExecuteDeleteAsync(cancellationToken);
-        if (deleted == 0)
+        var mediaType = await db.Manifests.Where(m => m.RepositoryId == repositoryId && m.Digest == digestText).Select(m => m.MediaType).FirstOrDefaultAsync(cancellationToken);
+        if (mediaType is null)
         {
             return new OciError(OciErrorCode.ManifestUnknown, Detail: new { digest = digestText });
         }
 
+        await db.Manifests.Where(m => m.RepositoryId == repositoryId && m.Digest == digestText).ExecuteDeleteAsync(cancellationToken);
         await db.Tags.Where(t => t.RepositoryId == repositoryId && t.ManifestDigest == digestText).ExecuteDeleteAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return digest;
+        return new ManifestDeleted(digest, null, mediaType);
     }
 
     public async Task<Result<Page<string>>> ListTagsAsync(string repository, int? limit, string? last, CancellationToken cancellationToken)

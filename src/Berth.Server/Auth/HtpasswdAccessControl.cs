@@ -35,8 +35,8 @@ internal sealed partial class HtpasswdAccessControl(string path, ILogger<Htpassw
         return ValueTask.FromResult(AccessGrant.Allow(user, static (_, _, _) => true));
     }
 
-    public ValueTask<IReadOnlyCollection<string>?> VisibleRepositoriesAsync(AccessGrant grant, CancellationToken cancellationToken) =>
-        ValueTask.FromResult<IReadOnlyCollection<string>?>(null);
+    public ValueTask<IQueryable<string>?> VisibleRepositoriesAsync(HttpContext context, AccessGrant grant, CancellationToken cancellationToken) =>
+        ValueTask.FromResult<IQueryable<string>?>(null);
 
     private bool Verify(string user, string password)
     {

@@ -9,8 +9,8 @@ public interface IAccessController
     ValueTask<AccessGrant> AuthorizeAsync(HttpContext context, IReadOnlyList<AccessRequest> required, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Narrows a catalog listing to what the caller may see; null means everything. Called after the
-    /// catalog access itself was granted.
+    /// Narrows a catalog listing to the repository names the caller may see, as a query over this request's
+    /// database context; null means everything. Called after the catalog access itself was granted.
     /// </summary>
-    ValueTask<IReadOnlyCollection<string>?> VisibleRepositoriesAsync(AccessGrant grant, CancellationToken cancellationToken);
+    ValueTask<IQueryable<string>?> VisibleRepositoriesAsync(HttpContext context, AccessGrant grant, CancellationToken cancellationToken);
 }

@@ -8,6 +8,6 @@ internal sealed class NoAccessControl : IAccessController
     public ValueTask<AccessGrant> AuthorizeAsync(HttpContext context, IReadOnlyList<AccessRequest> required, CancellationToken cancellationToken) =>
         ValueTask.FromResult(Everything);
 
-    public ValueTask<IReadOnlyCollection<string>?> VisibleRepositoriesAsync(AccessGrant grant, CancellationToken cancellationToken) =>
-        ValueTask.FromResult<IReadOnlyCollection<string>?>(null);
+    public ValueTask<IQueryable<string>?> VisibleRepositoriesAsync(HttpContext context, AccessGrant grant, CancellationToken cancellationToken) =>
+        ValueTask.FromResult<IQueryable<string>?>(null);
 }

@@ -39,7 +39,7 @@ internal static class ListingEndpoints
         }
 
         var access = context.RequestServices.GetRequiredService<IAccessController>();
-        var visible = await access.VisibleRepositoriesAsync(grant, context.RequestAborted);
+        var visible = await access.VisibleRepositoriesAsync(context, grant, context.RequestAborted);
         var catalog = context.RequestServices.GetRequiredService<IRepositoryCatalog>();
         var page = await catalog.ListAsync(limit ?? 100, context.Request.Query["last"], visible, context.RequestAborted);
         SetNextLink(context, "/v2/_catalog", limit ?? 100, page);

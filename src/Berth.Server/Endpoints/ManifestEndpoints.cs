@@ -1,5 +1,6 @@
 using System.Buffers;
 using Berth.Oci;
+using Berth.Registry.Events;
 using Berth.Registry.Manifests;
 using Berth.Server.Auth;
 
@@ -28,6 +29,7 @@ internal static class ManifestEndpoints
         if (!HttpMethods.IsHead(context.Request.Method))
         {
             await response.Body.WriteAsync(manifest.Content, context.RequestAborted);
+            await PublishAsync(context, RegistryActions.Pull, route.Name, reference.Tag, digest, manifest.MediaType, manifest.Content.Length, manifest.Content.Length, grant);
         }
     }
 
@@ -59,6 +61,8 @@ internal static class ManifestEndpoints
         }
 
         response.ContentLength = 0;
+        var pushed = result.Value;
+        await PublishAsync(context, RegistryActions.Push, route.Name, reference.Tag, pushed.Digest.ToString(), pushed.MediaType, pushed.Size, pushed.ImageSize, grant);
     }
 
     public static async Task DeleteAsync(HttpContext context, RegistryRoute route, AccessGrant grant)
@@ -74,6 +78,18 @@ internal static class ManifestEndpoints
 
         context.Response.StatusCode = StatusCodes.Status202Accepted;
         context.Response.ContentLength = 0;
+        var deleted = result.Value;
+        await PublishAsync(context, RegistryActions.Delete, route.Name, deleted.Tag, deleted.Digest.ToString(), deleted.MediaType, 0, 0, grant);
+    }
+
+    private static ValueTask PublishAsync(HttpContext context, string action, string repository, string? tag, string digest, string mediaType, long size, long imageSize, AccessGrant grant)
+    {
+        var sink = context.RequestServices.GetRequiredService<IRegistryEventSink>();
+        var time = context.RequestServices.GetRequiredService<TimeProvider>();
+        // The response is complete; the event must not be lost because the client hung up.
+        return sink.PublishAsync(
+            new RegistryEvent(Guid.NewGuid().ToString("N"), action, repository, tag, digest, mediaType, size, imageSize, grant.Subject, time.GetUtcNow().UtcDateTime),
+            CancellationToken.None);
     }
 
     /// <summary>The request body, or null when it is larger than <paramref name="limit"/> (read no further than that).</summary>

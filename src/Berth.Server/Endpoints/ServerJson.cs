@@ -24,4 +24,6 @@ internal sealed record ImageIndexDto(
 [JsonSerializable(typeof(TagList))]
 [JsonSerializable(typeof(CatalogList))]
 [JsonSerializable(typeof(ImageIndexDto))]
+[JsonSerializable(typeof(TokenResponse))]
+[JsonSerializable(typeof(TokenErrorResponse))]
 internal sealed partial class ServerJson : JsonSerializerContext;

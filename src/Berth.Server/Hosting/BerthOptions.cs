@@ -11,8 +11,43 @@ public sealed class BerthOptions
     /// <summary>Where the database and the filesystem storage live.</summary>
     public string DataDir { get; set; } = "./data";
 
-    /// <summary><c>none</c> or <c>htpasswd</c>.</summary>
-    public string Auth { get; set; } = "none";
+    /// <summary><c>all</c> (index, registry and token service in one process), <c>index</c> or <c>registry</c>.</summary>
+    public string Role { get; set; } = "all";
+
+    /// <summary><c>none</c>, <c>htpasswd</c> or <c>token</c>; unset means <c>token</c> for role all, <c>none</c> for a registry.</summary>
+    public string? Auth { get; set; }
+
+    /// <summary>Password of the <c>admin</c> account created at first start; generated and printed once when unset.</summary>
+    public string? AdminPassword { get; set; }
+
+    public bool SignupEnabled { get; set; } = true;
+
+    /// <summary><c>private</c> (default) or <c>public</c>: visibility of repositories created by a push.</summary>
+    public string DefaultVisibility { get; set; } = "private";
+
+    public int BcryptWorkFactor { get; set; } = 11;
+
+    /// <summary>Where clients get tokens; default: <c>/token</c> on the host the request came to.</summary>
+    public string? TokenRealm { get; set; }
+
+    public string TokenIssuer { get; set; } = "berth-index";
+
+    /// <summary>The registry's service name (token audience).</summary>
+    public string TokenService { get; set; } = "berth-registry";
+
+    /// <summary>A separate registry's trusted keys: a JWKS URL (the index's <c>/.well-known/jwks.json</c>) or file.</summary>
+    public string? TokenJwks { get; set; }
+
+    /// <summary>PEM of the index's EC P-256 signing key; default <c>DATA_DIR/keys/token-signing.pem</c>, generated once.</summary>
+    public string? TokenKey { get; set; }
+
+    public int TokenLifetimeSeconds { get; set; } = 300;
+
+    /// <summary>A separate registry's index, to report pushes and deletes to.</summary>
+    public string? IndexUrl { get; set; }
+
+    /// <summary>Shared secret that signs registry → index notifications (both sides).</summary>
+    public string? NotifySecret { get; set; }
 
     /// <summary>The htpasswd file (bcrypt entries) for <c>--auth htpasswd</c>.</summary>
     public string? Htpasswd { get; set; }
@@ -27,4 +62,10 @@ public sealed class BerthOptions
     public string? ConnectionString { get; set; }
 
     public string FullDataDir => Path.GetFullPath(DataDir);
+
+    public bool RunsRegistry => Role is "all" or "registry";
+
+    public bool RunsIndex => Role is "all" or "index";
+
+    public string EffectiveAuth => (Auth ?? (Role == "all" ? "token" : "none")).ToLowerInvariant();
 }

@@ -11,6 +11,17 @@ internal static class CommandLine
     public static readonly Dictionary<string, string> Switches = new(StringComparer.Ordinal)
     {
         ["--data-dir"] = "Berth:DataDir",
+        ["--role"] = "Berth:Role",
+        ["--admin-password"] = "Berth:AdminPassword",
+        ["--signup"] = "Berth:SignupEnabled",
+        ["--default-visibility"] = "Berth:DefaultVisibility",
+        ["--token-realm"] = "Berth:TokenRealm",
+        ["--token-issuer"] = "Berth:TokenIssuer",
+        ["--token-service"] = "Berth:TokenService",
+        ["--token-jwks"] = "Berth:TokenJwks",
+        ["--token-key"] = "Berth:TokenKey",
+        ["--index-url"] = "Berth:IndexUrl",
+        ["--notify-secret"] = "Berth:NotifySecret",
         ["--auth"] = "Berth:Auth",
         ["--htpasswd"] = "Berth:Htpasswd",
         ["--storage"] = "Berth:Storage",
@@ -26,11 +37,29 @@ internal static class CommandLine
         Options (each also settable in appsettings.json under "Berth" and as an environment variable):
           --urls URLS                 Addresses to listen on (default http://127.0.0.1:5000)      ASPNETCORE_URLS
           --data-dir DIR              Database and blob storage directory (default ./data)        BERTH_DATA_DIR
-          --auth none|htpasswd        Access control (default none)                               BERTH_AUTH
+          --role all|index|registry   What this process serves (default all: index, registry, tokens) BERTH_ROLE
+          --auth none|htpasswd|token  Access control for /v2 (default token for role all, else none) BERTH_AUTH
           --htpasswd FILE             bcrypt htpasswd file for --auth htpasswd                    BERTH_HTPASSWD
           --storage filesystem        Blob storage driver (default filesystem, in DATA_DIR/storage) BERTH_STORAGE
           --database sqlite           Metadata database (default sqlite, DATA_DIR/berth.db)       BERTH_DATABASE
           --connection-string CS      Database connection string (overrides the default file)     BERTH_CONNECTION_STRING
+
+        Index (roles all and index):
+          --admin-password PW         Password of the 'admin' account made at first start         BERTH_ADMIN_PASSWORD
+                                      (default: generated and printed once)
+          --signup true|false         Whether anyone may sign up (default true)                   BERTH_SIGNUP_ENABLED
+          --default-visibility V      private (default) or public, for repositories made by push  BERTH_DEFAULT_VISIBILITY
+          --token-issuer NAME         iss of issued tokens (default berth-index)                  BERTH_TOKEN_ISSUER
+          --token-service NAME        aud of issued tokens = the registry's name (berth-registry) BERTH_TOKEN_SERVICE
+          --token-key FILE            EC P-256 PEM signing key (default DATA_DIR/keys/token-signing.pem) BERTH_TOKEN_KEY
+          --notify-secret S           Accept signed push/delete events from a separate registry   BERTH_NOTIFY_SECRET
+
+        Separate registry (role registry with --auth token):
+          --token-realm URL           The index's token endpoint, e.g. http://index:5000/token    BERTH_TOKEN_REALM
+          --token-issuer NAME         Issuer to trust                                             BERTH_TOKEN_ISSUER
+          --token-jwks URL|FILE       The index's keys, e.g. http://index:5000/.well-known/jwks.json BERTH_TOKEN_JWKS
+          --index-url URL             Where to report pushes and deletes (with --notify-secret)   BERTH_INDEX_URL
+
           -h, --help                  Show this help
 
         TLS: configure Kestrel certificates in appsettings.json (Kestrel:Endpoints) and use https:// URLs.

@@ -1,20 +1,38 @@
 using Berth.Data;
+using Berth.Data.Entities;
 using Berth.Data.Sqlite;
+using Berth.Index;
+using Berth.Index.Accounts;
+using Berth.Index.Events;
+using Berth.Index.Tokens;
 using Berth.Registry;
+using Berth.Registry.Events;
 using Berth.Registry.Storage;
 using Berth.Server.Auth;
 using Microsoft.EntityFrameworkCore;
 
 namespace Berth.Server.Hosting;
 
-/// <summary>Wires the backends chosen in configuration. Each choice is made once, here, by a switch.</summary>
+/// <summary>Wires the roles and backends chosen in configuration. Each choice is made once, here, by a switch.</summary>
 internal static class RegistryServices
 {
     public static IServiceCollection AddBerth(this IServiceCollection services, BerthOptions options)
     {
+        if (options.Role is not ("all" or "index" or "registry"))
+        {
+            throw new ConfigurationException($"unknown role '{options.Role}' (expected: all, index, registry)");
+        }
+
         Directory.CreateDirectory(options.FullDataDir);
         services.AddSingleton(options);
         services.AddSingleton(TimeProvider.System);
+        var visibility = options.DefaultVisibility.ToLowerInvariant() switch
+        {
+            "private" => Visibility.Private,
+            "public" => Visibility.Public,
+            _ => throw new ConfigurationException($"unknown visibility '{options.DefaultVisibility}' (expected: private, public)"),
+        };
+        services.AddSingleton(new RepositoryDefaults(visibility));
 
         switch (options.Database.ToLowerInvariant())
         {
@@ -26,6 +44,57 @@ internal static class RegistryServices
                 throw new ConfigurationException($"unknown database '{options.Database}' (expected: sqlite)");
         }
 
+        SigningKeys? keys = null;
+        if (options.RunsIndex)
+        {
+            keys = SigningKeys.LoadOrCreate(options.TokenKey ?? Path.Combine(options.FullDataDir, "keys", "token-signing.pem"));
+            services.AddIndex(
+                new IndexOptions
+                {
+                    SignupEnabled = options.SignupEnabled,
+                    DefaultVisibility = visibility,
+                    BcryptWorkFactor = options.BcryptWorkFactor,
+                    TokenIssuer = options.TokenIssuer,
+                    TokenService = options.TokenService,
+                    TokenLifetimeSeconds = options.TokenLifetimeSeconds,
+                    RegistryInProcess = options.RunsRegistry,
+                },
+                keys);
+        }
+
+        if (options.RunsRegistry)
+        {
+            AddRegistry(services, options, keys);
+        }
+
+        return services;
+    }
+
+    /// <summary>Applies pending migrations, sets up the database for concurrent use and creates the first admin.</summary>
+    public static async Task InitializeAsync(this IServiceProvider services, BerthOptions options, CancellationToken cancellationToken)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<BerthDbContext>();
+        await db.Database.MigrateAsync(cancellationToken);
+        if (db.Database.IsSqlite())
+        {
+            // WAL lets readers proceed while a push writes; the setting is stored in the file.
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+        }
+
+        if (options.RunsIndex)
+        {
+            var generated = await scope.ServiceProvider.GetRequiredService<IAccountService>().EnsureAdminAsync(options.AdminPassword, cancellationToken);
+            if (generated is not null)
+            {
+                // Shown once, on the console only: it is not stored anywhere in plain text.
+                Console.WriteLine($"berth-server: created account 'admin' with password: {generated}");
+            }
+        }
+    }
+
+    private static void AddRegistry(IServiceCollection services, BerthOptions options, SigningKeys? keys)
+    {
         switch (options.Storage.ToLowerInvariant())
         {
             case "filesystem":
@@ -35,7 +104,7 @@ internal static class RegistryServices
                 throw new ConfigurationException($"unknown storage driver '{options.Storage}' (expected: filesystem)");
         }
 
-        switch (options.Auth.ToLowerInvariant())
+        switch (options.EffectiveAuth)
         {
             case "none":
                 services.AddSingleton<IAccessController, NoAccessControl>();
@@ -50,26 +119,42 @@ internal static class RegistryServices
                 services.AddSingleton<IAccessController>(sp =>
                     new HtpasswdAccessControl(Path.GetFullPath(file), sp.GetRequiredService<ILogger<HtpasswdAccessControl>>()));
                 break;
+            case "token":
+                ITokenKeySource source = keys is not null
+                    ? new LocalKeySource(keys)
+                    : new JwksKeySource(
+                        options.TokenJwks ?? throw new ConfigurationException("--auth token on a separate registry needs --token-jwks URL|FILE"),
+                        new HttpClient { Timeout = TimeSpan.FromSeconds(10) },
+                        TimeProvider.System);
+                if (keys is null && options.TokenRealm is null)
+                {
+                    throw new ConfigurationException("--auth token on a separate registry needs --token-realm URL");
+                }
+
+                var validator = new TokenValidator(source, new TokenValidationSettings(options.TokenIssuer, options.TokenService), TimeProvider.System);
+                services.AddSingleton<IAccessController>(new TokenAccessControl(validator, new TokenChallengeSettings(options.TokenRealm, options.TokenService), options.RunsIndex));
+                break;
             default:
-                throw new ConfigurationException($"unknown auth mode '{options.Auth}' (expected: none, htpasswd)");
+                throw new ConfigurationException($"unknown auth mode '{options.Auth}' (expected: none, htpasswd, token)");
+        }
+
+        if (options.RunsIndex)
+        {
+            services.AddSingleton<InProcessEventSink>();
+            services.AddSingleton<IRegistryEventSink>(sp => sp.GetRequiredService<InProcessEventSink>());
+            services.AddHostedService<PullCountFlusher>();
+        }
+        else if (options.IndexUrl is not null)
+        {
+            var secret = options.NotifySecret ?? throw new ConfigurationException("--index-url needs --notify-secret to sign its events");
+            var endpoint = new Uri(new Uri(options.IndexUrl.TrimEnd('/') + "/"), "api/v1/internal/events");
+            services.AddSingleton(sp => new HttpEventSink(new HttpClient { Timeout = TimeSpan.FromSeconds(10) }, endpoint, secret, sp.GetRequiredService<ILogger<HttpEventSink>>()));
+            services.AddSingleton<IRegistryEventSink>(sp => sp.GetRequiredService<HttpEventSink>());
+            services.AddHostedService(sp => sp.GetRequiredService<HttpEventSink>());
         }
 
         services.AddRegistryCore();
         services.AddHostedService<AbandonedUploadPurger>();
-        return services;
-    }
-
-    /// <summary>Applies pending migrations and sets up the database for concurrent use.</summary>
-    public static async Task InitializeDatabaseAsync(this IServiceProvider services, CancellationToken cancellationToken)
-    {
-        await using var scope = services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<BerthDbContext>();
-        await db.Database.MigrateAsync(cancellationToken);
-        if (db.Database.IsSqlite())
-        {
-            // WAL lets readers proceed while a push writes; the setting is stored in the file.
-            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
-        }
     }
 }
 

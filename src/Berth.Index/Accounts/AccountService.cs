@@ -1,0 +1,218 @@
+using Berth.Data;
+using Berth.Data.Entities;
+using Microsoft.EntityFrameworkCore;
+
+namespace Berth.Index.Accounts;
+
+internal sealed class AccountService(BerthDbContext db, IndexOptions options, LoginThrottle throttle, TimeProvider time) : IAccountService
+{
+    public const int MinPasswordLength = 8;
+
+    // Verified against when the account does not exist, so a miss costs as much as a hit.
+    private static readonly string DummyHash = BCrypt.Net.BCrypt.HashPassword("berth-timing-equaliser", 11);
+
+    public async Task<Outcome<Account>> CreateAsync(string name, string password, string? email, bool isAdmin, CancellationToken cancellationToken)
+    {
+        if (!AccountNames.IsValid(name))
+        {
+            return IndexError.Invalid("account names are 2-64 characters of a-z, 0-9 and single '.', '_' or '-' between them");
+        }
+
+        if (password.Length < MinPasswordLength)
+        {
+            return IndexError.Invalid($"passwords need at least {MinPasswordLength} characters");
+        }
+
+        if (await db.Accounts.AnyAsync(a => a.Name == name, cancellationToken) || await db.Organizations.AnyAsync(o => o.Name == name, cancellationToken))
+        {
+            return IndexError.Conflict($"the name '{name}' is taken");
+        }
+
+        var account = new Account
+        {
+            Name = name,
+            Email = email,
+            PasswordHash = BCrypt.Net.BCrypt.HashPassword(password, options.BcryptWorkFactor),
+            IsAdmin = isAdmin,
+            CreatedAt = time.GetUtcNow().UtcDateTime,
+        };
+        db.Accounts.Add(account);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException)
+        {
+            return IndexError.Conflict($"the name '{name}' is taken");
+        }
+
+        return account;
+    }
+
+    public async Task<AuthenticationResult> AuthenticateAsync(string user, string secret, CancellationToken cancellationToken)
+    {
+        if (throttle.IsLocked(user))
+        {
+            return AuthenticationResult.Fail(AuthenticationFailure.LockedOut);
+        }
+
+        var account = await db.Accounts.AsNoTracking().FirstOrDefaultAsync(a => a.Name == user, cancellationToken);
+        Principal? principal = null;
+        if (secret.StartsWith(Secrets.PersonalAccessTokenPrefix, StringComparison.Ordinal))
+        {
+            principal = account is null ? null : await AuthenticateTokenAsync(account, secret, cancellationToken);
+        }
+        else
+        {
+            var valid = BCrypt.Net.BCrypt.Verify(secret, account?.PasswordHash ?? DummyHash);
+            if (valid && account is { IsDisabled: false })
+            {
+                principal = new Principal(account.Id, account.Name, account.IsAdmin, Principal.AllScopes);
+            }
+        }
+
+        if (principal is null)
+        {
+            throttle.RecordFailure(user);
+            return AuthenticationResult.Fail(AuthenticationFailure.BadCredentials);
+        }
+
+        throttle.RecordSuccess(user);
+        return new AuthenticationResult(principal, AuthenticationFailure.None);
+    }
+
+    public async Task<Principal?> FindPrincipalAsync(long accountId, long? personalAccessTokenId, CancellationToken cancellationToken)
+    {
+        var account = await db.Accounts.AsNoTracking().FirstOrDefaultAsync(a => a.Id == accountId && !a.IsDisabled, cancellationToken);
+        if (account is null)
+        {
+            return null;
+        }
+
+        if (personalAccessTokenId is null)
+        {
+            return new Principal(account.Id, account.Name, account.IsAdmin, Principal.AllScopes);
+        }
+
+        var now = time.GetUtcNow().UtcDateTime;
+        var token = await db.PersonalAccessTokens.AsNoTracking()
+            .FirstOrDefaultAsync(t => t.Id == personalAccessTokenId && t.AccountId == accountId && t.RevokedAt == null, cancellationToken);
+        return token is null || token.ExpiresAt <= now
+            ? null
+            : new Principal(account.Id, account.Name, account.IsAdmin, token.Scopes, token.Id);
+    }
+
+    public async Task<string?> EnsureAdminAsync(string? configuredPassword, CancellationToken cancellationToken)
+    {
+        if (await db.Accounts.AnyAsync(a => a.IsAdmin, cancellationToken))
+        {
+            return null;
+        }
+
+        var password = string.IsNullOrEmpty(configuredPassword) ? Secrets.NewPassword() : configuredPassword;
+        var created = await CreateAsync("admin", password, null, isAdmin: true, cancellationToken);
+        if (!created.IsSuccess)
+        {
+            throw new InvalidOperationException($"cannot create the admin account: {created.Error.Detail}");
+        }
+
+        return string.IsNullOrEmpty(configuredPassword) ? password : null;
+    }
+
+    public async Task<Outcome<(PersonalAccessToken Token, string Secret)>> CreateTokenAsync(Principal owner, string name, TokenScopes scopes, DateTime? expiresAt, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(name) || name.Length > 100)
+        {
+            return IndexError.Invalid("a token needs a name of at most 100 characters");
+        }
+
+        if (scopes == TokenScopes.None || (scopes & ~Principal.AllScopes) != 0)
+        {
+            return IndexError.Invalid("scopes are read, write, delete and admin");
+        }
+
+        // A token can never carry more than the credential that creates it.
+        if ((scopes & ~owner.Scopes) != 0 || owner.PersonalAccessTokenId is not null)
+        {
+            return IndexError.Forbidden("tokens can only be created with a password login, and never with more scopes than it has");
+        }
+
+        var now = time.GetUtcNow().UtcDateTime;
+        if (expiresAt is { } e && e <= now)
+        {
+            return IndexError.Invalid("the expiry must be in the future");
+        }
+
+        var secret = Secrets.New(Secrets.PersonalAccessTokenPrefix);
+        var token = new PersonalAccessToken
+        {
+            AccountId = owner.AccountId,
+            Name = name,
+            SecretHash = Secrets.Hash(secret),
+            Prefix = secret[..(Secrets.PersonalAccessTokenPrefix.Length + 4)],
+            Scopes = scopes,
+            CreatedAt = now,
+            ExpiresAt = expiresAt,
+        };
+        db.PersonalAccessTokens.Add(token);
+        await db.SaveChangesAsync(cancellationToken);
+        return (token, secret);
+    }
+
+    public async Task<IReadOnlyList<PersonalAccessToken>> ListTokensAsync(Principal owner, CancellationToken cancellationToken) =>
+        await db.PersonalAccessTokens.AsNoTracking().Where(t => t.AccountId == owner.AccountId).OrderBy(t => t.Id).ToListAsync(cancellationToken);
+
+    public async Task<bool> RevokeTokenAsync(Principal owner, long tokenId, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var revoked = await db.PersonalAccessTokens
+            .Where(t => t.Id == tokenId && t.AccountId == owner.AccountId && t.RevokedAt == null)
+            .ExecuteUpdateAsync(t => t.SetProperty(x => x.RevokedAt, now), cancellationToken);
+        if (revoked > 0)
+        {
+            // Refresh tokens obtained with it die with it.
+            await db.RefreshTokens.Where(r => r.PersonalAccessTokenId == tokenId && r.RevokedAt == null)
+                .ExecuteUpdateAsync(r => r.SetProperty(x => x.RevokedAt, now), cancellationToken);
+        }
+
+        return revoked > 0;
+    }
+
+    public async Task<Outcome<bool>> ChangePasswordAsync(Principal owner, string currentPassword, string newPassword, CancellationToken cancellationToken)
+    {
+        if (owner.PersonalAccessTokenId is not null)
+        {
+            return IndexError.Forbidden("a password can only be changed with a password login");
+        }
+
+        var account = await db.Accounts.FirstOrDefaultAsync(a => a.Id == owner.AccountId, cancellationToken);
+        if (account is null || !BCrypt.Net.BCrypt.Verify(currentPassword, account.PasswordHash))
+        {
+            return IndexError.Forbidden("the current password is wrong");
+        }
+
+        if (newPassword.Length < MinPasswordLength)
+        {
+            return IndexError.Invalid($"passwords need at least {MinPasswordLength} characters");
+        }
+
+        account.PasswordHash = BCrypt.Net.BCrypt.HashPassword(newPassword, options.BcryptWorkFactor);
+        await db.SaveChangesAsync(cancellationToken);
+        return true;
+    }
+
+    private async Task<Principal?> AuthenticateTokenAsync(Account account, string secret, CancellationToken cancellationToken)
+    {
+        var hash = Secrets.Hash(secret);
+        var now = time.GetUtcNow().UtcDateTime;
+        var token = await db.PersonalAccessTokens.FirstOrDefaultAsync(t => t.SecretHash == hash, cancellationToken);
+        if (token is null || token.AccountId != account.Id || token.RevokedAt is not null || token.ExpiresAt <= now || account.IsDisabled)
+        {
+            return null;
+        }
+
+        token.LastUsedAt = now;
+        await db.SaveChangesAsync(cancellationToken);
+        return new Principal(account.Id, account.Name, account.IsAdmin, token.Scopes, token.Id);
+    }
+}

@@ -1,0 +1,27 @@
+using Berth.Data.Entities;
+
+namespace Berth.Index.Accounts;
+
+/// <summary>Accounts, their passwords and personal access tokens.</summary>
+public interface IAccountService
+{
+    Task<Outcome<Account>> CreateAsync(string name, string password, string? email, bool isAdmin, CancellationToken cancellationToken);
+
+    /// <summary>Checks a password or a personal access token for <paramref name="user"/>. Failures are throttled per name.</summary>
+    Task<AuthenticationResult> AuthenticateAsync(string user, string secret, CancellationToken cancellationToken);
+
+    /// <summary>The principal for an account id (refresh tokens), or null when the account is gone or disabled.</summary>
+    Task<Principal?> FindPrincipalAsync(long accountId, long? personalAccessTokenId, CancellationToken cancellationToken);
+
+    /// <summary>Creates <c>admin</c> at first start. Returns the generated password when none was configured, else null.</summary>
+    Task<string?> EnsureAdminAsync(string? configuredPassword, CancellationToken cancellationToken);
+
+    /// <summary>A new token; the plain secret is in the result and nowhere else, ever.</summary>
+    Task<Outcome<(PersonalAccessToken Token, string Secret)>> CreateTokenAsync(Principal owner, string name, TokenScopes scopes, DateTime? expiresAt, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<PersonalAccessToken>> ListTokensAsync(Principal owner, CancellationToken cancellationToken);
+
+    Task<bool> RevokeTokenAsync(Principal owner, long tokenId, CancellationToken cancellationToken);
+
+    Task<Outcome<bool>> ChangePasswordAsync(Principal owner, string currentPassword, string newPassword, CancellationToken cancellationToken);
+}

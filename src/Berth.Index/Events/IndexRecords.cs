@@ -1,0 +1,89 @@
+using Berth.Data;
+using Berth.Data.Entities;
+using Berth.Registry.Events;
+using Microsoft.EntityFrameworkCore;
+
+namespace Berth.Index.Events;
+
+/// <summary>
+/// Keeps the index's repository records in step with the registry (seed scenario B: "index updated with
+/// checksums"): tags with digests and sizes, push times, pull counts. The same code runs whether the events
+/// come from the registry in this process or from a separate registry over HTTP.
+/// </summary>
+public sealed class IndexRecords(BerthDbContext db, IndexOptions options, TimeProvider time)
+{
+    public async Task ApplyAsync(RegistryEvent e, CancellationToken cancellationToken)
+    {
+        switch (e.Action)
+        {
+            case RegistryActions.Push:
+                var repositoryId = await GetOrCreateAsync(e.Repository, e.Timestamp, cancellationToken);
+                await db.Repositories.Where(r => r.Id == repositoryId)
+                    .ExecuteUpdateAsync(r => r.SetProperty(x => x.LastPushedAt, e.Timestamp), cancellationToken);
+                if (e.Tag is not null)
+                {
+                    var summary = await db.TagSummaries.FirstOrDefaultAsync(t => t.RepositoryId == repositoryId && t.Tag == e.Tag, cancellationToken);
+                    if (summary is null)
+                    {
+                        summary = new TagSummary { RepositoryId = repositoryId, Tag = e.Tag, Digest = e.Digest, MediaType = e.MediaType };
+                        db.TagSummaries.Add(summary);
+                    }
+
+                    summary.Digest = e.Digest;
+                    summary.MediaType = e.MediaType;
+                    summary.Size = e.ImageSize;
+                    summary.PushedAt = e.Timestamp;
+                    summary.Pusher = e.Actor;
+                    await db.SaveChangesAsync(cancellationToken);
+                }
+
+                break;
+            case RegistryActions.Delete:
+                var query = from t in db.TagSummaries
+                            join r in db.Repositories on t.RepositoryId equals r.Id
+                            where r.Name == e.Repository
+                            select t;
+                query = e.Tag is not null ? query.Where(t => t.Tag == e.Tag) : query.Where(t => t.Digest == e.Digest);
+                var removed = await query.ToListAsync(cancellationToken);
+                db.TagSummaries.RemoveRange(removed);
+                await db.SaveChangesAsync(cancellationToken);
+                break;
+        }
+    }
+
+    public Task AddPullsAsync(string repository, long count, CancellationToken cancellationToken) =>
+        db.Repositories.Where(r => r.Name == repository)
+            .ExecuteUpdateAsync(r => r.SetProperty(x => x.PullCount, x => x.PullCount + count), cancellationToken);
+
+    /// <summary>
+    /// A separate registry creates repositories on first push; the index learns of them from the event.
+    /// </summary>
+    private async Task<long> GetOrCreateAsync(string name, DateTime at, CancellationToken cancellationToken)
+    {
+        var id = await db.Repositories.Where(r => r.Name == name).Select(r => r.Id).FirstOrDefaultAsync(cancellationToken);
+        if (id != 0)
+        {
+            return id;
+        }
+
+        var slash = name.IndexOf('/', StringComparison.Ordinal);
+        var record = new RepositoryRecord
+        {
+            Name = name,
+            Namespace = slash < 0 ? "" : name[..slash],
+            Visibility = options.DefaultVisibility,
+            CreatedAt = at == default ? time.GetUtcNow().UtcDateTime : at,
+        };
+        db.Repositories.Add(record);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+            return record.Id;
+        }
+        catch (DbUpdateException)
+        {
+            db.Entry(record).State = EntityState.Detached;
+            return await db.Repositories.Where(r => r.Name == name).Select(r => r.Id).FirstAsync(cancellationToken);
+        }
+    }
+}

@@ -1,0 +1,7 @@
+using System.Text.Json.Serialization;
+using Berth.Index.Tokens;
+
+namespace Berth.Index;
+
+[JsonSerializable(typeof(List<AccessEntry>))]
+internal sealed partial class IndexJson : JsonSerializerContext;

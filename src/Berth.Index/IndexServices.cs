@@ -1,0 +1,24 @@
+using Berth.Index.Accounts;
+using Berth.Index.Events;
+using Berth.Index.Permissions;
+using Berth.Index.Tokens;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Berth.Index;
+
+public static class IndexServices
+{
+    /// <summary>The index: accounts, permissions, the token service and the records kept from registry events.</summary>
+    public static IServiceCollection AddIndex(this IServiceCollection services, IndexOptions options, SigningKeys keys)
+    {
+        services.AddSingleton(options);
+        services.AddSingleton(keys);
+        services.AddSingleton<LoginThrottle>();
+        services.AddSingleton<TokenIssuer>();
+        services.AddScoped<IAccountService, AccountService>();
+        services.AddScoped<IPermissionService, PermissionService>();
+        services.AddScoped<ITokenService, TokenService>();
+        services.AddScoped<IndexRecords>();
+        return services;
+    }
+}

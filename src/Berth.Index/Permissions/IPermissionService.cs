@@ -1,0 +1,26 @@
+using Berth.Data.Entities;
+using Berth.Index.Accounts;
+
+namespace Berth.Index.Permissions;
+
+/// <summary>
+/// The one place that decides who may see and change what. Every surface (<c>/token</c>, <c>/v2</c> catalog,
+/// search, the REST API, the UI) asks here, so the rules cannot drift between them.
+/// </summary>
+public interface IPermissionService
+{
+    /// <summary>The caller's access to a repository name; <paramref name="principal"/> null is anonymous.</summary>
+    Task<RepositoryAccess> GetAccessAsync(Principal? principal, string repository, CancellationToken cancellationToken);
+
+    /// <summary>The registry actions among <paramref name="requested"/> the caller may perform on <paramref name="repository"/>.</summary>
+    Task<IReadOnlyList<string>> AllowedActionsAsync(Principal? principal, string repository, IEnumerable<string> requested, CancellationToken cancellationToken);
+
+    /// <summary>Repositories the caller may read, as a query to filter or page further.</summary>
+    IQueryable<RepositoryRecord> VisibleRepositories(Principal? principal);
+
+    /// <summary>Whether the caller may create repositories (and so own content) in a namespace.</summary>
+    Task<bool> CanCreateInAsync(Principal? principal, string @namespace, CancellationToken cancellationToken);
+
+    /// <summary>Whether the caller administers an organisation (owner, or a site admin).</summary>
+    Task<bool> IsOrganizationOwnerAsync(Principal? principal, long organizationId, CancellationToken cancellationToken);
+}

@@ -1,0 +1,104 @@
+using Berth.Data;
+using Berth.Data.Entities;
+using Berth.Index.Accounts;
+using Berth.Index.Permissions;
+using Berth.Oci;
+using Microsoft.EntityFrameworkCore;
+
+namespace Berth.Index.Tokens;
+
+internal sealed class TokenService(
+    BerthDbContext db,
+    IPermissionService permissions,
+    IAccountService accounts,
+    TokenIssuer issuer,
+    IndexOptions options,
+    TimeProvider time) : ITokenService
+{
+    private static readonly HashSet<string> RepositoryActions = new(StringComparer.Ordinal) { "pull", "push", "delete" };
+
+    public async Task<Outcome<TokenGrant>> IssueAsync(Principal? principal, string? service, IReadOnlyList<ResourceScope> requested, bool offline, string? clientId, CancellationToken cancellationToken)
+    {
+        if (!string.IsNullOrEmpty(service) && service != options.TokenService)
+        {
+            return IndexError.Invalid($"this token service issues tokens for '{options.TokenService}', not '{service}'");
+        }
+
+        var granted = await GrantAsync(principal, requested, cancellationToken);
+        var access = issuer.Issue(principal?.Name ?? "", options.TokenService, granted);
+        string? refresh = null;
+        if (offline && principal is not null)
+        {
+            refresh = await CreateRefreshTokenAsync(principal, clientId, cancellationToken);
+        }
+
+        return new TokenGrant(access, granted, refresh);
+    }
+
+    public async Task<Outcome<TokenGrant>> RefreshAsync(string refreshToken, string? service, IReadOnlyList<ResourceScope> requested, string? clientId, CancellationToken cancellationToken)
+    {
+        var hash = Secrets.Hash(refreshToken);
+        var now = time.GetUtcNow().UtcDateTime;
+        var record = await db.RefreshTokens.AsNoTracking().FirstOrDefaultAsync(r => r.SecretHash == hash, cancellationToken);
+        if (record is null || record.RevokedAt is not null || record.ExpiresAt <= now)
+        {
+            return IndexError.Unauthorized("the refresh token is invalid, expired or revoked");
+        }
+
+        var principal = await accounts.FindPrincipalAsync(record.AccountId, record.PersonalAccessTokenId, cancellationToken);
+        if (principal is null)
+        {
+            return IndexError.Unauthorized("the refresh token's account or access token is no longer valid");
+        }
+
+        var issued = await IssueAsync(principal, service, requested, offline: false, clientId, cancellationToken);
+        return issued.IsSuccess ? issued.Value with { RefreshToken = refreshToken } : issued;
+    }
+
+    private async Task<List<ResourceScope>> GrantAsync(Principal? principal, IReadOnlyList<ResourceScope> requested, CancellationToken cancellationToken)
+    {
+        var granted = new List<ResourceScope>();
+        foreach (var scope in requested.Take(64))
+        {
+            switch (scope.Type)
+            {
+                case ResourceScope.Repository when RepositoryName.IsValid(scope.Name):
+                    var wanted = scope.Actions.Where(RepositoryActions.Contains).ToList();
+                    var allowed = await permissions.AllowedActionsAsync(principal, scope.Name, wanted, cancellationToken);
+                    if (allowed.Count > 0)
+                    {
+                        granted.Add(scope with { Actions = allowed });
+                    }
+
+                    break;
+                case ResourceScope.Registry when scope.Name == "catalog" && scope.Actions.Contains("*"):
+                    // In process, the catalog is filtered per caller; a separate registry cannot do that.
+                    if (options.RegistryInProcess || principal?.ActsAsAdmin == true)
+                    {
+                        granted.Add(scope with { Actions = ["*"] });
+                    }
+
+                    break;
+            }
+        }
+
+        return granted;
+    }
+
+    private async Task<string> CreateRefreshTokenAsync(Principal principal, string? clientId, CancellationToken cancellationToken)
+    {
+        var secret = Secrets.New(Secrets.RefreshTokenPrefix);
+        var now = time.GetUtcNow().UtcDateTime;
+        db.RefreshTokens.Add(new RefreshToken
+        {
+            AccountId = principal.AccountId,
+            SecretHash = Secrets.Hash(secret),
+            ClientId = string.IsNullOrEmpty(clientId) ? "unknown" : clientId[..Math.Min(clientId.Length, 100)],
+            PersonalAccessTokenId = principal.PersonalAccessTokenId,
+            CreatedAt = now,
+            ExpiresAt = now.AddDays(options.RefreshTokenLifetimeDays),
+        });
+        await db.SaveChangesAsync(cancellationToken);
+        return secret;
+    }
+}
