@@ -5,7 +5,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Berth.Registry;
 
 /// <summary>Finding and creating repository records, shared by the stores.</summary>
-internal static class RepositoryRecords
+public static class RepositoryRecords
 {
     public static Task<long> FindIdAsync(this BerthDbContext db, string name, CancellationToken cancellationToken) =>
         db.Repositories.Where(r => r.Name == name).Select(r => r.Id).FirstOrDefaultAsync(cancellationToken);

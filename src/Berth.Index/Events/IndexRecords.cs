@@ -1,5 +1,6 @@
 using Berth.Data;
 using Berth.Data.Entities;
+using Berth.Registry;
 using Berth.Registry.Events;
 using Microsoft.EntityFrameworkCore;
 
@@ -10,14 +11,15 @@ namespace Berth.Index.Events;
 /// checksums"): tags with digests and sizes, push times, pull counts. The same code runs whether the events
 /// come from the registry in this process or from a separate registry over HTTP.
 /// </summary>
-public sealed class IndexRecords(BerthDbContext db, IndexOptions options, TimeProvider time)
+public sealed class IndexRecords(BerthDbContext db, IndexOptions options)
 {
     public async Task ApplyAsync(RegistryEvent e, CancellationToken cancellationToken)
     {
         switch (e.Action)
         {
             case RegistryActions.Push:
-                var repositoryId = await GetOrCreateAsync(e.Repository, e.Timestamp, cancellationToken);
+                // A separate registry creates repositories on first push; the index learns of them here.
+                var repositoryId = await db.GetOrCreateIdAsync(e.Repository, new RepositoryDefaults(options.DefaultVisibility), e.Timestamp, cancellationToken);
                 await db.Repositories.Where(r => r.Id == repositoryId)
                     .ExecuteUpdateAsync(r => r.SetProperty(x => x.LastPushedAt, e.Timestamp), cancellationToken);
                 if (e.Tag is not null)
@@ -54,36 +56,4 @@ public sealed class IndexRecords(BerthDbContext db, IndexOptions options, TimePr
     public Task AddPullsAsync(string repository, long count, CancellationToken cancellationToken) =>
         db.Repositories.Where(r => r.Name == repository)
             .ExecuteUpdateAsync(r => r.SetProperty(x => x.PullCount, x => x.PullCount + count), cancellationToken);
-
-    /// <summary>
-    /// A separate registry creates repositories on first push; the index learns of them from the event.
-    /// </summary>
-    private async Task<long> GetOrCreateAsync(string name, DateTime at, CancellationToken cancellationToken)
-    {
-        var id = await db.Repositories.Where(r => r.Name == name).Select(r => r.Id).FirstOrDefaultAsync(cancellationToken);
-        if (id != 0)
-        {
-            return id;
-        }
-
-        var slash = name.IndexOf('/', StringComparison.Ordinal);
-        var record = new RepositoryRecord
-        {
-            Name = name,
-            Namespace = slash < 0 ? "" : name[..slash],
-            Visibility = options.DefaultVisibility,
-            CreatedAt = at == default ? time.GetUtcNow().UtcDateTime : at,
-        };
-        db.Repositories.Add(record);
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-            return record.Id;
-        }
-        catch (DbUpdateException)
-        {
-            db.Entry(record).State = EntityState.Detached;
-            return await db.Repositories.Where(r => r.Name == name).Select(r => r.Id).FirstAsync(cancellationToken);
-        }
-    }
 }

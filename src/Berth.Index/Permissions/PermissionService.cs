@@ -1,6 +1,7 @@
 using Berth.Data;
 using Berth.Data.Entities;
 using Berth.Index.Accounts;
+using Berth.Registry;
 using Microsoft.EntityFrameworkCore;
 
 namespace Berth.Index.Permissions;
@@ -13,7 +14,7 @@ internal sealed class PermissionService(BerthDbContext db) : IPermissionService
             .Where(r => r.Name == repository)
             .Select(r => new { r.Id, r.Namespace, r.Visibility })
             .FirstOrDefaultAsync(cancellationToken);
-        var @namespace = record?.Namespace ?? NamespaceOf(repository);
+        var @namespace = record?.Namespace ?? RepositoryRecords.NamespaceOf(repository);
         if (record is null)
         {
             // Whoever may create the repository will administer it; until then every action finds it empty.
@@ -143,10 +144,4 @@ internal sealed class PermissionService(BerthDbContext db) : IPermissionService
     }
 
     private static AccessLevel Max(AccessLevel a, AccessLevel b) => a > b ? a : b;
-
-    private static string NamespaceOf(string name)
-    {
-        var slash = name.IndexOf('/', StringComparison.Ordinal);
-        return slash < 0 ? "" : name[..slash];
-    }
 }

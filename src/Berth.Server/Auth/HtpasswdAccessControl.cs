@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -21,7 +20,7 @@ internal sealed partial class HtpasswdAccessControl(string path, ILogger<Htpassw
 
     public ValueTask<AccessGrant> AuthorizeAsync(HttpContext context, IReadOnlyList<AccessRequest> required, CancellationToken cancellationToken)
     {
-        if (!TryReadBasic(context.Request.Headers.Authorization, out var user, out var password))
+        if (!BasicCredentials.TryRead(context.Request.Headers.Authorization, out var user, out var password))
         {
             return ValueTask.FromResult(AccessGrant.Unauthenticated(Challenge));
         }
@@ -117,33 +116,6 @@ internal sealed partial class HtpasswdAccessControl(string path, ILogger<Htpassw
         }
 
         return hashes;
-    }
-
-    private static bool TryReadBasic(string? header, out string user, out string password)
-    {
-        user = password = "";
-        if (!AuthenticationHeaderValue.TryParse(header, out var value) ||
-            !string.Equals(value.Scheme, "Basic", StringComparison.OrdinalIgnoreCase) || value.Parameter is null)
-        {
-            return false;
-        }
-
-        Span<byte> decoded = stackalloc byte[512];
-        if (!Convert.TryFromBase64String(value.Parameter, decoded, out var length))
-        {
-            return false;
-        }
-
-        var text = Encoding.UTF8.GetString(decoded[..length]);
-        var colon = text.IndexOf(':', StringComparison.Ordinal);
-        if (colon <= 0)
-        {
-            return false;
-        }
-
-        user = text[..colon];
-        password = text[(colon + 1)..];
-        return true;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Failed Basic login for {User} from {Address}")]

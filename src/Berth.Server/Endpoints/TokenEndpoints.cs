@@ -1,7 +1,6 @@
-using System.Net.Http.Headers;
-using System.Text;
 using System.Text.Json.Serialization;
 using Berth.Index;
+using Berth.Server.Auth;
 using Berth.Index.Accounts;
 using Berth.Index.Tokens;
 using Microsoft.AspNetCore.Mvc;
@@ -28,7 +27,7 @@ internal static class TokenEndpoints
     {
         var query = context.Request.Query;
         Principal? principal = null;
-        if (TryReadBasic(context.Request.Headers.Authorization, out var user, out var secret))
+        if (BasicCredentials.TryRead(context.Request.Headers.Authorization, out var user, out var secret))
         {
             var result = await accounts.AuthenticateAsync(user, secret, cancellationToken);
             if (result.Principal is null)
@@ -121,36 +120,6 @@ internal static class TokenEndpoints
         Results.Json(new TokenErrorResponse(code, message, [new TokenErrorItem(code.ToUpperInvariant(), message)]), ServerJson.Default.TokenErrorResponse, statusCode: status);
 
     private static IResult Problem(IndexError error) => Results.Problem(error.Detail, statusCode: error.Status, title: error.Title);
-
-    private static bool TryReadBasic(string? header, out string user, out string secret)
-    {
-        user = secret = "";
-        if (!AuthenticationHeaderValue.TryParse(header, out var value) ||
-            !string.Equals(value.Scheme, "Basic", StringComparison.OrdinalIgnoreCase) || value.Parameter is null || value.Parameter.Length > 4096)
-        {
-            return false;
-        }
-
-        string text;
-        try
-        {
-            text = Encoding.UTF8.GetString(Convert.FromBase64String(value.Parameter));
-        }
-        catch (FormatException)
-        {
-            return false;
-        }
-
-        var colon = text.IndexOf(':', StringComparison.Ordinal);
-        if (colon <= 0)
-        {
-            return false;
-        }
-
-        user = text[..colon];
-        secret = text[(colon + 1)..];
-        return true;
-    }
 }
 
 internal sealed record TokenResponse(
