@@ -71,20 +71,23 @@ projects=(tests/*/*.Tests.csproj)
 if [ "${#projects[@]}" -eq 0 ]; then
   echo "no test projects under tests/" >&2
 fi
-for project in "${projects[@]}"; do
-  name="$(basename "$project" .csproj)"
+# Runs one test project and adds its counts; $2 names its results, further arguments are VAR=value for the run.
+run_project() {
+  local project="$1" name="$2"
+  shift 2
   log "dotnet test $name"
-  trx="$RESULTS/$name.trx"
-  dotnet test "$project" -c Release --no-build --nologo \
+  local trx="$RESULTS/$name.trx"
+  env "$@" dotnet test "$project" -c Release --no-build --nologo \
     --logger "trx;LogFileName=$trx" --logger "console;verbosity=normal" \
     --results-directory "$RESULTS" \
     --blame-hang-timeout 10m --blame-hang-dump-type none
-  code=$?
+  local code=$?
   if [ ! -f "$trx" ]; then
     echo "$name: no test results (exit $code)" >&2
     failed=$((failed + 1))
-    continue
+    return
   fi
+  local p f
   p=$(counter "$trx" passed)
   f=$(( $(counter "$trx" failed) + $(counter "$trx" error) + $(counter "$trx" timeout) + $(counter "$trx" aborted) ))
   if [ "$code" -ne 0 ] && [ "$f" -eq 0 ]; then
@@ -95,7 +98,14 @@ for project in "${projects[@]}"; do
   echo "$name: passed=$p failed=$f"
   passed=$((passed + p))
   failed=$((failed + f))
+}
+
+for project in "${projects[@]}"; do
+  run_project "$project" "$(basename "$project" .csproj)"
 done
+
+# The conformance suite once more, through token auth with a username and password (issue 3's acceptance).
+run_project tests/Berth.Conformance.Tests/Berth.Conformance.Tests.csproj Berth.Conformance.Tests.TokenAuth BERTH_CONFORMANCE_AUTH=token
 
 # --- (e) the one closing line ---------------------------------------------------------------------------------------
 finish

@@ -1,6 +1,11 @@
 using Berth.Index.Accounts;
+using Berth.Index.Audit;
 using Berth.Index.Events;
+using Berth.Index.Organizations;
 using Berth.Index.Permissions;
+using Berth.Index.Repositories;
+using Berth.Index.Search;
+using Berth.Index.Social;
 using Berth.Index.Tokens;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -19,6 +24,15 @@ public static class IndexServices
         services.AddScoped<IPermissionService, PermissionService>();
         services.AddScoped<ITokenService, TokenService>();
         services.AddScoped<IndexRecords>();
+        services.AddScoped<AuditContext>();
+        services.AddScoped<IAuditLog, AuditLog>();
+        services.AddScoped<IUserService, UserService>();
+        services.AddScoped<IOrganizationService, OrganizationService>();
+        services.AddScoped<IRepositoryService, RepositoryService>();
+        services.AddScoped<ICollaboratorService, CollaboratorService>();
+        services.AddScoped<IStarService, StarService>();
+        services.AddScoped<ICommentService, CommentService>();
+        services.AddScoped<ISearchService, SearchService>();
         return services;
     }
 }

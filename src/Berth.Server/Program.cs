@@ -1,4 +1,5 @@
 using System.Threading.RateLimiting;
+using Berth.Server.Api;
 using Berth.Server.Endpoints;
 using Berth.Server.Hosting;
 
@@ -37,6 +38,7 @@ catch (ConfigurationException e)
 }
 
 builder.Services.AddProblemDetails();
+builder.Services.AddIndexApi();
 builder.Services.AddRateLimiter(limiter =>
 {
     // Per client address: enough for a client fetching a token per repository, far too few for guessing passwords.
@@ -45,9 +47,17 @@ builder.Services.AddRateLimiter(limiter =>
         _ => new TokenBucketRateLimiterOptions { TokenLimit = 100, TokensPerPeriod = 20, ReplenishmentPeriod = TimeSpan.FromSeconds(1), QueueLimit = 0 }));
     limiter.OnRejected = async (context, ct) =>
     {
-        context.HttpContext.Response.StatusCode = StatusCodes.Status429TooManyRequests;
-        context.HttpContext.Response.Headers.RetryAfter = "1";
-        await OciResponses.WriteErrorAsync(context.HttpContext, Berth.Oci.OciErrorCode.TooManyRequests);
+        var http = context.HttpContext;
+        http.Response.Headers.RetryAfter = "1";
+        if (http.Request.Path.StartsWithSegments("/api"))
+        {
+            await Results.Problem("too many requests from this address; retry later", statusCode: StatusCodes.Status429TooManyRequests).ExecuteAsync(http);
+            return;
+        }
+
+        // Registry clients read the registry's error shape, also from the token endpoint.
+        http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+        await OciResponses.WriteErrorAsync(http, Berth.Oci.OciErrorCode.TooManyRequests);
     };
 });
 
@@ -62,6 +72,7 @@ app.UseRateLimiter();
 if (options.RunsIndex)
 {
     app.MapTokenEndpoints();
+    app.MapIndexApi();
     if (options.NotifySecret is { Length: > 0 } secret)
     {
         app.MapEventEndpoints(secret);

@@ -22,7 +22,7 @@ public sealed class FaultTests(RegistryFixture registry, Xunit.Abstractions.ITes
     [Fact]
     public async Task Server_killed_mid_PATCH_leaves_the_upload_resumable_or_gone_and_stored_images_intact()
     {
-        using var http = RegistryFixture.CreateClient(registry.BaseUri, TimeSpan.FromMinutes(5));
+        using var http = registry.NewClient(TimeSpan.FromMinutes(5));
         var api = new RegistryApi(http);
 
         // An image that was fully pushed before the crash.
@@ -112,7 +112,7 @@ public sealed class FaultTests(RegistryFixture registry, Xunit.Abstractions.ITes
     [Fact]
     public async Task Server_killed_mid_monolithic_PUT_stores_nothing_and_keeps_old_content()
     {
-        using var http = RegistryFixture.CreateClient(registry.BaseUri, TimeSpan.FromMinutes(5));
+        using var http = registry.NewClient(TimeSpan.FromMinutes(5));
         var api = new RegistryApi(http);
         var repo = Repo.New("crash");
         var image = Build.OciImage();

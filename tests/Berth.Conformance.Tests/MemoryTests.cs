@@ -16,7 +16,7 @@ public sealed class MemoryTests(RegistryFixture registry, Xunit.Abstractions.ITe
     [Fact]
     public async Task Pushing_and_pulling_1_GiB_in_chunks_keeps_peak_RSS_within_100_MiB()
     {
-        using var http = RegistryFixture.CreateClient(registry.BaseUri, TimeSpan.FromMinutes(10));
+        using var http = registry.NewClient(TimeSpan.FromMinutes(10));
         var api = new RegistryApi(http);
         var repo = Repo.New("memory");
 

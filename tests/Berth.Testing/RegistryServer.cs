@@ -21,10 +21,14 @@ public sealed class RegistryServer : IAsyncDisposable
     private readonly string _workDir;
     private readonly IReadOnlyList<string> _extraArgs;
     private readonly string? _htpasswdFile;
+    private readonly string _readyPath;
+    private readonly bool _defaultAuth;
     private Process? _process;
 
-    private RegistryServer(RegistryKind kind, string workDir, int port, string? htpasswdFile, IReadOnlyList<string> extraArgs)
+    private RegistryServer(RegistryKind kind, string workDir, int port, string? htpasswdFile, IReadOnlyList<string> extraArgs, string readyPath, bool defaultAuth)
     {
+        _readyPath = readyPath;
+        _defaultAuth = defaultAuth;
         Kind = kind;
         _workDir = workDir;
         Port = port;
@@ -50,16 +54,23 @@ public sealed class RegistryServer : IAsyncDisposable
 
     public string LogFile => Path.Combine(_workDir, "server.log");
 
-    /// <summary>Starts Berth (the server built alongside the tests) or Distribution 2.8.2 and waits until /v2/ answers.</summary>
+    /// <summary>
+    /// Starts Berth (the server built alongside the tests) or Distribution 2.8.2 and waits until <paramref name="readyPath"/>
+    /// (default <c>v2/</c>; an index-only Berth has no <c>/v2</c>, use <c>.well-known/jwks.json</c>) answers 200 or 401.
+    /// Berth gets <c>--auth none</c> unless <paramref name="extraArgs"/> names <c>--auth</c> or <paramref name="defaultAuth"/>
+    /// asks for the role's own default.
+    /// </summary>
     public static async Task<RegistryServer> StartAsync(
         RegistryKind kind = RegistryKind.Berth,
         string? htpasswdFile = null,
         IReadOnlyList<string>? extraArgs = null,
+        string readyPath = "v2/",
+        bool defaultAuth = false,
         CancellationToken cancellationToken = default)
     {
         var workDir = Path.Combine(Path.GetTempPath(), "berth-tests", $"{kind.ToString().ToLowerInvariant()}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(workDir);
-        var server = new RegistryServer(kind, workDir, FreeLoopbackPort(), htpasswdFile, extraArgs ?? []);
+        var server = new RegistryServer(kind, workDir, FreeLoopbackPort(), htpasswdFile, extraArgs ?? [], readyPath, defaultAuth);
         await server.RestartAsync(cancellationToken);
         return server;
     }
@@ -139,7 +150,7 @@ public sealed class RegistryServer : IAsyncDisposable
             info.ArgumentList.Add("--htpasswd");
             info.ArgumentList.Add(_htpasswdFile);
         }
-        else if (!_extraArgs.Contains("--auth"))
+        else if (!_extraArgs.Contains("--auth") && !_defaultAuth)
         {
             info.ArgumentList.Add("--auth");
             info.ArgumentList.Add("none");
@@ -203,7 +214,7 @@ public sealed class RegistryServer : IAsyncDisposable
 
             try
             {
-                using var response = await http.GetAsync(new Uri(BaseUri, "v2/"), cancellationToken);
+                using var response = await http.GetAsync(new Uri(BaseUri, _readyPath), cancellationToken);
                 if (response.StatusCode is HttpStatusCode.OK or HttpStatusCode.Unauthorized)
                 {
                     return;
@@ -219,7 +230,7 @@ public sealed class RegistryServer : IAsyncDisposable
             await Task.Delay(100, cancellationToken);
         }
 
-        throw new TimeoutException($"{Kind} did not answer /v2/ within 60 s:\n{ReadLog()}");
+        throw new TimeoutException($"{Kind} did not answer /{_readyPath} within 60 s:\n{ReadLog()}");
     }
 
     private long ReadProcStatusKiB(string field)

@@ -1,5 +1,7 @@
 using Berth.Data;
 using Berth.Data.Entities;
+using Berth.Index.Accounts;
+using Berth.Index.Permissions;
 using Berth.Registry;
 using Berth.Registry.Events;
 using Microsoft.EntityFrameworkCore;
@@ -11,7 +13,7 @@ namespace Berth.Index.Events;
 /// checksums"): tags with digests and sizes, push times, pull counts. The same code runs whether the events
 /// come from the registry in this process or from a separate registry over HTTP.
 /// </summary>
-public sealed class IndexRecords(BerthDbContext db, IndexOptions options)
+public sealed class IndexRecords(BerthDbContext db, IndexOptions options, IPermissionService permissions)
 {
     public async Task ApplyAsync(RegistryEvent e, CancellationToken cancellationToken)
     {
@@ -22,6 +24,7 @@ public sealed class IndexRecords(BerthDbContext db, IndexOptions options)
                 var repositoryId = await db.GetOrCreateIdAsync(e.Repository, new RepositoryDefaults(options.DefaultVisibility), e.Timestamp, cancellationToken);
                 await db.Repositories.Where(r => r.Id == repositoryId)
                     .ExecuteUpdateAsync(r => r.SetProperty(x => x.LastPushedAt, e.Timestamp), cancellationToken);
+                await GrantCreatorAsync(repositoryId, e.Repository, e.Actor, cancellationToken);
                 if (e.Tag is not null)
                 {
                     var summary = await db.TagSummaries.FirstOrDefaultAsync(t => t.RepositoryId == repositoryId && t.Tag == e.Tag, cancellationToken);
@@ -56,4 +59,32 @@ public sealed class IndexRecords(BerthDbContext db, IndexOptions options)
     public Task AddPullsAsync(string repository, long count, CancellationToken cancellationToken) =>
         db.Repositories.Where(r => r.Name == repository)
             .ExecuteUpdateAsync(r => r.SetProperty(x => x.PullCount, x => x.PullCount + count), cancellationToken);
+
+    /// <summary>
+    /// A push by someone without write access can only have succeeded because they were allowed to create the
+    /// repository (an org member where members may create): they become its admin, as with the REST API.
+    /// </summary>
+    private async Task GrantCreatorAsync(long repositoryId, string repository, string? actor, CancellationToken cancellationToken)
+    {
+        if (actor is null)
+        {
+            return;
+        }
+
+        var account = await db.Accounts.AsNoTracking().FirstOrDefaultAsync(a => a.Name == actor, cancellationToken);
+        if (account is null)
+        {
+            return;
+        }
+
+        var principal = new Principal(account.Id, account.Name, account.IsAdmin, Principal.AllScopes);
+        var access = await permissions.GetAccessAsync(principal, repository, cancellationToken);
+        if (access.Level >= AccessLevel.Write)
+        {
+            return;
+        }
+
+        db.RepositoryPermissions.Add(new RepositoryPermission { RepositoryId = repositoryId, AccountId = account.Id, Level = AccessLevel.Admin });
+        await db.SaveChangesAsync(cancellationToken);
+    }
 }

@@ -45,7 +45,7 @@ internal sealed class PermissionService(BerthDbContext db) : IPermissionService
             return db.Repositories.Where(r => r.Visibility == Visibility.Public);
         }
 
-        if (principal.IsAdmin)
+        if (principal.ActsAsAdmin)
         {
             return db.Repositories;
         }
@@ -71,7 +71,7 @@ internal sealed class PermissionService(BerthDbContext db) : IPermissionService
             return false;
         }
 
-        if (principal.IsAdmin)
+        if (principal.ActsAsAdmin)
         {
             return true;
         }
@@ -96,12 +96,12 @@ internal sealed class PermissionService(BerthDbContext db) : IPermissionService
     }
 
     public async Task<bool> IsOrganizationOwnerAsync(Principal? principal, long organizationId, CancellationToken cancellationToken) =>
-        principal is not null && (principal.IsAdmin || await db.OrganizationMembers.AnyAsync(
+        principal is not null && (principal.ActsAsAdmin || await db.OrganizationMembers.AnyAsync(
             m => m.OrganizationId == organizationId && m.AccountId == principal.AccountId && m.Role == OrganizationRole.Owner, cancellationToken));
 
     private async Task<AccessLevel> GrantedLevelAsync(Principal principal, long repositoryId, string @namespace, CancellationToken cancellationToken)
     {
-        if (principal.IsAdmin || @namespace == principal.Name)
+        if (principal.ActsAsAdmin || @namespace == principal.Name)
         {
             return AccessLevel.Admin;
         }

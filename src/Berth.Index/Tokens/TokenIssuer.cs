@@ -11,9 +11,11 @@ public sealed record IssuedToken(string Token, int ExpiresIn, DateTimeOffset Iss
 /// <summary>Signs Docker-token-spec JWTs: <c>iss sub aud exp nbf iat jti access[]</c>, ES256 with a <c>kid</c>.</summary>
 public sealed class TokenIssuer(SigningKeys keys, IndexOptions options, TimeProvider time)
 {
+    public const string SiteAdminClaim = "berth_admin";
+
     private static readonly JsonWebTokenHandler Handler = new() { SetDefaultTimesOnTokenCreation = false };
 
-    public IssuedToken Issue(string subject, string audience, IReadOnlyList<ResourceScope> access)
+    public IssuedToken Issue(string subject, string audience, IReadOnlyList<ResourceScope> access, bool siteAdmin = false)
     {
         var now = time.GetUtcNow();
         var lifetime = Math.Max(60, options.TokenLifetimeSeconds);
@@ -35,6 +37,12 @@ public sealed class TokenIssuer(SigningKeys keys, IndexOptions options, TimeProv
                 ["access"] = accessClaim,
             },
         };
+        if (siteAdmin)
+        {
+            // Lets an in-process registry show an admin the whole catalog; a separate registry ignores it.
+            descriptor.Claims[SiteAdminClaim] = true;
+        }
+
         return new IssuedToken(Handler.CreateToken(descriptor), lifetime, now);
     }
 }

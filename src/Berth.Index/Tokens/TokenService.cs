@@ -25,7 +25,7 @@ internal sealed class TokenService(
         }
 
         var granted = await GrantAsync(principal, requested, cancellationToken);
-        var access = issuer.Issue(principal?.Name ?? "", options.TokenService, granted);
+        var access = issuer.Issue(principal?.Name ?? "", options.TokenService, granted, principal?.ActsAsAdmin == true);
         string? refresh = null;
         if (offline && principal is not null)
         {

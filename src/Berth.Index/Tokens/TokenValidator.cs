@@ -7,7 +7,7 @@ using Microsoft.IdentityModel.Tokens;
 namespace Berth.Index.Tokens;
 
 /// <summary>The verified content of a registry token.</summary>
-public sealed record TokenClaims(string Subject, IReadOnlyList<ResourceScope> Access, DateTimeOffset Expires)
+public sealed record TokenClaims(string Subject, IReadOnlyList<ResourceScope> Access, DateTimeOffset Expires, bool SiteAdmin = false)
 {
     public bool Allows(string type, string name, string action) =>
         Access.Any(a => a.Type == type && a.Name == name && (a.Actions.Contains(action) || a.Actions.Contains("*")));
@@ -76,7 +76,8 @@ public sealed class TokenValidator(ITokenKeySource keys, TokenValidationSettings
             return null;
         }
 
-        var claims = new TokenClaims(jwt.Subject ?? "", ReadAccess(jwt), new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero));
+        var siteAdmin = jwt.TryGetPayloadValue<bool>(TokenIssuer.SiteAdminClaim, out var admin) && admin;
+        var claims = new TokenClaims(jwt.Subject ?? "", ReadAccess(jwt), new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero), siteAdmin);
         if (_verified.Count >= MaxCached)
         {
             _verified.Clear();

@@ -16,8 +16,9 @@ public sealed class AccessGrant
 {
     private readonly Func<string, string, string, bool> _allows;
 
-    private AccessGrant(AccessOutcome outcome, string? subject, string? challenge, Func<string, string, string, bool> allows)
+    private AccessGrant(AccessOutcome outcome, string? subject, string? challenge, Func<string, string, string, bool> allows, bool siteAdmin = false)
     {
+        SiteAdmin = siteAdmin;
         Outcome = outcome;
         Subject = subject;
         Challenge = challenge;
@@ -26,14 +27,17 @@ public sealed class AccessGrant
 
     public AccessOutcome Outcome { get; }
 
+    /// <summary>Whether the credential carries site-admin powers (an admin account with an admin-scoped credential).</summary>
+    public bool SiteAdmin { get; }
+
     /// <summary>The authenticated account, or null for anonymous access.</summary>
     public string? Subject { get; }
 
     /// <summary>The <c>WWW-Authenticate</c> value for a <see cref="AccessOutcome.Challenge"/>.</summary>
     public string? Challenge { get; }
 
-    public static AccessGrant Allow(string? subject, Func<string, string, string, bool> allows) =>
-        new(AccessOutcome.Allowed, subject, null, allows);
+    public static AccessGrant Allow(string? subject, Func<string, string, string, bool> allows, bool siteAdmin = false) =>
+        new(AccessOutcome.Allowed, subject, null, allows, siteAdmin);
 
     public static AccessGrant Unauthenticated(string challenge) =>
         new(AccessOutcome.Challenge, null, challenge, static (_, _, _) => false);

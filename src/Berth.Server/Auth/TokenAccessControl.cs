@@ -41,7 +41,7 @@ internal sealed class TokenAccessControl(TokenValidator validator, TokenChalleng
             }
         }
 
-        return AccessGrant.Allow(claims.Subject.Length == 0 ? null : claims.Subject, claims.Allows);
+        return AccessGrant.Allow(claims.Subject.Length == 0 ? null : claims.Subject, claims.Allows, claims.SiteAdmin);
     }
 
     public async ValueTask<IQueryable<string>?> VisibleRepositoriesAsync(HttpContext context, AccessGrant grant, CancellationToken cancellationToken)
@@ -63,7 +63,8 @@ internal sealed class TokenAccessControl(TokenValidator validator, TokenChalleng
                 return db.Repositories.Where(_ => false).Select(r => r.Name);
             }
 
-            principal = new Principal(account.Id, account.Name, account.IsAdmin, Principal.AllScopes);
+            // Admin powers only when the token says the credential carried them (a read-only admin token does not).
+            principal = new Principal(account.Id, account.Name, account.IsAdmin && grant.SiteAdmin, Principal.AllScopes);
         }
 
         return services.GetRequiredService<IPermissionService>().VisibleRepositories(principal).Select(r => r.Name);

@@ -8,10 +8,13 @@ namespace Berth.Server.Endpoints;
 internal static class EventEndpoints
 {
     public static void MapEventEndpoints(this IEndpointRouteBuilder app, string secret) =>
-        app.MapPost("/api/v1/internal/events", (HttpContext context, IndexRecords records, CancellationToken ct) => ReceiveAsync(context, records, secret, ct))
+        app.MapPost("/api/v1/internal/events", (HttpContext context, IndexRecords records, TimeProvider time, CancellationToken ct) => ReceiveAsync(context, records, secret, time, ct))
             .ExcludeFromDescription();
 
-    private static async Task<IResult> ReceiveAsync(HttpContext context, IndexRecords records, string secret, CancellationToken cancellationToken)
+    // Event ids applied within the signature's lifetime: a replay inside that window is recognised and skipped.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> Seen = new(StringComparer.Ordinal);
+
+    private static async Task<IResult> ReceiveAsync(HttpContext context, IndexRecords records, string secret, TimeProvider time, CancellationToken cancellationToken)
     {
         if (context.Request.ContentLength is null or > 4 * 1024 * 1024)
         {
@@ -20,7 +23,8 @@ internal static class EventEndpoints
 
         var body = new byte[context.Request.ContentLength.Value];
         await context.Request.Body.ReadExactlyAsync(body, cancellationToken);
-        if (!EventEnvelope.Verify(body, context.Request.Headers[EventEnvelope.SignatureHeader], secret))
+        var now = time.GetUtcNow();
+        if (!EventEnvelope.Verify(body, context.Request.Headers[EventEnvelope.TimestampHeader], context.Request.Headers[EventEnvelope.SignatureHeader], secret, now))
         {
             return Results.Problem("the event signature is missing or wrong", statusCode: StatusCodes.Status401Unauthorized);
         }
@@ -37,7 +41,7 @@ internal static class EventEndpoints
 
         foreach (var registryEvent in EventEnvelope.ToEvents(envelope ?? new([])))
         {
-            if (!Berth.Oci.RepositoryName.IsValid(registryEvent.Repository))
+            if (!Berth.Oci.RepositoryName.IsValid(registryEvent.Repository) || AlreadyApplied(registryEvent.Id, now))
             {
                 continue;
             }
@@ -50,8 +54,27 @@ internal static class EventEndpoints
             {
                 await records.ApplyAsync(registryEvent, cancellationToken);
             }
+
+            // Only once applied: a sender retrying after a failure here must not be taken for a replay.
+            Seen[registryEvent.Id] = now;
         }
 
         return Results.Accepted();
+    }
+
+    private static bool AlreadyApplied(string id, DateTimeOffset now)
+    {
+        if (Seen.Count > 100_000)
+        {
+            foreach (var (key, at) in Seen)
+            {
+                if (now - at > 2 * EventEnvelope.MaxAge)
+                {
+                    Seen.TryRemove(key, out _);
+                }
+            }
+        }
+
+        return id.Length == 0 || Seen.ContainsKey(id);
     }
 }

@@ -1,8 +1,9 @@
 using System.Text.Json.Serialization;
 using Berth.Index;
-using Berth.Server.Auth;
 using Berth.Index.Accounts;
+using Berth.Index.Audit;
 using Berth.Index.Tokens;
+using Berth.Server.Auth;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Berth.Server.Endpoints;
@@ -23,11 +24,19 @@ internal static class TokenEndpoints
             .ExcludeFromDescription();
     }
 
-    private static async Task<IResult> GetAsync(HttpContext context, IAccountService accounts, ITokenService tokens, CancellationToken cancellationToken)
+    private static async Task<IResult> GetAsync(HttpContext context, IUserService accounts, AuditContext audit, ITokenService tokens, CancellationToken cancellationToken)
     {
+        audit.Address = context.Connection.RemoteIpAddress?.ToString();
         var query = context.Request.Query;
         Principal? principal = null;
-        if (BasicCredentials.TryRead(context.Request.Headers.Authorization, out var user, out var secret))
+        var authorization = context.Request.Headers.Authorization.ToString();
+        if (authorization.Length > 0 && !BasicCredentials.TryRead(authorization, out _, out _))
+        {
+            // Credentials were meant but cannot be read: refuse rather than quietly treat the caller as anonymous.
+            return Refused(context, AuthenticationFailure.BadCredentials);
+        }
+
+        if (BasicCredentials.TryRead(authorization, out var user, out var secret))
         {
             var result = await accounts.AuthenticateAsync(user, secret, cancellationToken);
             if (result.Principal is null)
@@ -49,8 +58,9 @@ internal static class TokenEndpoints
         return grant.IsSuccess ? Results.Json(Response(grant.Value), ServerJson.Default.TokenResponse) : Problem(grant.Error);
     }
 
-    private static async Task<IResult> PostAsync(HttpContext context, IAccountService accounts, ITokenService tokens, CancellationToken cancellationToken)
+    private static async Task<IResult> PostAsync(HttpContext context, IUserService accounts, AuditContext audit, ITokenService tokens, CancellationToken cancellationToken)
     {
+        audit.Address = context.Connection.RemoteIpAddress?.ToString();
         if (!context.Request.HasFormContentType)
         {
             return TokenError(StatusCodes.Status400BadRequest, "invalid_request", "expected application/x-www-form-urlencoded");

@@ -46,6 +46,9 @@ public sealed class BerthOptions
     /// <summary>A separate registry's index, to report pushes and deletes to.</summary>
     public string? IndexUrl { get; set; }
 
+    /// <summary>An index's separate registry, asked to delete a repository's manifests when the index deletes it.</summary>
+    public string? RegistryUrl { get; set; }
+
     /// <summary>Shared secret that signs registry → index notifications (both sides).</summary>
     public string? NotifySecret { get; set; }
 

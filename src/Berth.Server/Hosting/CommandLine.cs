@@ -21,6 +21,7 @@ internal static class CommandLine
         ["--token-jwks"] = "Berth:TokenJwks",
         ["--token-key"] = "Berth:TokenKey",
         ["--index-url"] = "Berth:IndexUrl",
+        ["--registry-url"] = "Berth:RegistryUrl",
         ["--notify-secret"] = "Berth:NotifySecret",
         ["--auth"] = "Berth:Auth",
         ["--htpasswd"] = "Berth:Htpasswd",
@@ -53,6 +54,7 @@ internal static class CommandLine
           --token-service NAME        aud of issued tokens = the registry's name (berth-registry) BERTH_TOKEN_SERVICE
           --token-key FILE            EC P-256 PEM signing key (default DATA_DIR/keys/token-signing.pem) BERTH_TOKEN_KEY
           --notify-secret S           Accept signed push/delete events from a separate registry   BERTH_NOTIFY_SECRET
+          --registry-url URL          A separate registry to delete manifests from when a repository is deleted BERTH_REGISTRY_URL
 
         Separate registry (role registry with --auth token):
           --token-realm URL           The index's token endpoint, e.g. http://index:5000/token    BERTH_TOKEN_REALM

@@ -9,7 +9,7 @@ namespace Berth.Server.Hosting;
 /// A separate registry's events, sent to its index: queued, posted in signed batches, and retried with
 /// backoff while the index is unreachable, so a push never waits for (or fails with) the index.
 /// </summary>
-internal sealed partial class HttpEventSink(HttpClient http, Uri endpoint, string secret, ILogger<HttpEventSink> logger) : BackgroundService, IRegistryEventSink
+internal sealed partial class HttpEventSink(HttpClient http, Uri endpoint, string secret, TimeProvider time, ILogger<HttpEventSink> logger) : BackgroundService, IRegistryEventSink
 {
     private const int MaxBatch = 100;
     private readonly Channel<RegistryEvent> _queue = Channel.CreateUnbounded<RegistryEvent>(new UnboundedChannelOptions { SingleReader = true });
@@ -43,7 +43,9 @@ internal sealed partial class HttpEventSink(HttpClient http, Uri endpoint, strin
         var body = JsonSerializer.SerializeToUtf8Bytes(EventEnvelope.From(batch), EventJson.Default.Envelope);
         using var request = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = new ByteArrayContent(body) };
         request.Content.Headers.ContentType = new(EventEnvelope.MediaType);
-        request.Headers.TryAddWithoutValidation(EventEnvelope.SignatureHeader, EventEnvelope.Sign(body, secret));
+        var timestamp = time.GetUtcNow().ToUnixTimeSeconds();
+        request.Headers.TryAddWithoutValidation(EventEnvelope.TimestampHeader, timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        request.Headers.TryAddWithoutValidation(EventEnvelope.SignatureHeader, EventEnvelope.Sign(timestamp, body, secret));
         try
         {
             using var response = await http.SendAsync(request, cancellationToken);

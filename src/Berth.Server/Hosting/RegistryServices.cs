@@ -60,6 +60,13 @@ internal static class RegistryServices
                     RegistryInProcess = options.RunsRegistry,
                 },
                 keys);
+            services.AddSingleton<IRepositoryContentRemover>(sp => options.RunsRegistry || options.RegistryUrl is null
+                ? new CascadeContentRemover()
+                : new RegistryApiContentRemover(
+                    new HttpClient { Timeout = TimeSpan.FromSeconds(30) },
+                    new Uri(options.RegistryUrl.TrimEnd('/') + "/"),
+                    sp.GetRequiredService<TokenIssuer>(),
+                    sp.GetRequiredService<IndexOptions>()));
         }
 
         if (options.RunsRegistry)
@@ -148,7 +155,7 @@ internal static class RegistryServices
         {
             var secret = options.NotifySecret ?? throw new ConfigurationException("--index-url needs --notify-secret to sign its events");
             var endpoint = new Uri(new Uri(options.IndexUrl.TrimEnd('/') + "/"), "api/v1/internal/events");
-            services.AddSingleton(sp => new HttpEventSink(new HttpClient { Timeout = TimeSpan.FromSeconds(10) }, endpoint, secret, sp.GetRequiredService<ILogger<HttpEventSink>>()));
+            services.AddSingleton(sp => new HttpEventSink(new HttpClient { Timeout = TimeSpan.FromSeconds(10) }, endpoint, secret, TimeProvider.System, sp.GetRequiredService<ILogger<HttpEventSink>>()));
             services.AddSingleton<IRegistryEventSink>(sp => sp.GetRequiredService<HttpEventSink>());
             services.AddHostedService(sp => sp.GetRequiredService<HttpEventSink>());
         }

@@ -1,7 +1,9 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Berth.Testing;
 
 namespace Berth.Conformance.Tests.Support;
 
@@ -37,6 +39,41 @@ public static class RawHttp
         long? declaredLength = null,
         bool halfClose = false,
         TimeSpan? timeout = null)
+    {
+        var lines = (headers ?? []).ToList();
+        var response = await SendOnceAsync(port, method, target, lines, body, declaredLength, halfClose, timeout);
+        if (response.Status != 401 || !Authenticators.TryGetValue(port, out var authenticator) || response.Header("www-authenticate") is not { } header
+            || !header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return response;
+        }
+
+        // Token auth: the same request again with a token for exactly the challenged scope, as clients do.
+        var parameters = TokenAuthHandler.ParseParameters(header[7..]);
+        var scopes = parameters.TryGetValue("scope", out var scope) ? scope.Split(' ', StringSplitOptions.RemoveEmptyEntries) : [];
+        var token = authenticator.TryGetCached(scopes, out var cached)
+            ? cached
+            : await authenticator.FetchAsync(new BearerChallenge(parameters["realm"], parameters.GetValueOrDefault("service"), scopes), CancellationToken.None);
+        return token is null
+            ? response
+            : await SendOnceAsync(port, method, target, [.. lines, $"Authorization: Bearer {token}"], body, declaredLength, halfClose, timeout);
+    }
+
+    /// <summary>
+    /// Registries on these ports use token auth: a 401 with a Bearer challenge is answered by fetching a token
+    /// and sending the request once more (the fixture registers its authenticator here).
+    /// </summary>
+    public static ConcurrentDictionary<int, TokenAuthenticator> Authenticators { get; } = new();
+
+    private static async Task<RawResponse> SendOnceAsync(
+        int port,
+        string method,
+        string target,
+        IEnumerable<string>? headers,
+        byte[]? body,
+        long? declaredLength,
+        bool halfClose,
+        TimeSpan? timeout)
     {
         using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(20));
         using var client = new TcpClient();

@@ -1,4 +1,6 @@
-namespace Berth.Interop.Tests;
+using Berth.Testing.Images;
+
+namespace Berth.Testing;
 
 /// <summary>
 /// A private world for skopeo, podman and buildah: own HOME, XDG dirs, registries.conf, temp dir and

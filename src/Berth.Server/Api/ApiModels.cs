@@ -1,0 +1,95 @@
+using System.Text.Json.Serialization;
+
+namespace Berth.Server.Api;
+
+// The wire shapes of docs/API.md. Enumerations travel as the lower-case words the document uses.
+
+internal sealed record Account(string Name, string? Email, bool IsAdmin, DateTime CreatedAt);
+
+internal sealed record PublicAccount(string Name, DateTime CreatedAt);
+
+internal sealed record CreateUserRequest(string Name, string Password, string? Email = null, bool? IsAdmin = null);
+
+internal sealed record ChangePasswordRequest(string CurrentPassword, string NewPassword);
+
+internal sealed record CreateTokenRequest(string Name, IReadOnlyList<string> Scopes, DateTime? ExpiresAt = null);
+
+internal sealed record AccessToken(
+    long Id, string Name, IReadOnlyList<string> Scopes, string Prefix, DateTime CreatedAt, DateTime? ExpiresAt, DateTime? LastUsedAt, DateTime? RevokedAt);
+
+/// <summary>The one response that carries a token's secret.</summary>
+internal sealed record CreatedAccessToken(
+    long Id, string Name, IReadOnlyList<string> Scopes, string Prefix, DateTime CreatedAt, DateTime? ExpiresAt, string Token);
+
+internal sealed record CreateOrganizationRequest(string Name, string? Description = null, bool? MembersCanCreateRepositories = null);
+
+internal sealed record Organization(
+    string Name,
+    string? Description,
+    bool MembersCanCreateRepositories,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<OrganizationMember>? Members,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<Team>? Teams);
+
+internal sealed record OrganizationMember(string Name, string Role);
+
+internal sealed record Team(string Name, IReadOnlyList<string> Members);
+
+internal sealed record SetMemberRequest(string Role);
+
+internal sealed record CreateTeamRequest(string Name);
+
+internal sealed record RepositorySummary(
+    string Name, string Namespace, string Visibility, string? Description, long StarCount, long PullCount, DateTime? LastPushedAt);
+
+internal sealed record Repository(
+    string Name,
+    string Namespace,
+    string Visibility,
+    string? Description,
+    long StarCount,
+    long PullCount,
+    DateTime? LastPushedAt,
+    DateTime CreatedAt,
+    long CommentCount,
+    bool Starred,
+    string Permission,
+    IReadOnlyList<Tag> Tags);
+
+internal sealed record Tag(string Name, string Digest, string MediaType, long Size, DateTime PushedAt);
+
+internal sealed record CreateRepositoryRequest(string Name, string? Visibility = null, string? Description = null);
+
+internal sealed record UpdateRepositoryRequest(string? Visibility = null, string? Description = null);
+
+internal sealed record Collaborator(
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? User,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Team,
+    string Level);
+
+internal sealed record SetLevelRequest(string Level);
+
+internal sealed record CommentRequest(string Body);
+
+internal sealed record Comment(long Id, string Author, string Body, string Html, DateTime CreatedAt, DateTime? UpdatedAt);
+
+internal sealed record SearchPage(string Query, int Page, int PageSize, int Total, IReadOnlyList<RepositorySummary> Results);
+
+internal sealed record AuditRecord(DateTime At, string? Actor, string Action, string? Target, string? Address, string? Detail);
+
+/// <summary>What <c>docker search</c> reads (Docker's <c>registry.SearchResults</c>).</summary>
+internal sealed record DockerSearchResults(
+    [property: JsonPropertyName("query")] string Query,
+    [property: JsonPropertyName("num_results")] int NumResults,
+    [property: JsonPropertyName("num_pages")] int NumPages,
+    [property: JsonPropertyName("page")] int Page,
+    [property: JsonPropertyName("page_size")] int PageSize,
+    [property: JsonPropertyName("results")] IReadOnlyList<DockerSearchResult> Results);
+
+internal sealed record DockerSearchResult(
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("description")] string Description,
+    [property: JsonPropertyName("star_count")] long StarCount,
+    [property: JsonPropertyName("is_official")] bool IsOfficial,
+    [property: JsonPropertyName("is_automated")] bool IsAutomated);
+
+internal sealed record DockerPing([property: JsonPropertyName("standalone")] bool Standalone);
