@@ -23,9 +23,14 @@ public sealed class SplitDeploymentFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Index = await Site.StartAsync(["--role", "index", "--notify-secret", Secret], defaultAuth: true, readyPath: ".well-known/jwks.json");
+        // The index must know its registry (to delete content with a repository) and the registry its index.
+        var registryPort = RegistryServer.FreeLoopbackPort();
+        Index = await Site.StartAsync(
+            ["--role", "index", "--notify-secret", Secret, "--registry-url", $"http://127.0.0.1:{registryPort}"],
+            defaultAuth: true,
+            readyPath: ".well-known/jwks.json");
         var index = $"http://{Index.HostPort}";
-        Registry = await RegistryServer.StartAsync(extraArgs:
+        Registry = await RegistryServer.StartAsync(port: registryPort, extraArgs:
         [
             "--role", "registry", "--auth", "token",
             "--token-realm", $"{index}/token",
@@ -116,6 +121,35 @@ public sealed class SplitDeploymentTests(SplitDeploymentFixture fixture) : IClas
         record = await WaitForRecordAsync(repo, r => !Tags(r).ContainsKey("v1"));
         Assert.Equal(["v2"], Tags(record).Keys);
         Assert.Equal(second.Manifest.Digest, (string?)Tags(record)["v2"]["digest"]);
+    }
+
+    [Fact]
+    public async Task Deleting_a_repository_on_the_index_deletes_its_manifests_on_the_registry()
+    {
+        // Seed scenario C: the index deletes the record and, with a token it signs itself, the registry's content.
+        var image = new ImageFactory().CreateImage(layers: 1);
+        var repo = $"{Alice.Name}/doomed";
+        var remote = $"docker://{Registry.HostPort}/{repo}";
+        var creds = $"{Alice.Name}:{Alice.Secret}";
+        var source = _tools.NewLayout((image, "one"));
+        (await _tools.SkopeoAsync("copy", "--preserve-digests", "--dest-tls-verify=false", "--dest-creds", creds, source.Reference("one"), $"{remote}:v1")).EnsureSuccess();
+        await WaitForRecordAsync(repo, r => Tags(r).ContainsKey("v1"));
+
+        using (var delete = await Alice.SendAsync(HttpMethod.Delete, $"api/v1/repositories/{repo}"))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, delete.StatusCode);
+        }
+
+        using (var gone = await Alice.SendAsync(HttpMethod.Get, $"api/v1/repositories/{repo}"))
+        {
+            Assert.Equal(HttpStatusCode.NotFound, gone.StatusCode);
+        }
+
+        // The manifest is gone from the registry (by digest and by tag), not just from the index.
+        var inspect = await _tools.SkopeoAsync("inspect", "--raw", "--tls-verify=false", "--creds", creds, $"{remote}@{image.Manifest.Digest}");
+        Assert.NotEqual(0, inspect.ExitCode);
+        Assert.Contains("manifest unknown", inspect.Stderr, StringComparison.OrdinalIgnoreCase);
+        Assert.NotEqual(0, (await _tools.SkopeoAsync("inspect", "--raw", "--tls-verify=false", "--creds", creds, $"{remote}:v1")).ExitCode);
     }
 
     [Fact]

@@ -99,6 +99,21 @@ public sealed class TokenServiceTests(TokenServiceFixture fixture) : IClassFixtu
         }
     }
 
+    [Theory]
+    [InlineData("Basic !!!not-base64!!!")]
+    [InlineData("Basic bm8tY29sb24=")]
+    [InlineData("Digest username=\"alice\"")]
+    public async Task Unreadable_credentials_are_refused_not_taken_for_anonymous(string authorization)
+    {
+        // Meant credentials that cannot be read must not quietly become an anonymous token.
+        using var http = Site.NewClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"token?service={Site.Service}&scope=repository:{AliceRepo}:pull");
+        request.Headers.TryAddWithoutValidation("Authorization", authorization);
+        using var response = await http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.DoesNotContain("\"token\"", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Password_grant_with_offline_access_gives_a_refresh_token_that_works()
     {

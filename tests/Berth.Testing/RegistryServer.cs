@@ -66,11 +66,12 @@ public sealed class RegistryServer : IAsyncDisposable
         IReadOnlyList<string>? extraArgs = null,
         string readyPath = "v2/",
         bool defaultAuth = false,
+        int? port = null,
         CancellationToken cancellationToken = default)
     {
         var workDir = Path.Combine(Path.GetTempPath(), "berth-tests", $"{kind.ToString().ToLowerInvariant()}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(workDir);
-        var server = new RegistryServer(kind, workDir, FreeLoopbackPort(), htpasswdFile, extraArgs ?? [], readyPath, defaultAuth);
+        var server = new RegistryServer(kind, workDir, port ?? FreeLoopbackPort(), htpasswdFile, extraArgs ?? [], readyPath, defaultAuth);
         await server.RestartAsync(cancellationToken);
         return server;
     }
@@ -251,7 +252,8 @@ public sealed class RegistryServer : IAsyncDisposable
         return 0;
     }
 
-    private static int FreeLoopbackPort()
+    /// <summary>A port nothing listens on now, for a server whose address others must know before it starts.</summary>
+    public static int FreeLoopbackPort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
