@@ -1,0 +1,35 @@
+using System.CommandLine;
+using Berth.Cli.Commands;
+
+namespace Berth.Cli;
+
+/// <summary>The berth command tree.</summary>
+internal static class CommandTree
+{
+    public static RootCommand Build(GlobalOptions globals)
+    {
+        var root = new RootCommand("berth — push, pull and copy container images; talks to any OCI/Docker registry");
+        foreach (var option in globals.All)
+        {
+            root.Options.Add(option);
+        }
+
+        // Accounts.
+        root.Subcommands.Add(LoginCommands.Login(globals));
+        root.Subcommands.Add(LoginCommands.Logout(globals));
+
+        // Images (the OCI Distribution API: works against any registry).
+        root.Subcommands.Add(PushCommand.Create(globals));
+        root.Subcommands.Add(PullCommand.Create(globals));
+        root.Subcommands.Add(CopyCommand.Create(globals));
+        root.Subcommands.Add(InspectCommand.Create(globals));
+        root.Subcommands.Add(TagCommand.Create(globals));
+        root.Subcommands.Add(RmCommand.Create(globals));
+        root.Subcommands.Add(ListCommands.Tags(globals));
+        root.Subcommands.Add(ListCommands.Catalog(globals));
+
+        // The index verbs (search, star/unstar, comment, repo create|visibility|delete) go here, each in its own file
+        // under Commands/, once the index REST API (/api/v1) they call exists; they reuse CliContext for credentials.
+        return root;
+    }
+}
