@@ -28,8 +28,13 @@ internal static class CommandTree
         root.Subcommands.Add(ListCommands.Tags(globals));
         root.Subcommands.Add(ListCommands.Catalog(globals));
 
-        // The index verbs (search, star/unstar, comment, repo create|visibility|delete) go here, each in its own file
-        // under Commands/, once the index REST API (/api/v1) they call exists; they reuse CliContext for credentials.
+        // The index verbs (Berth's REST API /api/v1, docs/API.md): Berth only, with the same stored logins.
+        root.Subcommands.Add(IndexCommands.Search(globals));
+        root.Subcommands.Add(IndexCommands.Star(globals, star: true));
+        root.Subcommands.Add(IndexCommands.Star(globals, star: false));
+        root.Subcommands.Add(IndexCommands.Comment(globals));
+        root.Subcommands.Add(IndexCommands.Comments(globals));
+        root.Subcommands.Add(RepoCommand.Create(globals));
         return root;
     }
 }

@@ -18,7 +18,9 @@ Console.CancelKeyPress += (_, e) =>
 try
 {
     var parse = root.Parse(args);
-    return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }, cancel.Token);
+    var code = await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }, cancel.Token);
+    // A command line that does not parse (missing argument, unknown option or value) is a usage error, as documented.
+    return parse.Errors.Count > 0 ? ExitCodes.Usage : code;
 }
 catch (Exception e)
 {

@@ -1,0 +1,36 @@
+namespace Berth.Client.Index;
+
+/// <summary>
+/// The Berth index REST API (<c>/api/v1</c>, docs/API.md) of one host: search, repositories, stars and comments.
+/// Requests carry the host's stored credentials as HTTP Basic (a password or a personal access token), or none
+/// (anonymous: public reads only). Failures are <see cref="Registry.RegistryException"/>s whose kind says what went wrong.
+/// </summary>
+public interface IIndexClient : IDisposable
+{
+    /// <summary><c>host[:port]</c>.</summary>
+    string Registry { get; }
+
+    Uri BaseUri { get; }
+
+    /// <summary>One page of repositories the caller may read, ranked by the index (<paramref name="pageSize"/> 1–100).</summary>
+    Task<SearchPage> SearchAsync(string query, int page, int pageSize, CancellationToken cancellationToken);
+
+    Task<RepositoryInfo> GetRepositoryAsync(string name, CancellationToken cancellationToken);
+
+    /// <summary>Creates a repository; <paramref name="visibility"/> null leaves it to the index (private unless configured otherwise).</summary>
+    Task<RepositoryInfo> CreateRepositoryAsync(string name, RepositoryVisibility? visibility, string? description, CancellationToken cancellationToken);
+
+    /// <summary>Changes what is not null; an empty <paramref name="description"/> clears it.</summary>
+    Task<RepositoryInfo> UpdateRepositoryAsync(string name, RepositoryVisibility? visibility, string? description, CancellationToken cancellationToken);
+
+    /// <summary>Deletes the repository, its tags and manifests (blobs are left for garbage collection).</summary>
+    Task DeleteRepositoryAsync(string name, CancellationToken cancellationToken);
+
+    /// <summary>Stars (true) or unstars (false) the repository for the caller; idempotent.</summary>
+    Task SetStarAsync(string name, bool starred, CancellationToken cancellationToken);
+
+    /// <summary>Every comment, oldest first (all pages).</summary>
+    Task<IReadOnlyList<RepositoryComment>> ListCommentsAsync(string name, CancellationToken cancellationToken);
+
+    Task<RepositoryComment> AddCommentAsync(string name, string body, CancellationToken cancellationToken);
+}

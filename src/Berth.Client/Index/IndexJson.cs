@@ -1,0 +1,20 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Berth.Client.Index;
+
+/// <summary>
+/// Source-generated JSON for the index API: camelCase as the API writes it, nulls kept (the CLI's <c>--json</c> prints
+/// documents as the API sent them). Reading is lenient: unknown properties are ignored.
+/// </summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
+[JsonSerializable(typeof(RepositoryInfo))]
+[JsonSerializable(typeof(List<RepositorySummary>))]
+[JsonSerializable(typeof(List<RepositoryComment>))]
+[JsonSerializable(typeof(RepositoryComment))]
+[JsonSerializable(typeof(SearchPage))]
+[JsonSerializable(typeof(CreateRepositoryRequest))]
+[JsonSerializable(typeof(UpdateRepositoryRequest))]
+[JsonSerializable(typeof(CommentRequest))]
+[JsonSerializable(typeof(ProblemDetails))]
+internal sealed partial class IndexJson : JsonSerializerContext;

@@ -1,0 +1,62 @@
+using System.Text.Json.Serialization;
+
+namespace Berth.Client.Index;
+
+// The wire shapes of docs/API.md (/api/v1), as the index sends them (times in UTC). Unknown properties are ignored, so a newer
+// server does not break an older client.
+
+/// <summary>Who may see a repository: everyone, or only those granted access.</summary>
+public enum RepositoryVisibility
+{
+    Private,
+    Public,
+}
+
+/// <summary>A repository in a list or a search result.</summary>
+public sealed record RepositorySummary(
+    string Name,
+    string Namespace,
+    string Visibility,
+    string? Description,
+    long StarCount,
+    long PullCount,
+    DateTime? LastPushedAt);
+
+/// <summary>One repository as <c>GET /api/v1/repositories/{name}</c> shows it to the caller.</summary>
+public sealed record RepositoryInfo(
+    string Name,
+    string Namespace,
+    string Visibility,
+    string? Description,
+    long StarCount,
+    long PullCount,
+    DateTime? LastPushedAt,
+    DateTime CreatedAt,
+    long CommentCount,
+    bool Starred,
+    string Permission,
+    IReadOnlyList<RepositoryTag> Tags);
+
+/// <summary>A tag; <see cref="Size"/> counts the manifest, its config and layers (or its child manifests).</summary>
+public sealed record RepositoryTag(string Name, string Digest, string MediaType, long Size, DateTime PushedAt);
+
+/// <summary>A comment; <see cref="Html"/> is its Markdown rendered and sanitised by the index.</summary>
+public sealed record RepositoryComment(long Id, string Author, string Body, string Html, DateTime CreatedAt, DateTime? UpdatedAt);
+
+/// <summary>One page of <c>GET /api/v1/search</c>.</summary>
+public sealed record SearchPage(string Query, int Page, int PageSize, int Total, IReadOnlyList<RepositorySummary> Results);
+
+// Requests leave out what is not given: the API reads an absent property as "the default" or "unchanged".
+internal sealed record CreateRepositoryRequest(
+    string Name,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Visibility,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Description);
+
+internal sealed record UpdateRepositoryRequest(
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Visibility,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Description);
+
+internal sealed record CommentRequest(string Body);
+
+/// <summary>RFC 9457 problem details, as every API error is sent.</summary>
+internal sealed record ProblemDetails(string? Title, string? Detail, int? Status);
