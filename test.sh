@@ -107,5 +107,16 @@ done
 # The conformance suite once more, through token auth with a username and password (issue 3's acceptance).
 run_project tests/Berth.Conformance.Tests/Berth.Conformance.Tests.csproj Berth.Conformance.Tests.TokenAuth BERTH_CONFORMANCE_AUTH=token
 
+# The benchmark harness still starts and runs every workload (1 repetition, tiny sizes; figures are not judged here).
+log "bench/run.sh --smoke"
+if BERTH_SERVER_DLL="$ROOT/src/Berth.Server/bin/Release/net10.0/Berth.Server.dll" timeout 600 bash bench/run.sh --smoke >"$RESULTS/bench-smoke.log" 2>&1; then
+  echo "bench smoke: passed"
+  passed=$((passed + 1))
+else
+  echo "bench smoke failed: see $RESULTS/bench-smoke.log" >&2
+  tail -n 20 "$RESULTS/bench-smoke.log" >&2
+  failed=$((failed + 1))
+fi
+
 # --- (e) the one closing line ---------------------------------------------------------------------------------------
 finish

@@ -8,13 +8,18 @@ namespace Berth.Registry.Blobs;
 
 internal sealed class BlobStore(BerthDbContext db, IStorageDriver storage, RepositoryDefaults defaults, TimeProvider time) : IBlobStore
 {
+    // Every blob HEAD and GET asks this; compiled once rather than rebuilt and looked up per request.
+    private static readonly Func<BerthDbContext, string, string, CancellationToken, Task<long?>> LinkedBlobSize =
+        EF.CompileAsyncQuery((BerthDbContext db, string repository, string digest, CancellationToken cancellationToken) =>
+            db.RepositoryBlobs
+                .Where(l => l.Digest == digest && db.Repositories.Any(r => r.Id == l.RepositoryId && r.Name == repository))
+                .Select(l => (long?)l.Size)
+                .FirstOrDefault());
+
     public async Task<Result<BlobInfo>> StatAsync(string repository, Digest digest, CancellationToken cancellationToken)
     {
         var key = digest.ToString();
-        var size = await db.RepositoryBlobs
-            .Where(l => l.Digest == key && db.Repositories.Any(r => r.Id == l.RepositoryId && r.Name == repository))
-            .Select(l => (long?)l.Size)
-            .FirstOrDefaultAsync(cancellationToken);
+        var size = await LinkedBlobSize(db, repository, key, cancellationToken);
         return size is { } s ? new BlobInfo(digest, s) : new OciError(OciErrorCode.BlobUnknown, Detail: new { digest = key });
     }
 

@@ -8,20 +8,30 @@ namespace Berth.Registry.Manifests;
 
 internal sealed class ManifestStore(BerthDbContext db, RepositoryDefaults defaults, TimeProvider time) : IManifestStore
 {
+    // The two reads every pull starts with, compiled once: no expression tree is built, hashed and looked up
+    // in EF's query cache per request.
+    private static readonly Func<BerthDbContext, string, string, CancellationToken, Task<ManifestRow?>> ManifestByTag =
+        EF.CompileAsyncQuery((BerthDbContext db, string repository, string tag, CancellationToken cancellationToken) =>
+            (from r in db.Repositories
+             where r.Name == repository
+             join t in db.Tags on r.Id equals t.RepositoryId
+             where t.Name == tag
+             join m in db.Manifests on new { t.RepositoryId, Digest = t.ManifestDigest } equals new { m.RepositoryId, m.Digest }
+             select new ManifestRow(m.Digest, m.MediaType, m.Content)).FirstOrDefault());
+
+    private static readonly Func<BerthDbContext, string, string, CancellationToken, Task<ManifestRow?>> ManifestByDigest =
+        EF.CompileAsyncQuery((BerthDbContext db, string repository, string digest, CancellationToken cancellationToken) =>
+            (from r in db.Repositories
+             where r.Name == repository
+             join m in db.Manifests on r.Id equals m.RepositoryId
+             where m.Digest == digest
+             select new ManifestRow(m.Digest, m.MediaType, m.Content)).FirstOrDefault());
+
     public async Task<Result<ManifestContent>> GetAsync(string repository, Reference reference, CancellationToken cancellationToken)
     {
         var found = reference.IsTag
-            ? await (from r in db.Repositories
-                     where r.Name == repository
-                     join t in db.Tags on r.Id equals t.RepositoryId
-                     where t.Name == reference.Tag
-                     join m in db.Manifests on new { t.RepositoryId, Digest = t.ManifestDigest } equals new { m.RepositoryId, m.Digest }
-                     select new { m.Digest, m.MediaType, m.Content }).FirstOrDefaultAsync(cancellationToken)
-            : await (from r in db.Repositories
-                     where r.Name == repository
-                     join m in db.Manifests on r.Id equals m.RepositoryId
-                     where m.Digest == reference.Digest!.Value.ToString()
-                     select new { m.Digest, m.MediaType, m.Content }).FirstOrDefaultAsync(cancellationToken);
+            ? await ManifestByTag(db, repository, reference.Tag!, cancellationToken)
+            : await ManifestByDigest(db, repository, reference.Digest!.Value.ToString(), cancellationToken);
         if (found is not null)
         {
             return new ManifestContent(Digest.Parse(found.Digest), found.MediaType, found.Content);
@@ -225,6 +235,8 @@ internal sealed class ManifestStore(BerthDbContext db, RepositoryDefaults defaul
 
         return null;
     }
+
+    private sealed record ManifestRow(string Digest, string MediaType, byte[] Content);
 
     private static OciError TooLarge() =>
         new(OciErrorCode.SizeInvalid, $"manifest exceeds {ManifestParser.MaxManifestBytes} bytes", Status: 413);

@@ -110,29 +110,42 @@ public sealed class FileSystemStorageDriver : IStorageDriver
 
     private sealed class FileWriter(string path, SafeFileHandle handle) : IStorageWriter
     {
+        private readonly List<ReadOnlyMemory<byte>> _segments = new(capacity: 128);
         private bool _done;
 
         public long Size { get; private set; } = RandomAccess.GetLength(handle);
 
-        public async ValueTask WriteAsync(ReadOnlySequence<byte> data, CancellationToken cancellationToken)
+        public ValueTask WriteAsync(ReadOnlySequence<byte> data, CancellationToken cancellationToken)
         {
+            cancellationToken.ThrowIfCancellationRequested();
+
+            // Synchronous on purpose: a buffered write to a local file lands in the page cache, and its "async"
+            // form on Unix is the same blocking call moved to another thread, one hop per batch.
             if (data.IsSingleSegment)
             {
-                await RandomAccess.WriteAsync(handle, data.First, Size, cancellationToken);
+                RandomAccess.Write(handle, data.FirstSpan, Size);
             }
             else
             {
                 // One vectored write (pwritev) for all segments: no copy, one system call.
-                var segments = new List<ReadOnlyMemory<byte>>(16);
+                _segments.Clear();
                 foreach (var segment in data)
                 {
-                    segments.Add(segment);
+                    _segments.Add(segment);
                 }
 
-                await RandomAccess.WriteAsync(handle, segments, Size, cancellationToken);
+                try
+                {
+                    RandomAccess.Write(handle, _segments, Size);
+                }
+                finally
+                {
+                    _segments.Clear(); // hold no reference to the caller's buffers
+                }
             }
 
             Size += data.Length;
+            return ValueTask.CompletedTask;
         }
 
         public Task CommitAsync(CancellationToken cancellationToken)

@@ -1,6 +1,7 @@
 using Berth.Oci;
 using Berth.Registry.Blobs;
 using Berth.Server.Auth;
+using Microsoft.Win32.SafeHandles;
 
 namespace Berth.Server.Endpoints;
 
@@ -62,13 +63,20 @@ internal static class BlobEndpoints
 
         if (direct?.LocalPath is { } path)
         {
+            SafeFileHandle file;
             try
             {
-                await response.SendFileAsync(path, offset, count, ct);
+                file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, FileOptions.SequentialScan);
             }
             catch (FileNotFoundException)
             {
                 await OciResponses.WriteErrorAsync(context, OciErrorCode.BlobUnknown, "blob content is missing from storage");
+                return;
+            }
+
+            using (file)
+            {
+                await StreamCopy.SendFileAsync(response.BodyWriter, file, offset, count, ct);
             }
 
             return;

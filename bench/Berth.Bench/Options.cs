@@ -1,0 +1,144 @@
+using System.Globalization;
+
+namespace Berth.Bench;
+
+/// <summary>Command line of the harness. Every size and count is bounded; <c>--smoke</c> picks tiny ones.</summary>
+internal sealed class Options
+{
+    public const string Usage = """
+        Berth.Bench — Berth against CNCF Distribution 2.8.2, same machine, same run (usually started by bench/run.sh).
+
+          --berth-dll PATH        Berth.Server.dll to run (Release build)          (required)
+          --wrk-script PATH       bench/wrk.lua                                    (required)
+          --out DIR               where the Markdown table goes (bench/results)
+          --work DIR              scratch directory (deleted at the end unless --keep)
+          --smoke                 1 repetition, tiny sizes, no warm-up: checks that everything starts (< 2 min)
+          --reps N                repetitions of every workload, interleaved Berth/Distribution (default 5)
+          --duration S            seconds per wrk run (default 5)
+          --blob-mib N            raw upload / GET blob size (default 256)
+          --chunk-mib N           PATCH size of the chunked upload (default 32)
+          --pull-mib N            layer size of the image pulled 16 times at once (default 64)
+          --layers N              layers of the many-layer image (default 100, 64 KiB each)
+          --entries N             repositories in the catalog and tags in the tag list (default 10000)
+          --concurrent-pulls N    simultaneous skopeo pulls (default 16)
+          --no-auth               skip the htpasswd section
+          --only IDS              run only these workloads (comma-separated ids, e.g. upload-mono,blob-get,catalog)
+          --max-minutes N         stop starting new measurements after N minutes (default 60)
+          --keep                  keep the scratch directory
+        """;
+
+    public string BerthDll { get; private set; } = "";
+
+    public string WrkScript { get; private set; } = "";
+
+    public string OutDir { get; private set; } = "bench/results";
+
+    public string WorkDir { get; private set; } = Path.Combine(Path.GetTempPath(), $"berth-bench-{Environment.ProcessId}");
+
+    public bool Smoke { get; private set; }
+
+    public int Reps { get; private set; } = 5;
+
+    public int WrkSeconds { get; private set; } = 5;
+
+    public long BlobBytes { get; private set; } = 256L << 20;
+
+    public int ChunkBytes { get; private set; } = 32 << 20;
+
+    public long PullLayerBytes { get; private set; } = 64L << 20;
+
+    public int ManyLayers { get; private set; } = 100;
+
+    public long ManyLayerBytes { get; private set; } = 64 << 10;
+
+    public long IndexLayerBytes { get; private set; } = 1 << 20;
+
+    public int Entries { get; private set; } = 10_000;
+
+    public int ConcurrentPulls { get; private set; } = 16;
+
+    public int BlobGetsPerRep { get; private set; } = 4;
+
+    public bool Auth { get; private set; } = true;
+
+    public bool Warmup { get; private set; } = true;
+
+    public int MaxMinutes { get; private set; } = 60;
+
+    public bool Keep { get; private set; }
+
+    /// <summary>Workload ids to run; empty means all.</summary>
+    public HashSet<string> Only { get; } = new(StringComparer.Ordinal);
+
+    public bool Runs(string id) => Only.Count == 0 || Only.Contains(id) || (id.StartsWith("auth.", StringComparison.Ordinal) && Only.Contains(id[5..]));
+
+    public static Options Parse(string[] args)
+    {
+        var o = new Options();
+        // --smoke first, so explicit sizes can still override it.
+        if (args.Contains("--smoke"))
+        {
+            o.Smoke = true;
+            o.Reps = 1;
+            o.WrkSeconds = 1;
+            o.BlobBytes = 8L << 20;
+            o.ChunkBytes = 2 << 20;
+            o.PullLayerBytes = 1L << 20;
+            o.ManyLayers = 10;
+            o.ManyLayerBytes = 16 << 10;
+            o.IndexLayerBytes = 16 << 10;
+            o.Entries = 200;
+            o.ConcurrentPulls = 4;
+            o.BlobGetsPerRep = 1;
+            o.Warmup = false;
+            o.MaxMinutes = 2;
+        }
+
+        for (var i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+            int Int() => int.Parse(Next(), CultureInfo.InvariantCulture) is var n and > 0 ? n : throw new ArgumentException($"{args[i - 1]} must be positive");
+            switch (args[i])
+            {
+                case "--smoke": break;
+                case "--berth-dll": o.BerthDll = Path.GetFullPath(Next()); break;
+                case "--wrk-script": o.WrkScript = Path.GetFullPath(Next()); break;
+                case "--out": o.OutDir = Path.GetFullPath(Next()); break;
+                case "--work": o.WorkDir = Path.GetFullPath(Next()); break;
+                case "--reps": o.Reps = Math.Min(Int(), 50); break;
+                case "--duration": o.WrkSeconds = Math.Min(Int(), 120); break;
+                case "--blob-mib": o.BlobBytes = (long)Math.Min(Int(), 2047) << 20; break;
+                case "--chunk-mib": o.ChunkBytes = Math.Min(Int(), 1024) << 20; break;
+                case "--pull-mib": o.PullLayerBytes = (long)Math.Min(Int(), 1024) << 20; break;
+                case "--layers": o.ManyLayers = Math.Min(Int(), 1000); break;
+                case "--entries": o.Entries = Math.Min(Int(), 200_000); break;
+                case "--concurrent-pulls": o.ConcurrentPulls = Math.Min(Int(), 64); break;
+                case "--no-auth": o.Auth = false; break;
+                case "--max-minutes": o.MaxMinutes = Math.Min(Int(), 600); break;
+                case "--keep": o.Keep = true; break;
+                case "--only": o.Only.UnionWith(Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)); break;
+                case "-h" or "--help": throw new HelpRequested();
+                default: throw new ArgumentException($"unknown option {args[i]}");
+            }
+        }
+
+        if (!File.Exists(o.BerthDll))
+        {
+            throw new ArgumentException($"--berth-dll '{o.BerthDll}' does not exist (build Berth.Server first)");
+        }
+
+        if (!File.Exists(o.WrkScript))
+        {
+            throw new ArgumentException($"--wrk-script '{o.WrkScript}' does not exist");
+        }
+
+        return o;
+    }
+
+    public static string Size(long bytes) =>
+        bytes >= 1 << 30 && bytes % (1 << 30) == 0 ? $"{bytes >> 30} GiB"
+        : bytes >= 1 << 20 && bytes % (1 << 20) == 0 ? $"{bytes >> 20} MiB"
+        : $"{bytes >> 10} KiB";
+}
+
+internal sealed class HelpRequested : Exception;

@@ -1,0 +1,275 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Berth.Bench;
+
+/// <summary>Which registry a server process is.</summary>
+internal enum Registry
+{
+    Berth,
+    Distribution,
+}
+
+/// <summary>
+/// One registry as a child process on a loopback port, with what /proc says about it: CPU seconds used and
+/// peak resident set size (VmHWM, reset per phase through <c>/proc/PID/clear_refs</c>).
+/// </summary>
+internal sealed class Server : IAsyncDisposable
+{
+    private static readonly double TicksPerSecond = ReadClockTicks();
+    private readonly Process _process;
+    private readonly StreamWriter _log;
+    private long _runPeakKiB;
+    private bool _clearRefsWorks = true;
+
+    private Server(Registry registry, int port, Process process, StreamWriter log, string dataDir, (string User, string Password)? credentials)
+    {
+        Registry = registry;
+        Port = port;
+        _process = process;
+        _log = log;
+        DataDir = dataDir;
+        Credentials = credentials;
+    }
+
+    public Registry Registry { get; }
+
+    public int Port { get; }
+
+    public string DataDir { get; }
+
+    public (string User, string Password)? Credentials { get; }
+
+    public string HostPort => $"127.0.0.1:{Port}";
+
+    public Uri BaseUri => new($"http://{HostPort}");
+
+    public string Name => Registry == Registry.Berth ? "Berth" : "Distribution";
+
+    /// <summary>Peak RSS over the life of this process, in bytes (the maximum of every phase's peak).</summary>
+    public long RunPeakRssBytes => Math.Max(_runPeakKiB, ReadStatusKiB("VmHWM:")) * 1024;
+
+    public static async Task<Server> StartBerthAsync(string serverDll, string workDir, (string User, string Password, string File)? htpasswd)
+    {
+        var port = FreePort();
+        var dataDir = Path.Combine(workDir, "data");
+        Directory.CreateDirectory(dataDir);
+        var info = new ProcessStartInfo("dotnet") { WorkingDirectory = workDir };
+        foreach (var arg in new[] { serverDll, "--urls", $"http://127.0.0.1:{port}", "--data-dir", dataDir })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        info.ArgumentList.Add("--auth");
+        if (htpasswd is { } h)
+        {
+            info.ArgumentList.Add("htpasswd");
+            info.ArgumentList.Add("--htpasswd");
+            info.ArgumentList.Add(h.File);
+        }
+        else
+        {
+            info.ArgumentList.Add("none");
+        }
+
+        info.Environment["DOTNET_NOLOGO"] = "1";
+        info.Environment["Logging__LogLevel__Default"] = "Warning";
+        return await StartAsync(Registry.Berth, info, port, workDir, dataDir, htpasswd is { } c ? (c.User, c.Password) : null);
+    }
+
+    public static async Task<Server> StartDistributionAsync(string workDir, (string User, string Password, string File)? htpasswd)
+    {
+        var port = FreePort();
+        var dataDir = Path.Combine(workDir, "data");
+        Directory.CreateDirectory(dataDir);
+        var config = Path.Combine(workDir, "config.yml");
+        // Debian's default configuration (in-memory blob descriptor cache, delete enabled), without access log,
+        // on loopback, with its filesystem driver: the settings a user of the package gets.
+        var auth = htpasswd is { } h ? $"auth:\n  htpasswd:\n    realm: bench\n    path: {h.File}\n" : "";
+        await File.WriteAllTextAsync(config, $"""
+            version: 0.1
+            log:
+              level: warn
+              accesslog:
+                disabled: true
+            storage:
+              cache:
+                blobdescriptor: inmemory
+              filesystem:
+                rootdirectory: {dataDir}
+              delete:
+                enabled: true
+            http:
+              addr: 127.0.0.1:{port}
+            {auth}
+            """);
+        var info = new ProcessStartInfo("docker-registry") { WorkingDirectory = workDir };
+        info.ArgumentList.Add("serve");
+        info.ArgumentList.Add(config);
+        return await StartAsync(Registry.Distribution, info, port, workDir, dataDir, htpasswd is { } c ? (c.User, c.Password) : null);
+    }
+
+    /// <summary>CPU seconds (user + system, all threads) the server has used so far.</summary>
+    public double CpuSeconds()
+    {
+        var stat = File.ReadAllText($"/proc/{_process.Id}/stat");
+        // The command name (field 2) may contain spaces; fields after it are fixed.
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        var utime = long.Parse(fields[11], CultureInfo.InvariantCulture);
+        var stime = long.Parse(fields[12], CultureInfo.InvariantCulture);
+        return (utime + stime) / TicksPerSecond;
+    }
+
+    /// <summary>Starts a new peak-RSS window.</summary>
+    public void ResetPeak()
+    {
+        _runPeakKiB = Math.Max(_runPeakKiB, ReadStatusKiB("VmHWM:"));
+        if (!_clearRefsWorks)
+        {
+            return;
+        }
+
+        try
+        {
+            File.WriteAllText($"/proc/{_process.Id}/clear_refs", "5");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"warning: cannot reset peak RSS ({e.Message}); phase peaks are peaks since start");
+            _clearRefsWorks = false;
+        }
+    }
+
+    /// <summary>Peak RSS since the last <see cref="ResetPeak"/>, in bytes.</summary>
+    public long PhasePeakRssBytes()
+    {
+        var kib = ReadStatusKiB("VmHWM:");
+        _runPeakKiB = Math.Max(_runPeakKiB, kib);
+        return kib * 1024;
+    }
+
+    public bool HasExited => _process.HasExited;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+        lock (_log)
+        {
+            _log.Dispose();
+        }
+    }
+
+    private static async Task<Server> StartAsync(Registry registry, ProcessStartInfo info, int port, string workDir, string dataDir, (string, string)? credentials)
+    {
+        info.RedirectStandardOutput = true;
+        info.RedirectStandardError = true;
+        info.UseShellExecute = false;
+        var log = new StreamWriter(Path.Combine(workDir, "server.log"), append: true) { AutoFlush = true };
+        var process = new Process { StartInfo = info };
+        void Write(string? line)
+        {
+            if (line is null)
+            {
+                return;
+            }
+
+            lock (log)
+            {
+                try
+                {
+                    log.WriteLine(line);
+                }
+                catch (ObjectDisposedException)
+                {
+                }
+            }
+        }
+
+        process.OutputDataReceived += (_, e) => Write(e.Data);
+        process.ErrorDataReceived += (_, e) => Write(e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var server = new Server(registry, port, process, log, dataDir, credentials);
+
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromSeconds(90))
+        {
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"{registry} exited during start-up; see {workDir}/server.log");
+            }
+
+            try
+            {
+                using var response = await http.GetAsync(new Uri(server.BaseUri, "/v2/"));
+                if (response.StatusCode is HttpStatusCode.OK or HttpStatusCode.Unauthorized)
+                {
+                    return server;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException)
+            {
+            }
+
+            await Task.Delay(100);
+        }
+
+        await server.DisposeAsync();
+        throw new TimeoutException($"{registry} did not answer /v2/ within 90 s; see {workDir}/server.log");
+    }
+
+    private long ReadStatusKiB(string field)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines($"/proc/{_process.Id}/status"))
+            {
+                if (line.StartsWith(field, StringComparison.Ordinal))
+                {
+                    return long.Parse(line[field.Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+                }
+            }
+        }
+        catch (IOException)
+        {
+        }
+
+        return 0;
+    }
+
+    private static double ReadClockTicks()
+    {
+        try
+        {
+            var psi = new ProcessStartInfo("getconf", "CLK_TCK") { RedirectStandardOutput = true, UseShellExecute = false };
+            using var p = Process.Start(psi)!;
+            var text = p.StandardOutput.ReadToEnd().Trim();
+            p.WaitForExit(5000);
+            return double.TryParse(text, CultureInfo.InvariantCulture, out var ticks) && ticks > 0 ? ticks : 100;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return 100;
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
