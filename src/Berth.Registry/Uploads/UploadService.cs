@@ -44,17 +44,8 @@ internal sealed partial class UploadService(
         return new UploadStatus(uploadId, repository, await StoredSizeAsync(uploadId, cancellationToken));
     }
 
-    public async Task<Result<UploadStatus>> AppendAsync(string repository, string uploadId, ChunkRange range, PipeReader body, CancellationToken cancellationToken)
-    {
-        var session = await FindSessionAsync(repository, uploadId, cancellationToken);
-        if (!session.IsSuccess)
-        {
-            return session.Error;
-        }
-
-        var entry = states.Get(uploadId);
-        await entry.Lock.WaitAsync(cancellationToken);
-        try
+    public Task<Result<UploadStatus>> AppendAsync(string repository, string uploadId, ChunkRange range, PipeReader body, CancellationToken cancellationToken) =>
+        WithSessionLockAsync(repository, uploadId, async entry =>
         {
             var appended = await AppendLockedAsync(entry, uploadId, range, body, cancellationToken);
             if (!appended.IsSuccess)
@@ -64,25 +55,11 @@ internal sealed partial class UploadService(
 
             await db.Uploads.Where(u => u.Id == uploadId)
                 .ExecuteUpdateAsync(u => u.SetProperty(x => x.UpdatedAt, time.GetUtcNow().UtcDateTime), cancellationToken);
-            return new UploadStatus(uploadId, repository, appended.Value);
-        }
-        finally
-        {
-            entry.Lock.Release();
-        }
-    }
+            return (Result<UploadStatus>)new UploadStatus(uploadId, repository, appended.Value);
+        }, cancellationToken);
 
-    public async Task<Result<BlobInfo>> CompleteAsync(string repository, string uploadId, Digest digest, ChunkRange range, PipeReader? body, CancellationToken cancellationToken)
-    {
-        var session = await FindSessionAsync(repository, uploadId, cancellationToken);
-        if (!session.IsSuccess)
-        {
-            return session.Error;
-        }
-
-        var entry = states.Get(uploadId);
-        await entry.Lock.WaitAsync(cancellationToken);
-        try
+    public Task<Result<BlobInfo>> CompleteAsync(string repository, string uploadId, Digest digest, ChunkRange range, PipeReader? body, CancellationToken cancellationToken) =>
+        WithSessionLockAsync(repository, uploadId, async entry =>
         {
             long size;
             if (body is not null)
@@ -111,13 +88,8 @@ internal sealed partial class UploadService(
             await PublishAsync(uploadId, digest, size, cancellationToken);
             await BlobStore.LinkAsync(db, defaults, repository, digest, size, time.GetUtcNow().UtcDateTime, cancellationToken);
             await DiscardAsync(uploadId, cancellationToken);
-            return new BlobInfo(digest, size);
-        }
-        finally
-        {
-            entry.Lock.Release();
-        }
-    }
+            return (Result<BlobInfo>)new BlobInfo(digest, size);
+        }, cancellationToken);
 
     public async Task<Result<BlobInfo>> UploadMonolithicAsync(string repository, Digest digest, long? length, PipeReader body, CancellationToken cancellationToken)
     {
@@ -132,26 +104,12 @@ internal sealed partial class UploadService(
         return result;
     }
 
-    public async Task<Result<UploadStatus>> CancelAsync(string repository, string uploadId, CancellationToken cancellationToken)
-    {
-        var session = await FindSessionAsync(repository, uploadId, cancellationToken);
-        if (!session.IsSuccess)
-        {
-            return session.Error;
-        }
-
-        var entry = states.Get(uploadId);
-        await entry.Lock.WaitAsync(cancellationToken);
-        try
+    public Task<Result<UploadStatus>> CancelAsync(string repository, string uploadId, CancellationToken cancellationToken) =>
+        WithSessionLockAsync(repository, uploadId, async _ =>
         {
             await DiscardAsync(uploadId, cancellationToken);
-            return new UploadStatus(uploadId, repository, 0);
-        }
-        finally
-        {
-            entry.Lock.Release();
-        }
-    }
+            return (Result<UploadStatus>)new UploadStatus(uploadId, repository, 0);
+        }, cancellationToken);
 
     public async Task<int> PurgeAbandonedAsync(DateTime idleSince, CancellationToken cancellationToken)
     {
@@ -175,6 +133,27 @@ internal sealed partial class UploadService(
         }
 
         return stale.Count;
+    }
+
+    /// <summary>Runs <paramref name="work"/> on an existing session of <paramref name="repository"/>, holding the upload's lock.</summary>
+    private async Task<Result<T>> WithSessionLockAsync<T>(string repository, string uploadId, Func<UploadHashStates.Entry, Task<Result<T>>> work, CancellationToken cancellationToken)
+    {
+        var session = await FindSessionAsync(repository, uploadId, cancellationToken);
+        if (!session.IsSuccess)
+        {
+            return session.Error;
+        }
+
+        var entry = states.Get(uploadId);
+        await entry.Lock.WaitAsync(cancellationToken);
+        try
+        {
+            return await work(entry);
+        }
+        finally
+        {
+            entry.Lock.Release();
+        }
     }
 
     private async Task<Result<UploadSession>> FindSessionAsync(string repository, string uploadId, CancellationToken cancellationToken)
