@@ -52,6 +52,16 @@ public abstract class BerthDbContext : DbContext
 
     public DbSet<TagSummary> TagSummaries => Set<TagSummary>();
 
+    public DbSet<NamespaceRecord> Namespaces => Set<NamespaceRecord>();
+
+    public DbSet<LoginThrottleRecord> LoginThrottles => Set<LoginThrottleRecord>();
+
+    public DbSet<ReceivedEvent> ReceivedEvents => Set<ReceivedEvent>();
+
+    public DbSet<RegistryRepository> RegistryRepositories => Set<RegistryRepository>();
+
+    public DbSet<RegistryDeletion> RegistryDeletions => Set<RegistryDeletion>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.Entity<RepositoryRecord>(e =>
@@ -61,6 +71,7 @@ public abstract class BerthDbContext : DbContext
             e.HasIndex(r => r.Name).IsUnique();
             e.Property(r => r.Namespace).HasMaxLength(255);
             e.Property(r => r.Description).HasMaxLength(4000);
+            e.Property(r => r.CreatedBy).HasMaxLength(64);
             e.HasIndex(r => r.Namespace);
         });
 
@@ -130,6 +141,15 @@ public abstract class BerthDbContext : DbContext
             e.Property(a => a.Name).HasMaxLength(64);
             e.Property(a => a.Email).HasMaxLength(255);
             e.HasIndex(a => a.Name).IsUnique();
+            e.HasIndex(a => a.NamespaceId).IsUnique();
+            e.HasOne<NamespaceRecord>().WithMany().HasForeignKey(a => a.NamespaceId).OnDelete(DeleteBehavior.Restrict);
+        });
+
+        modelBuilder.Entity<NamespaceRecord>(e =>
+        {
+            e.ToTable("namespaces");
+            e.Property(n => n.Name).HasMaxLength(64);
+            e.HasIndex(n => n.Name).IsUnique();
         });
 
         modelBuilder.Entity<Organization>(e =>
@@ -137,6 +157,8 @@ public abstract class BerthDbContext : DbContext
             e.ToTable("organizations");
             e.Property(o => o.Name).HasMaxLength(64);
             e.HasIndex(o => o.Name).IsUnique();
+            e.HasIndex(o => o.NamespaceId).IsUnique();
+            e.HasOne<NamespaceRecord>().WithMany().HasForeignKey(o => o.NamespaceId).OnDelete(DeleteBehavior.Restrict);
         });
 
         modelBuilder.Entity<OrganizationMember>(e =>
@@ -226,6 +248,40 @@ public abstract class BerthDbContext : DbContext
             e.Property(t => t.Digest).HasMaxLength(140);
             e.Property(t => t.MediaType).HasMaxLength(255);
             e.HasOne<RepositoryRecord>().WithMany().HasForeignKey(t => t.RepositoryId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<LoginThrottleRecord>(e =>
+        {
+            e.ToTable("login_throttles");
+            e.HasKey(t => t.Key);
+            e.Property(t => t.Key).HasMaxLength(200);
+            e.HasIndex(t => t.WindowStart);
+        });
+
+        modelBuilder.Entity<ReceivedEvent>(e =>
+        {
+            e.ToTable("received_events");
+            e.HasKey(r => r.Id);
+            e.Property(r => r.Id).HasMaxLength(128);
+            e.HasIndex(r => r.ReceivedAt);
+        });
+
+        modelBuilder.Entity<RegistryRepository>(e =>
+        {
+            e.ToTable("registry_repositories");
+            e.HasKey(r => new { r.RegistryUrl, r.Repository });
+            e.Property(r => r.RegistryUrl).HasMaxLength(500);
+            e.Property(r => r.Repository).HasMaxLength(255);
+            e.HasIndex(r => r.Repository);
+        });
+
+        modelBuilder.Entity<RegistryDeletion>(e =>
+        {
+            e.ToTable("registry_deletions");
+            e.Property(d => d.RegistryUrl).HasMaxLength(500);
+            e.Property(d => d.Repository).HasMaxLength(255);
+            e.Property(d => d.LastError).HasMaxLength(1000);
+            e.HasIndex(d => d.NextAttemptAt);
         });
     }
 }

@@ -7,6 +7,9 @@ public sealed class Account
 
     public required string Name { get; set; }
 
+    /// <summary>The user's row in <c>namespaces</c>, inserted in the same transaction as the account.</summary>
+    public long? NamespaceId { get; set; }
+
     public string? Email { get; set; }
 
     /// <summary>bcrypt hash of the password.</summary>

@@ -56,5 +56,7 @@ public sealed class RefreshToken
 
     public DateTime ExpiresAt { get; set; }
 
+    public DateTime? LastUsedAt { get; set; }
+
     public DateTime? RevokedAt { get; set; }
 }

@@ -7,6 +7,9 @@ public sealed class Organization
 
     public required string Name { get; set; }
 
+    /// <summary>The organisation's row in <c>namespaces</c>, inserted in the same transaction as the organisation.</summary>
+    public long? NamespaceId { get; set; }
+
     public string? Description { get; set; }
 
     /// <summary>Whether plain members (not only owners) may create repositories in the namespace.</summary>

@@ -12,6 +12,12 @@ public sealed class RepositoryRecord
 
     public DateTime CreatedAt { get; set; }
 
+    /// <summary>
+    /// The token subject whose push created the row (null when created by the index API or before this was recorded).
+    /// A create grant, given for a name that did not exist, is honoured only on a repository its holder created.
+    /// </summary>
+    public string? CreatedBy { get; set; }
+
     public DateTime? LastPushedAt { get; set; }
 
     /// <summary>The first path segment: the account or organisation that owns the repository.</summary>

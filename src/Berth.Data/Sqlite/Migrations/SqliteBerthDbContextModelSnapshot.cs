@@ -41,6 +41,9 @@ namespace Berth.Data.Sqlite.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("NamespaceId")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("PasswordHash")
                         .IsRequired()
                         .HasColumnType("TEXT");
@@ -48,6 +51,9 @@ namespace Berth.Data.Sqlite.Migrations
                     b.HasKey("Id");
 
                     b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.HasIndex("NamespaceId")
                         .IsUnique();
 
                     b.ToTable("accounts", (string)null);
@@ -135,6 +141,28 @@ namespace Berth.Data.Sqlite.Migrations
                     b.ToTable("comments", (string)null);
                 });
 
+            modelBuilder.Entity("Berth.Data.Entities.LoginThrottleRecord", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("BlockedUntil")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Failures")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("WindowStart")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Key");
+
+                    b.HasIndex("WindowStart");
+
+                    b.ToTable("login_throttles", (string)null);
+                });
+
             modelBuilder.Entity("Berth.Data.Entities.ManifestRecord", b =>
                 {
                     b.Property<long>("Id")
@@ -204,6 +232,28 @@ namespace Berth.Data.Sqlite.Migrations
                     b.ToTable("manifest_references", (string)null);
                 });
 
+            modelBuilder.Entity("Berth.Data.Entities.NamespaceRecord", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Kind")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.ToTable("namespaces", (string)null);
+                });
+
             modelBuilder.Entity("Berth.Data.Entities.Organization", b =>
                 {
                     b.Property<long>("Id")
@@ -224,9 +274,15 @@ namespace Berth.Data.Sqlite.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("NamespaceId")
+                        .HasColumnType("INTEGER");
+
                     b.HasKey("Id");
 
                     b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.HasIndex("NamespaceId")
                         .IsUnique();
 
                     b.ToTable("organizations", (string)null);
@@ -299,6 +355,22 @@ namespace Berth.Data.Sqlite.Migrations
                     b.ToTable("personal_access_tokens", (string)null);
                 });
 
+            modelBuilder.Entity("Berth.Data.Entities.ReceivedEvent", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("ReceivedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ReceivedAt");
+
+                    b.ToTable("received_events", (string)null);
+                });
+
             modelBuilder.Entity("Berth.Data.Entities.RefreshToken", b =>
                 {
                     b.Property<long>("Id")
@@ -317,6 +389,9 @@ namespace Berth.Data.Sqlite.Migrations
                         .HasColumnType("TEXT");
 
                     b.Property<DateTime>("ExpiresAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("LastUsedAt")
                         .HasColumnType("TEXT");
 
                     b.Property<long?>("PersonalAccessTokenId")
@@ -338,6 +413,62 @@ namespace Berth.Data.Sqlite.Migrations
                         .IsUnique();
 
                     b.ToTable("refresh_tokens", (string)null);
+                });
+
+            modelBuilder.Entity("Berth.Data.Entities.RegistryDeletion", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("NextAttemptAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RegistryUrl")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Repository")
+                        .IsRequired()
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("NextAttemptAt");
+
+                    b.ToTable("registry_deletions", (string)null);
+                });
+
+            modelBuilder.Entity("Berth.Data.Entities.RegistryRepository", b =>
+                {
+                    b.Property<string>("RegistryUrl")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Repository")
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("LastReportedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("RegistryUrl", "Repository");
+
+                    b.HasIndex("Repository");
+
+                    b.ToTable("registry_repositories", (string)null);
                 });
 
             modelBuilder.Entity("Berth.Data.Entities.RepositoryBlob", b =>
@@ -399,6 +530,10 @@ namespace Berth.Data.Sqlite.Migrations
                         .HasColumnType("INTEGER");
 
                     b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CreatedBy")
+                        .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Description")
@@ -568,6 +703,14 @@ namespace Berth.Data.Sqlite.Migrations
                     b.ToTable("uploads", (string)null);
                 });
 
+            modelBuilder.Entity("Berth.Data.Entities.Account", b =>
+                {
+                    b.HasOne("Berth.Data.Entities.NamespaceRecord", null)
+                        .WithMany()
+                        .HasForeignKey("NamespaceId")
+                        .OnDelete(DeleteBehavior.Restrict);
+                });
+
             modelBuilder.Entity("Berth.Data.Entities.Comment", b =>
                 {
                     b.HasOne("Berth.Data.Entities.Account", null)
@@ -599,6 +742,14 @@ namespace Berth.Data.Sqlite.Migrations
                         .HasForeignKey("ManifestId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
+                });
+
+            modelBuilder.Entity("Berth.Data.Entities.Organization", b =>
+                {
+                    b.HasOne("Berth.Data.Entities.NamespaceRecord", null)
+                        .WithMany()
+                        .HasForeignKey("NamespaceId")
+                        .OnDelete(DeleteBehavior.Restrict);
                 });
 
             modelBuilder.Entity("Berth.Data.Entities.OrganizationMember", b =>
