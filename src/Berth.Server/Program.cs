@@ -66,6 +66,7 @@ await app.Services.InitializeAsync(options, app.Lifetime.ApplicationStopping);
 if (options.RunsRegistry)
 {
     app.MapRegistryApi();
+    app.MapRepositoryDeletionEndpoint(options);
 }
 
 app.UseRateLimiter();

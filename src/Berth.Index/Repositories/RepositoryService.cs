@@ -136,19 +136,10 @@ internal sealed class RepositoryService(
             return access.Error;
         }
 
-        // A separate registry is asked to delete the content first; if it cannot, the record stays so the delete can be retried.
-        var id = access.Value.RepositoryId;
-        if (contentRemover is not null)
-        {
-            var digests = await db.TagSummaries.Where(t => t.RepositoryId == id).Select(t => t.Digest).Distinct().ToListAsync(cancellationToken);
-            if (!await contentRemover.RemoveAsync(name, digests, cancellationToken))
-            {
-                return new IndexError(502, "Bad Gateway", "the registry did not delete the repository's content; try again");
-            }
-        }
-
         // The database cascades the rest: tags, manifests (and their references), blob links, tag summaries,
-        // permissions, stars and comments. Blob bytes are shared and stay until garbage collection.
+        // permissions, stars and comments. Blob bytes are shared and stay until garbage collection. Separate
+        // registries are owed a deletion, recorded in this same transaction and delivered after it commits.
+        var id = access.Value.RepositoryId;
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var deleted = await db.Repositories.Where(r => r.Id == id).ExecuteDeleteAsync(cancellationToken);
         if (deleted == 0)
@@ -156,9 +147,15 @@ internal sealed class RepositoryService(
             return RepositoryQueries.NotFound(name);
         }
 
+        if (contentRemover is not null)
+        {
+            await contentRemover.ScheduleAsync(name, cancellationToken);
+        }
+
         audit.Add(caller.Name, AuditActions.RepositoryDeleted, name);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        contentRemover?.Start();
         return true;
     }
 

@@ -1,13 +1,15 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Serialization;
+using Berth.Index.Events;
 using Berth.Registry.Events;
 
 namespace Berth.Server.Endpoints;
 
 /// <summary>
 /// Registry → index notifications in Distribution's envelope
-/// (<c>application/vnd.docker.distribution.events.v2+json</c>), signed with a shared secret.
+/// (<c>application/vnd.docker.distribution.events.v2+json</c>), signed with a shared secret; the same signature
+/// protects the index → registry repository deletions (<see cref="RepositoryDeletionRequest"/>).
 /// </summary>
 internal static class EventEnvelope
 {
@@ -18,17 +20,33 @@ internal static class EventEnvelope
     /// <summary>How old a signed envelope may be; older ones are replays (the sender signs each attempt afresh).</summary>
     public static readonly TimeSpan MaxAge = TimeSpan.FromMinutes(5);
 
-    public static Envelope From(IEnumerable<RegistryEvent> events) => new(events.Select(e => new EventDto(
-        e.Id,
-        e.Timestamp,
-        e.Action,
-        new TargetDto(e.MediaType, e.Digest, e.Size, e.Size, e.Repository, e.Tag, e.ImageSize),
-        new ActorDto(e.Actor))).ToList());
+    /// <summary>How far in the future a signature's timestamp may be: clock skew between hosts, no more.</summary>
+    public static readonly TimeSpan MaxFutureSkew = TimeSpan.FromSeconds(60);
 
-    public static IEnumerable<RegistryEvent> ToEvents(Envelope envelope) => envelope.Events
+    /// <summary>
+    /// How long a receiver must remember the ids it applied: longer than any signature it accepts stays valid
+    /// (<see cref="MaxAge"/> + <see cref="MaxFutureSkew"/>), so a verbatim replay always finds its id.
+    /// </summary>
+    public static TimeSpan ReceivedIdRetention => 2 * MaxAge;
+
+    /// <param name="sourceUrl">The sending registry's base URL, where the index reaches it to delete repositories.</param>
+    public static Envelope From(IEnumerable<RegistryEvent> events, string sourceUrl)
+    {
+        var source = new SourceDto(new Uri(sourceUrl).Authority, sourceUrl);
+        return new(events.Select(e => new EventDto(
+            e.Id,
+            e.Timestamp,
+            e.Action,
+            new TargetDto(e.MediaType, e.Digest, e.Size, e.Size, e.Repository, e.Tag, e.ImageSize),
+            new ActorDto(e.Actor),
+            source)).ToList());
+    }
+
+    /// <summary>The events, each with its sender's base URL (null when absent or not a usable http(s) URL).</summary>
+    public static IEnumerable<(RegistryEvent Event, string? SourceUrl)> ToEvents(Envelope envelope) => envelope.Events
         .Where(e => e.Target is not null)
-        .Select(e => new RegistryEvent(e.Id ?? "", e.Action ?? "", e.Target!.Repository ?? "", e.Target.Tag, e.Target.Digest ?? "",
-            e.Target.MediaType ?? "", e.Target.Size, e.Target.ImageSize, e.Actor?.Name, e.Timestamp));
+        .Select(e => (new RegistryEvent(e.Id ?? "", e.Action ?? "", e.Target!.Repository ?? "", e.Target.Tag, e.Target.Digest ?? "",
+            e.Target.MediaType ?? "", e.Target.Size, e.Target.ImageSize, e.Actor?.Name, e.Timestamp), RegistryUrls.Normalize(e.Source?.Url)));
 
     /// <summary><c>sha256=</c> HMAC of <c>timestamp.body</c>, so a captured envelope cannot be replayed later.</summary>
     public static string Sign(long timestamp, ReadOnlySpan<byte> body, string secret)
@@ -48,8 +66,36 @@ internal static class EventEnvelope
         }
 
         var age = now - DateTimeOffset.FromUnixTimeSeconds(Math.Min(seconds, DateTimeOffset.MaxValue.ToUnixTimeSeconds()));
-        return age.Duration() <= MaxAge &&
+        return age <= MaxAge && age >= -MaxFutureSkew &&
             CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(Sign(seconds, body, secret)), Encoding.ASCII.GetBytes(signature));
+    }
+
+    /// <summary>Puts <paramref name="body"/> on <paramref name="request"/>, signed now: each attempt gets a fresh signature.</summary>
+    public static void SetSignedContent(HttpRequestMessage request, byte[] body, string mediaType, string secret, DateTimeOffset now)
+    {
+        request.Content = new ByteArrayContent(body);
+        request.Content.Headers.ContentType = new(mediaType);
+        var timestamp = now.ToUnixTimeSeconds();
+        request.Headers.TryAddWithoutValidation(TimestampHeader, timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        request.Headers.TryAddWithoutValidation(SignatureHeader, Sign(timestamp, body, secret));
+    }
+
+    /// <summary>
+    /// The body of a signed request, or the answer to give: 400 without a length or above <paramref name="maxBytes"/>
+    /// (checked before reading), 401 when the signature is missing, wrong or outside its time window.
+    /// </summary>
+    public static async Task<(byte[]? Body, IResult? Refusal)> ReadSignedAsync(HttpRequest request, string secret, DateTimeOffset now, int maxBytes, CancellationToken cancellationToken)
+    {
+        if (request.ContentLength is not { } length || length > maxBytes)
+        {
+            return (null, Results.Problem($"a signed body of at most {maxBytes} bytes is expected", statusCode: StatusCodes.Status400BadRequest));
+        }
+
+        var body = new byte[length];
+        await request.Body.ReadExactlyAsync(body, cancellationToken);
+        return Verify(body, request.Headers[TimestampHeader], request.Headers[SignatureHeader], secret, now)
+            ? (body, null)
+            : (null, Results.Problem("the signature is missing or wrong", statusCode: StatusCodes.Status401Unauthorized));
     }
 
     internal sealed record Envelope([property: JsonPropertyName("events")] IReadOnlyList<EventDto> Events);
@@ -59,7 +105,8 @@ internal static class EventEnvelope
         [property: JsonPropertyName("timestamp")] DateTime Timestamp,
         [property: JsonPropertyName("action")] string? Action,
         [property: JsonPropertyName("target")] TargetDto? Target,
-        [property: JsonPropertyName("actor")] ActorDto? Actor);
+        [property: JsonPropertyName("actor")] ActorDto? Actor,
+        [property: JsonPropertyName("source"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] SourceDto? Source = null);
 
     internal sealed record TargetDto(
         [property: JsonPropertyName("mediaType")] string? MediaType,
@@ -71,7 +118,18 @@ internal static class EventEnvelope
         [property: JsonPropertyName("berthImageSize")] long ImageSize);
 
     internal sealed record ActorDto([property: JsonPropertyName("name"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Name);
+
+    /// <summary>Distribution's <c>source.addr</c> (host:port of the registry node), plus Berth's <c>url</c>: its base URL.</summary>
+    internal sealed record SourceDto(
+        [property: JsonPropertyName("addr")] string? Addr,
+        [property: JsonPropertyName("url")] string? Url);
+
+    /// <summary>Index → registry: delete <paramref name="Repository"/>. <paramref name="Id"/> is fresh per attempt, so only a verbatim replay repeats it.</summary>
+    internal sealed record RepositoryDeletionRequest(
+        [property: JsonPropertyName("id")] string? Id,
+        [property: JsonPropertyName("repository")] string? Repository);
 }
 
 [JsonSerializable(typeof(EventEnvelope.Envelope))]
+[JsonSerializable(typeof(EventEnvelope.RepositoryDeletionRequest))]
 internal sealed partial class EventJson : JsonSerializerContext;

@@ -46,11 +46,22 @@ public sealed class BerthOptions
     /// <summary>A separate registry's index, to report pushes and deletes to.</summary>
     public string? IndexUrl { get; set; }
 
-    /// <summary>An index's separate registry, asked to delete a repository's manifests when the index deletes it.</summary>
+    /// <summary>Shared secret that signs registry → index notifications and index → registry deletions (both sides).</summary>
+    public string? NotifySecret { get; set; }
+
+    // Split deployment, repository deletes (seed scenario C across processes).
+
+    /// <summary>
+    /// On an index: a registry owed every repository deletion, besides those that reported the repository in their
+    /// events. Needs <see cref="NotifySecret"/>, which signs the deletions.
+    /// </summary>
     public string? RegistryUrl { get; set; }
 
-    /// <summary>Shared secret that signs registry → index notifications (both sides).</summary>
-    public string? NotifySecret { get; set; }
+    /// <summary>On a separate registry: the URL the index reaches it at, sent in its events; default: the first listen URL.</summary>
+    public string? PublicUrl { get; set; }
+
+    /// <summary>On an index: the longest wait between attempts to deliver a repository deletion to a registry.</summary>
+    public int DeletionRetryMaxSeconds { get; set; } = 300;
 
     /// <summary>The htpasswd file (bcrypt entries) for <c>--auth htpasswd</c>.</summary>
     public string? Htpasswd { get; set; }

@@ -21,8 +21,10 @@ internal static class CommandLine
         ["--token-jwks"] = "Berth:TokenJwks",
         ["--token-key"] = "Berth:TokenKey",
         ["--index-url"] = "Berth:IndexUrl",
-        ["--registry-url"] = "Berth:RegistryUrl",
         ["--notify-secret"] = "Berth:NotifySecret",
+        ["--registry-url"] = "Berth:RegistryUrl",
+        ["--public-url"] = "Berth:PublicUrl",
+        ["--deletion-retry-max-seconds"] = "Berth:DeletionRetryMaxSeconds",
         ["--auth"] = "Berth:Auth",
         ["--htpasswd"] = "Berth:Htpasswd",
         ["--storage"] = "Berth:Storage",
@@ -53,14 +55,19 @@ internal static class CommandLine
           --token-issuer NAME         iss of issued tokens (default berth-index)                  BERTH_TOKEN_ISSUER
           --token-service NAME        aud of issued tokens = the registry's name (berth-registry) BERTH_TOKEN_SERVICE
           --token-key FILE            EC P-256 PEM signing key (default DATA_DIR/keys/token-signing.pem) BERTH_TOKEN_KEY
-          --notify-secret S           Accept signed push/delete events from a separate registry   BERTH_NOTIFY_SECRET
-          --registry-url URL          A separate registry to delete manifests from when a repository is deleted BERTH_REGISTRY_URL
+          --notify-secret S           Accept signed events from separate registries, and sign the BERTH_NOTIFY_SECRET
+                                      repository deletions sent to them
+          --registry-url URL          A registry owed every repository deletion, besides those    BERTH_REGISTRY_URL
+                                      that reported the repository (needs --notify-secret)
+          --deletion-retry-max-seconds N  Longest wait between retries of a deletion (default 300) BERTH_DELETION_RETRY_MAX_SECONDS
 
         Separate registry (role registry with --auth token):
           --token-realm URL           The index's token endpoint, e.g. http://index:5000/token    BERTH_TOKEN_REALM
           --token-issuer NAME         Issuer to trust                                             BERTH_TOKEN_ISSUER
           --token-jwks URL|FILE       The index's keys, e.g. http://index:5000/.well-known/jwks.json BERTH_TOKEN_JWKS
           --index-url URL             Where to report pushes and deletes (with --notify-secret)   BERTH_INDEX_URL
+          --public-url URL            The URL the index reaches this registry at, to delete       BERTH_PUBLIC_URL
+                                      repositories (default: the first --urls, 0.0.0.0/[::]/+/* as 127.0.0.1)
 
           -h, --help                  Show this help
 

@@ -7,9 +7,10 @@ namespace Berth.Server.Hosting;
 
 /// <summary>
 /// A separate registry's events, sent to its index: queued, posted in signed batches, and retried with
-/// backoff while the index is unreachable, so a push never waits for (or fails with) the index.
+/// backoff while the index is unreachable, so a push never waits for (or fails with) the index. Each envelope names
+/// this registry's <paramref name="publicUrl"/>, where the index reaches it to delete a repository.
 /// </summary>
-internal sealed partial class HttpEventSink(HttpClient http, Uri endpoint, string secret, TimeProvider time, ILogger<HttpEventSink> logger) : BackgroundService, IRegistryEventSink
+internal sealed partial class HttpEventSink(HttpClient http, Uri endpoint, string publicUrl, string secret, TimeProvider time, ILogger<HttpEventSink> logger) : BackgroundService, IRegistryEventSink
 {
     private const int MaxBatch = 100;
     private readonly Channel<RegistryEvent> _queue = Channel.CreateUnbounded<RegistryEvent>(new UnboundedChannelOptions { SingleReader = true });
@@ -40,12 +41,9 @@ internal sealed partial class HttpEventSink(HttpClient http, Uri endpoint, strin
 
     private async Task<bool> TrySendAsync(List<RegistryEvent> batch, CancellationToken cancellationToken)
     {
-        var body = JsonSerializer.SerializeToUtf8Bytes(EventEnvelope.From(batch), EventJson.Default.Envelope);
-        using var request = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = new ByteArrayContent(body) };
-        request.Content.Headers.ContentType = new(EventEnvelope.MediaType);
-        var timestamp = time.GetUtcNow().ToUnixTimeSeconds();
-        request.Headers.TryAddWithoutValidation(EventEnvelope.TimestampHeader, timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        request.Headers.TryAddWithoutValidation(EventEnvelope.SignatureHeader, EventEnvelope.Sign(timestamp, body, secret));
+        var body = JsonSerializer.SerializeToUtf8Bytes(EventEnvelope.From(batch, publicUrl), EventJson.Default.Envelope);
+        using var request = new HttpRequestMessage(HttpMethod.Post, endpoint);
+        EventEnvelope.SetSignedContent(request, body, EventEnvelope.MediaType, secret, time.GetUtcNow());
         try
         {
             using var response = await http.SendAsync(request, cancellationToken);

@@ -60,13 +60,7 @@ internal static class RegistryServices
                     RegistryInProcess = options.RunsRegistry,
                 },
                 keys);
-            services.AddSingleton<IRepositoryContentRemover>(sp => options.RunsRegistry || options.RegistryUrl is null
-                ? new CascadeContentRemover()
-                : new RegistryApiContentRemover(
-                    new HttpClient { Timeout = TimeSpan.FromSeconds(30) },
-                    new Uri(options.RegistryUrl.TrimEnd('/') + "/"),
-                    sp.GetRequiredService<TokenIssuer>(),
-                    sp.GetRequiredService<IndexOptions>()));
+            AddRepositoryDeletions(services, options);
         }
 
         if (options.RunsRegistry)
@@ -155,13 +149,79 @@ internal static class RegistryServices
         {
             var secret = options.NotifySecret ?? throw new ConfigurationException("--index-url needs --notify-secret to sign its events");
             var endpoint = new Uri(new Uri(options.IndexUrl.TrimEnd('/') + "/"), "api/v1/internal/events");
-            services.AddSingleton(sp => new HttpEventSink(new HttpClient { Timeout = TimeSpan.FromSeconds(10) }, endpoint, secret, TimeProvider.System, sp.GetRequiredService<ILogger<HttpEventSink>>()));
+            _ = PublicUrl.Resolve(options.PublicUrl, null); // an unusable --public-url is a configuration error, reported now
+            services.AddSingleton(sp => new HttpEventSink(
+                new HttpClient { Timeout = TimeSpan.FromSeconds(10) },
+                endpoint,
+                PublicUrl.Resolve(options.PublicUrl, sp.GetRequiredService<IConfiguration>()["urls"]),
+                secret,
+                TimeProvider.System,
+                sp.GetRequiredService<ILogger<HttpEventSink>>()));
             services.AddSingleton<IRegistryEventSink>(sp => sp.GetRequiredService<HttpEventSink>());
             services.AddHostedService(sp => sp.GetRequiredService<HttpEventSink>());
         }
 
+        if (options.Role == "registry" && options.NotifySecret is { Length: > 0 })
+        {
+            // The index's signed repository deletions arrive here (RepositoryDeletionEndpoint); their ids are kept bounded.
+            services.AddHostedService<ReceivedEventPruner>();
+        }
+
         services.AddRegistryCore();
         services.AddHostedService<AbandonedUploadPurger>();
+    }
+
+    /// <summary>
+    /// Seed scenario C. All-in-one: the database cascade. An index with separate registries: signed events tell it
+    /// which registries hold a repository; its delete owes each a deletion, delivered by <see cref="RegistryDeletionWorker"/>.
+    /// </summary>
+    private static void AddRepositoryDeletions(IServiceCollection services, BerthOptions options)
+    {
+        services.AddScoped<RegistryEventReceiver>();
+        if (options.NotifySecret is { Length: > 0 })
+        {
+            // Signed events arrive (EventEndpoints); the ids applied are kept bounded.
+            services.AddHostedService<ReceivedEventPruner>();
+        }
+
+        if (options.RunsRegistry)
+        {
+            services.AddSingleton<IRepositoryContentRemover, CascadeContentRemover>();
+            return;
+        }
+
+        if (options.NotifySecret is not { Length: > 0 } secret)
+        {
+            if (options.RegistryUrl is not null)
+            {
+                throw new ConfigurationException("--registry-url needs --notify-secret to sign the deletions it is sent");
+            }
+
+            // No registry can report to this index, so none holds anything it could be asked to delete.
+            services.AddSingleton<IRepositoryContentRemover, CascadeContentRemover>();
+            return;
+        }
+
+        if (options.RegistryUrl is not null && RegistryUrls.Normalize(options.RegistryUrl) is null)
+        {
+            throw new ConfigurationException($"--registry-url '{options.RegistryUrl}' is not an absolute http(s) URL");
+        }
+
+        if (options.DeletionRetryMaxSeconds < 1)
+        {
+            throw new ConfigurationException("--deletion-retry-max-seconds must be at least 1");
+        }
+
+        services.AddSingleton(new RegistryDeletionQueue(options.RegistryUrl));
+        services.AddScoped<IRepositoryContentRemover, RegistryDeletionScheduler>();
+        services.AddHostedService(sp => new RegistryDeletionWorker(
+            sp.GetRequiredService<IServiceScopeFactory>(),
+            sp.GetRequiredService<RegistryDeletionQueue>(),
+            new HttpClient { Timeout = TimeSpan.FromSeconds(30) },
+            secret,
+            TimeSpan.FromSeconds(options.DeletionRetryMaxSeconds),
+            TimeProvider.System,
+            sp.GetRequiredService<ILogger<RegistryDeletionWorker>>()));
     }
 }
 
