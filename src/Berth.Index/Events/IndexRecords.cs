@@ -23,9 +23,9 @@ public sealed class IndexRecords(BerthDbContext db, IndexOptions options, IPermi
                 // A separate registry creates repositories on first push; the index learns of them here, and the
                 // pusher of the first push it hears of is the creator (the registry let only its creator push it).
                 var repositoryId = await db.GetOrCreateIdAsync(e.Repository, new RepositoryDefaults(options.DefaultVisibility), e.Timestamp, e.Actor, cancellationToken);
-                await GrantCreatorAsync(repositoryId, e.Repository, e.Actor, cancellationToken);
                 await db.Repositories.Where(r => r.Id == repositoryId)
                     .ExecuteUpdateAsync(r => r.SetProperty(x => x.LastPushedAt, e.Timestamp), cancellationToken);
+                await GrantCreatorAsync(repositoryId, e.Repository, e.Actor, cancellationToken);
                 if (e.Tag is not null)
                 {
                     var summary = await db.TagSummaries.FirstOrDefaultAsync(t => t.RepositoryId == repositoryId && t.Tag == e.Tag, cancellationToken);
@@ -64,8 +64,8 @@ public sealed class IndexRecords(BerthDbContext db, IndexOptions options, IPermi
     /// <summary>
     /// Whoever's push created the repository (an org member where members may create) becomes its admin, as with
     /// the REST API. The row's <c>CreatedBy</c> decides who, never the order of pushes: a push by someone else is no
-    /// claim to the repository, whatever token they came with. Only on the first manifest push recorded, so an
-    /// admin who later demotes the creator is not overruled by the creator's next push.
+    /// claim to the repository, whatever token they came with. Only while the index has no tag recorded for it (the
+    /// creator's first pushes), so an admin who later demotes the creator is not overruled by the creator's next push.
     /// </summary>
     private async Task GrantCreatorAsync(long repositoryId, string repository, string? actor, CancellationToken cancellationToken)
     {
@@ -74,9 +74,8 @@ public sealed class IndexRecords(BerthDbContext db, IndexOptions options, IPermi
             return;
         }
 
-        var created = await db.Repositories.Where(r => r.Id == repositoryId)
-            .Select(r => new { r.CreatedBy, r.LastPushedAt }).FirstOrDefaultAsync(cancellationToken);
-        if (created is null || created.CreatedBy != actor || created.LastPushedAt is not null)
+        var createdBy = await db.Repositories.Where(r => r.Id == repositoryId).Select(r => r.CreatedBy).FirstOrDefaultAsync(cancellationToken);
+        if (createdBy != actor || await db.TagSummaries.AnyAsync(t => t.RepositoryId == repositoryId, cancellationToken))
         {
             return;
         }
