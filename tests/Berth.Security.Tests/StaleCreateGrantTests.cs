@@ -173,10 +173,12 @@ internal static class CreateGrantScenario
     {
         var early = await member.TokenAsync($"repository:{repo}:pull,push,delete");
         Assert.Equal(HttpStatusCode.OK, early.Status);
-        // Nothing to pull or delete yet; push only as the right to create it.
+        // Nothing to pull or delete yet; push only as the right to create it, re-checked by the registry.
         Assert.Equal(["push"], early.ActionsOn(repo));
         Assert.Equal([repo], early.Creatable);
         var token = early.Token!;
+        var earlyPull = await member.TokenAsync($"repository:{repo}:pull");
+        Assert.Empty(earlyPull.Access);
 
         using var ownerRegistry = new HttpClient(new TokenAuthHandler(owner.Name, owner.Secret)) { BaseAddress = registry.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
         var secret = factory.CreateImage(layers: 1);
@@ -205,6 +207,11 @@ internal static class CreateGrantScenario
                 var body = await response.Content.ReadAsByteArrayAsync();
                 Assert.True(body.AsSpan().IndexOf(secret.Layers[0].Bytes.AsSpan(0, 32)) < 0);
             }
+        }
+
+        using (var pull = await V2.SendAsync(registry, HttpMethod.Get, $"v2/{repo}/manifests/v1", earlyPull.Token))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, pull.StatusCode);
         }
 
         // Writes: a tag on the owner's manifest, a new blob, a delete.

@@ -37,10 +37,11 @@ internal sealed class PermissionService(BerthDbContext db) : IPermissionService
         var access = await GetAccessAsync(principal, repository, cancellationToken);
         if (!access.Exists)
         {
-            // Nothing to read or delete yet. Push is the right to create it: not a standing grant on whatever is
-            // there later, since someone else may create it first (the registry checks who did).
-            return access.CanCreate && wanted.Contains(RepositoryAccess.Push, StringComparer.Ordinal)
-                ? new AllowedActions([RepositoryAccess.Push], CreatesRepository: true)
+            // Nothing to read or delete yet. Push is the right to create it, and pull may find it empty: not standing
+            // grants on whatever is there later, since someone else may create it first (the registry checks who did).
+            var create = access.CanCreate && (wanted.Contains(RepositoryAccess.Push, StringComparer.Ordinal) || wanted.Contains(RepositoryAccess.Pull, StringComparer.Ordinal));
+            return create
+                ? new AllowedActions(wanted.Where(a => a == RepositoryAccess.Push).ToList(), CreatesRepository: true)
                 : AllowedActions.None;
         }
 

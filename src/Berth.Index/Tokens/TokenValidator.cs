@@ -16,7 +16,10 @@ public sealed record TokenClaims(string Subject, IReadOnlyList<ResourceScope> Ac
 {
     /// <summary>Whether the token grants the action unconditionally (create grants excluded).</summary>
     public bool Allows(string type, string name, string action) =>
-        !(type == ResourceScope.Repository && MayCreate(name)) &&
+        !(type == ResourceScope.Repository && MayCreate(name)) && Grants(type, name, action);
+
+    /// <summary>Whether the <c>access</c> claim lists the action, conditionally or not.</summary>
+    public bool Grants(string type, string name, string action) =>
         Access.Any(a => a.Type == type && a.Name == name && (a.Actions.Contains(action) || a.Actions.Contains("*")));
 
     /// <summary>Whether the token carries an entry for the resource at all, even one granting nothing.</summary>

@@ -13,9 +13,9 @@ public sealed record TokenChallengeSettings(string? Realm, string Service);
 /// <c>--auth token</c>: Bearer JWTs from the index (Docker token auth). A request without a token, with an
 /// invalid one, or with one that lacks a needed action is answered 401 with a challenge naming exactly the
 /// scope it needs; clients then fetch a token for that scope and retry.
-/// A create grant (a name in the token's <c>berth_create</c>, absent when the token was issued) allows pull and push
-/// only while the repository is still absent or its row says the token's subject created it; otherwise the request
-/// is challenged, and the client's new token is decided on today's permissions.
+/// A create grant (a name in the token's <c>berth_create</c>, absent when the token was issued) allows pull, and push
+/// if granted, only while the repository is still absent or its row says the token's subject created it; otherwise the
+/// request is challenged, and the client's new token is decided on today's permissions.
 /// </summary>
 internal sealed class TokenAccessControl(TokenValidator validator, TokenChallengeSettings settings, bool indexInProcess) : IAccessController
 {
@@ -49,10 +49,11 @@ internal sealed class TokenAccessControl(TokenValidator validator, TokenChalleng
             }
         }
 
+        // Through a create grant: pull, and push if the token was granted push; never delete.
         bool Allows(string type, string name, string action) =>
             claims.Allows(type, name, action) ||
-            (type == ResourceScope.Repository && action is AccessRequest.Pull or AccessRequest.Push &&
-             creations is not null && creations.TryGetValue(name, out var holds) && holds);
+            (type == ResourceScope.Repository && creations is not null && creations.TryGetValue(name, out var holds) && holds &&
+             (action == AccessRequest.Pull || (action == AccessRequest.Push && claims.Grants(type, name, action))));
 
         foreach (var request in required)
         {
