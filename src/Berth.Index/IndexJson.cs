@@ -4,4 +4,5 @@ using Berth.Index.Tokens;
 namespace Berth.Index;
 
 [JsonSerializable(typeof(List<AccessEntry>))]
+[JsonSerializable(typeof(List<string>))]
 internal sealed partial class IndexJson : JsonSerializerContext;

@@ -16,6 +16,7 @@ public static class RegistryCoreServices
         services.TryAddSingleton(new RepositoryDefaults());
         services.TryAddSingleton<IRegistryEventSink, NullRegistryEventSink>();
         services.AddSingleton<UploadHashStates>();
+        services.AddScoped<RegistryCaller>();
         services.AddScoped<IBlobStore, BlobStore>();
         services.AddScoped<IUploadService, UploadService>();
         services.AddScoped<IManifestStore, ManifestStore>();

@@ -17,8 +17,12 @@ public static class RepositoryRecords
         return slash < 0 ? "" : name[..slash];
     }
 
-    /// <summary>The repository's id, creating the record on first push. Safe against a concurrent first push.</summary>
-    public static async Task<long> GetOrCreateIdAsync(this BerthDbContext db, string name, RepositoryDefaults defaults, DateTime now, CancellationToken cancellationToken)
+    /// <summary>
+    /// The repository's id, creating the record on first push. Safe against a concurrent first push: the row and its
+    /// creator (<paramref name="createdBy"/>, the pushing token's subject) are one INSERT, so exactly one push creates
+    /// it and the row says whose it was.
+    /// </summary>
+    public static async Task<long> GetOrCreateIdAsync(this BerthDbContext db, string name, RepositoryDefaults defaults, DateTime now, string? createdBy, CancellationToken cancellationToken)
     {
         var id = await db.FindIdAsync(name, cancellationToken);
         if (id != 0)
@@ -26,7 +30,7 @@ public static class RepositoryRecords
             return id;
         }
 
-        var record = new RepositoryRecord { Name = name, Namespace = NamespaceOf(name), Visibility = defaults.Visibility, CreatedAt = now };
+        var record = new RepositoryRecord { Name = name, Namespace = NamespaceOf(name), Visibility = defaults.Visibility, CreatedAt = now, CreatedBy = createdBy };
         db.Repositories.Add(record);
         try
         {

@@ -65,12 +65,12 @@ public sealed class TokenServiceTests(TokenServiceFixture fixture) : IClassFixtu
         // A free name in someone else's namespace, or at the top level, is not Bob's to create.
         Assert.Empty((await Bob.TokenAsync($"repository:{Alice.Name}/new-one:pull,push")).Access);
         Assert.Empty((await Bob.TokenAsync("repository:toplevel:pull,push")).Access);
-        // In his own namespace it is.
-        Assert.Equal(all, (await Bob.TokenAsync($"repository:{Bob.Name}/new-one:pull,push,delete")).ActionsOn($"{Bob.Name}/new-one"));
+        // In his own namespace it is: push, as a grant to create it (nothing to pull or delete there yet).
+        Assert.Equal(["push"], (await Bob.TokenAsync($"repository:{Bob.Name}/new-one:pull,push,delete")).ActionsOn($"{Bob.Name}/new-one"));
 
         // Several scopes at once: each is granted on its own merits; unknown actions are dropped, never echoed.
         var mixed = await Bob.TokenAsync($"repository:{AliceRepo}:pull", $"repository:{Bob.Name}/mine:pull,push,frobnicate", "registry:catalog:*");
-        Assert.Equal(["registry:catalog:*", $"repository:{Bob.Name}/mine:pull,push"], mixed.Access.Select(a => a.ToString()).Order(StringComparer.Ordinal));
+        Assert.Equal(["registry:catalog:*", $"repository:{Bob.Name}/mine:push"], mixed.Access.Select(a => a.ToString()).Order(StringComparer.Ordinal));
 
         // Unparseable scopes are ignored, not fatal.
         var junk = await Bob.TokenAsync("nonsense", "repository::pull", "repository:UPPER/Case:pull", $"repository:{AliceRepo}");

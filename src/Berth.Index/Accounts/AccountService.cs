@@ -23,26 +23,37 @@ internal sealed class AccountService(BerthDbContext db, IndexOptions options, Lo
             return IndexError.Invalid($"passwords need at least {MinPasswordLength} characters");
         }
 
-        if (await db.Accounts.AnyAsync(a => a.Name == name, cancellationToken) || await db.Organizations.AnyAsync(o => o.Name == name, cancellationToken))
+        // A cheap early answer only; the unique namespace name decides races below.
+        if (await db.Namespaces.AnyAsync(n => n.Name == name, cancellationToken))
         {
             return IndexError.Conflict($"the name '{name}' is taken");
         }
 
+        // bcrypt takes a while: before the transaction, so it holds the database for two short inserts only.
+        var passwordHash = BCrypt.Net.BCrypt.HashPassword(password, options.BcryptWorkFactor);
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var @namespace = new NamespaceRecord { Name = name, Kind = NamespaceKind.User };
+        db.Namespaces.Add(@namespace);
         var account = new Account
         {
             Name = name,
             Email = email,
-            PasswordHash = BCrypt.Net.BCrypt.HashPassword(password, options.BcryptWorkFactor),
+            PasswordHash = passwordHash,
             IsAdmin = isAdmin,
             CreatedAt = time.GetUtcNow().UtcDateTime,
         };
-        db.Accounts.Add(account);
         try
         {
+            // The namespace row first: a user and an organisation racing for one name cannot both get it.
             await db.SaveChangesAsync(cancellationToken);
+            account.NamespaceId = @namespace.Id;
+            db.Accounts.Add(account);
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
         }
         catch (DbUpdateException)
         {
+            db.ChangeTracker.Clear();
             return IndexError.Conflict($"the name '{name}' is taken");
         }
 

@@ -20,8 +20,9 @@ public sealed class IndexRecords(BerthDbContext db, IndexOptions options, IPermi
         switch (e.Action)
         {
             case RegistryActions.Push:
-                // A separate registry creates repositories on first push; the index learns of them here.
-                var repositoryId = await db.GetOrCreateIdAsync(e.Repository, new RepositoryDefaults(options.DefaultVisibility), e.Timestamp, cancellationToken);
+                // A separate registry creates repositories on first push; the index learns of them here, and the
+                // pusher of the first push it hears of is the creator (the registry let only its creator push it).
+                var repositoryId = await db.GetOrCreateIdAsync(e.Repository, new RepositoryDefaults(options.DefaultVisibility), e.Timestamp, e.Actor, cancellationToken);
                 await db.Repositories.Where(r => r.Id == repositoryId)
                     .ExecuteUpdateAsync(r => r.SetProperty(x => x.LastPushedAt, e.Timestamp), cancellationToken);
                 await GrantCreatorAsync(repositoryId, e.Repository, e.Actor, cancellationToken);
@@ -61,12 +62,20 @@ public sealed class IndexRecords(BerthDbContext db, IndexOptions options, IPermi
             .ExecuteUpdateAsync(r => r.SetProperty(x => x.PullCount, x => x.PullCount + count), cancellationToken);
 
     /// <summary>
-    /// A push by someone without write access can only have succeeded because they were allowed to create the
-    /// repository (an org member where members may create): they become its admin, as with the REST API.
+    /// Whoever's push created the repository (an org member where members may create) becomes its admin, as with
+    /// the REST API. The row's <c>CreatedBy</c> decides who, never the order of pushes: a push by someone else is no
+    /// claim to the repository, whatever token they came with. Only while the index has no tag recorded for it (the
+    /// creator's first pushes), so an admin who later demotes the creator is not overruled by the creator's next push.
     /// </summary>
     private async Task GrantCreatorAsync(long repositoryId, string repository, string? actor, CancellationToken cancellationToken)
     {
         if (actor is null)
+        {
+            return;
+        }
+
+        var createdBy = await db.Repositories.Where(r => r.Id == repositoryId).Select(r => r.CreatedBy).FirstOrDefaultAsync(cancellationToken);
+        if (createdBy != actor || await db.TagSummaries.AnyAsync(t => t.RepositoryId == repositoryId, cancellationToken))
         {
             return;
         }
@@ -84,7 +93,16 @@ public sealed class IndexRecords(BerthDbContext db, IndexOptions options, IPermi
             return;
         }
 
-        db.RepositoryPermissions.Add(new RepositoryPermission { RepositoryId = repositoryId, AccountId = account.Id, Level = AccessLevel.Admin });
+        var existing = await db.RepositoryPermissions.FirstOrDefaultAsync(p => p.RepositoryId == repositoryId && p.AccountId == account.Id, cancellationToken);
+        if (existing is null)
+        {
+            db.RepositoryPermissions.Add(new RepositoryPermission { RepositoryId = repositoryId, AccountId = account.Id, Level = AccessLevel.Admin });
+        }
+        else
+        {
+            existing.Level = AccessLevel.Admin;
+        }
+
         await db.SaveChangesAsync(cancellationToken);
     }
 }

@@ -29,7 +29,8 @@ internal sealed class OrganizationService(BerthDbContext db, IPermissionService 
             return IndexError.Invalid($"the description is limited to {MaxDescription} characters");
         }
 
-        if (await db.Accounts.AnyAsync(a => a.Name == name, cancellationToken) || await db.Organizations.AnyAsync(o => o.Name == name, cancellationToken))
+        // A cheap early answer only; the unique namespace name decides races below.
+        if (await db.Namespaces.AnyAsync(n => n.Name == name, cancellationToken))
         {
             return IndexError.Conflict($"the name '{name}' is taken");
         }
@@ -42,13 +43,19 @@ internal sealed class OrganizationService(BerthDbContext db, IPermissionService 
             CreatedAt = time.GetUtcNow().UtcDateTime,
         };
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        db.Organizations.Add(organization);
+        var @namespace = new NamespaceRecord { Name = name, Kind = NamespaceKind.Organization };
+        db.Namespaces.Add(@namespace);
         try
         {
+            // The namespace row first: a user and an organisation racing for one name cannot both get it.
+            await db.SaveChangesAsync(cancellationToken);
+            organization.NamespaceId = @namespace.Id;
+            db.Organizations.Add(organization);
             await db.SaveChangesAsync(cancellationToken);
         }
         catch (DbUpdateException)
         {
+            db.ChangeTracker.Clear();
             return IndexError.Conflict($"the name '{name}' is taken");
         }
 

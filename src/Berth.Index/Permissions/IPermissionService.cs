@@ -12,8 +12,12 @@ public interface IPermissionService
     /// <summary>The caller's access to a repository name; <paramref name="principal"/> null is anonymous.</summary>
     Task<RepositoryAccess> GetAccessAsync(Principal? principal, string repository, CancellationToken cancellationToken);
 
-    /// <summary>The registry actions among <paramref name="requested"/> the caller may perform on <paramref name="repository"/>.</summary>
-    Task<IReadOnlyList<string>> AllowedActionsAsync(Principal? principal, string repository, IEnumerable<string> requested, CancellationToken cancellationToken);
+    /// <summary>
+    /// The registry actions among <paramref name="requested"/> the caller may perform on <paramref name="repository"/>.
+    /// On a name that does not exist, <c>pull</c> and <c>delete</c> grant nothing and <c>push</c> is a grant to create it
+    /// (see <see cref="AllowedActions.CreatesRepository"/>).
+    /// </summary>
+    Task<AllowedActions> AllowedActionsAsync(Principal? principal, string repository, IEnumerable<string> requested, CancellationToken cancellationToken);
 
     /// <summary>Repositories the caller may read, as a query to filter or page further.</summary>
     IQueryable<RepositoryRecord> VisibleRepositories(Principal? principal);

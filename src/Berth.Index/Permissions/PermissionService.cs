@@ -31,11 +31,22 @@ internal sealed class PermissionService(BerthDbContext db) : IPermissionService
         return new RepositoryAccess(true, record.Id, level, CanCreate: false);
     }
 
-    public async Task<IReadOnlyList<string>> AllowedActionsAsync(Principal? principal, string repository, IEnumerable<string> requested, CancellationToken cancellationToken)
+    public async Task<AllowedActions> AllowedActionsAsync(Principal? principal, string repository, IEnumerable<string> requested, CancellationToken cancellationToken)
     {
+        var wanted = requested.Distinct(StringComparer.Ordinal).ToList();
         var access = await GetAccessAsync(principal, repository, cancellationToken);
+        if (!access.Exists)
+        {
+            // Nothing to read or delete yet. Push is the right to create it, and pull may find it empty: not standing
+            // grants on whatever is there later, since someone else may create it first (the registry checks who did).
+            var create = access.CanCreate && (wanted.Contains(RepositoryAccess.Push, StringComparer.Ordinal) || wanted.Contains(RepositoryAccess.Pull, StringComparer.Ordinal));
+            return create
+                ? new AllowedActions(wanted.Where(a => a == RepositoryAccess.Push).ToList(), CreatesRepository: true)
+                : AllowedActions.None;
+        }
+
         var allowed = access.Actions().Where(a => CredentialAllows(principal, a)).ToHashSet(StringComparer.Ordinal);
-        return requested.Where(allowed.Contains).Distinct(StringComparer.Ordinal).ToList();
+        return new AllowedActions(wanted.Where(allowed.Contains).ToList(), CreatesRepository: false);
     }
 
     public IQueryable<RepositoryRecord> VisibleRepositories(Principal? principal)
@@ -51,17 +62,12 @@ internal sealed class PermissionService(BerthDbContext db) : IPermissionService
         }
 
         var accountId = principal.AccountId;
-        var name = principal.Name;
-        var ownedOrganizations = from m in db.OrganizationMembers
-                                 join o in db.Organizations on m.OrganizationId equals o.Id
-                                 where m.AccountId == accountId && m.Role == OrganizationRole.Owner
-                                 select o.Name;
+        var owned = OwnedNamespaces(accountId, includeCreatingMembers: false);
         var teams = db.TeamMembers.Where(t => t.AccountId == accountId).Select(t => t.TeamId);
         var granted = db.RepositoryPermissions
             .Where(p => p.AccountId == accountId || (p.TeamId != null && teams.Contains(p.TeamId.Value)))
             .Select(p => p.RepositoryId);
-        return db.Repositories.Where(r =>
-            r.Visibility == Visibility.Public || r.Namespace == name || ownedOrganizations.Contains(r.Namespace) || granted.Contains(r.Id));
+        return db.Repositories.Where(r => r.Visibility == Visibility.Public || owned.Contains(r.Namespace) || granted.Contains(r.Id));
     }
 
     public async Task<bool> CanCreateInAsync(Principal? principal, string @namespace, CancellationToken cancellationToken)
@@ -82,17 +88,7 @@ internal sealed class PermissionService(BerthDbContext db) : IPermissionService
             return false;
         }
 
-        if (@namespace == principal.Name)
-        {
-            return true;
-        }
-
-        var membership = await (from o in db.Organizations
-                                where o.Name == @namespace
-                                join m in db.OrganizationMembers on o.Id equals m.OrganizationId
-                                where m.AccountId == principal.AccountId
-                                select new { m.Role, o.MembersCanCreateRepositories }).FirstOrDefaultAsync(cancellationToken);
-        return membership is not null && (membership.Role == OrganizationRole.Owner || membership.MembersCanCreateRepositories);
+        return await OwnedNamespaces(principal.AccountId, includeCreatingMembers: true).ContainsAsync(@namespace, cancellationToken);
     }
 
     public async Task<bool> IsOrganizationOwnerAsync(Principal? principal, long organizationId, CancellationToken cancellationToken) =>
@@ -101,17 +97,7 @@ internal sealed class PermissionService(BerthDbContext db) : IPermissionService
 
     private async Task<AccessLevel> GrantedLevelAsync(Principal principal, long repositoryId, string @namespace, CancellationToken cancellationToken)
     {
-        if (principal.ActsAsAdmin || @namespace == principal.Name)
-        {
-            return AccessLevel.Admin;
-        }
-
-        var isOrganizationOwner = await (from o in db.Organizations
-                                         where o.Name == @namespace
-                                         join m in db.OrganizationMembers on o.Id equals m.OrganizationId
-                                         where m.AccountId == principal.AccountId && m.Role == OrganizationRole.Owner
-                                         select m).AnyAsync(cancellationToken);
-        if (isOrganizationOwner)
+        if (principal.ActsAsAdmin || await OwnedNamespaces(principal.AccountId, includeCreatingMembers: false).ContainsAsync(@namespace, cancellationToken))
         {
             return AccessLevel.Admin;
         }
@@ -123,6 +109,25 @@ internal sealed class PermissionService(BerthDbContext db) : IPermissionService
             .Select(p => p.Level)
             .ToListAsync(cancellationToken);
         return levels.Count == 0 ? AccessLevel.None : levels.Max();
+    }
+
+    /// <summary>
+    /// Names of the namespaces an account administers: its own user namespace and the organisations it owns (with
+    /// <paramref name="includeCreatingMembers"/>, also those where members may create repositories). Decided by
+    /// namespace id and kind, never by comparing an account's name with an organisation's: a name is one namespace.
+    /// </summary>
+    private IQueryable<string> OwnedNamespaces(long accountId, bool includeCreatingMembers)
+    {
+        var own = db.Accounts.Where(a => a.Id == accountId).Select(a => a.NamespaceId);
+        var organizations = from m in db.OrganizationMembers
+                            join o in db.Organizations on m.OrganizationId equals o.Id
+                            where m.AccountId == accountId &&
+                                  (m.Role == OrganizationRole.Owner || (includeCreatingMembers && o.MembersCanCreateRepositories))
+                            select o.NamespaceId;
+        return db.Namespaces
+            .Where(n => (n.Kind == NamespaceKind.User && own.Contains((long?)n.Id)) ||
+                        (n.Kind == NamespaceKind.Organization && organizations.Contains((long?)n.Id)))
+            .Select(n => n.Name);
     }
 
     /// <summary>What the credential itself permits (a read-only token cannot push, whatever the account may do).</summary>

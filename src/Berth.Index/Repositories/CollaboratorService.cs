@@ -147,7 +147,11 @@ internal sealed class CollaboratorService(BerthDbContext db, IPermissionService 
     private async Task<Outcome<long>> TeamIdAsync(long repositoryId, string team, CancellationToken cancellationToken)
     {
         var @namespace = await db.Repositories.Where(r => r.Id == repositoryId).Select(r => r.Namespace).FirstAsync(cancellationToken);
-        var organizationId = await db.Organizations.Where(o => o.Name == @namespace).Select(o => (long?)o.Id).FirstOrDefaultAsync(cancellationToken);
+        // The organisation that is this namespace (by namespace id and kind, not by a name an account may share).
+        var organizationId = await (from n in db.Namespaces
+                                    where n.Name == @namespace && n.Kind == NamespaceKind.Organization
+                                    join o in db.Organizations on n.Id equals o.NamespaceId
+                                    select (long?)o.Id).FirstOrDefaultAsync(cancellationToken);
         if (organizationId is null)
         {
             return IndexError.Invalid("only repositories of an organisation can be shared with teams, and only with that organisation's teams");

@@ -24,8 +24,9 @@ internal sealed class TokenService(
             return IndexError.Invalid($"this token service issues tokens for '{options.TokenService}', not '{service}'");
         }
 
-        var granted = await GrantAsync(principal, requested, cancellationToken);
-        var access = issuer.Issue(principal?.Name ?? "", options.TokenService, granted, principal?.ActsAsAdmin == true);
+        var grants = await GrantAsync(principal, requested, cancellationToken);
+        var granted = grants.Granted;
+        var access = issuer.Issue(principal?.Name ?? "", options.TokenService, grants.Access, principal?.ActsAsAdmin == true, grants.Creatable);
         string? refresh = null;
         if (offline && principal is not null)
         {
@@ -55,9 +56,9 @@ internal sealed class TokenService(
         return issued.IsSuccess ? issued.Value with { RefreshToken = refreshToken } : issued;
     }
 
-    private async Task<List<ResourceScope>> GrantAsync(Principal? principal, IReadOnlyList<ResourceScope> requested, CancellationToken cancellationToken)
+    private async Task<Grants> GrantAsync(Principal? principal, IReadOnlyList<ResourceScope> requested, CancellationToken cancellationToken)
     {
-        var granted = new List<ResourceScope>();
+        var grants = new Grants([], [], []);
         foreach (var scope in requested.Take(64))
         {
             switch (scope.Type)
@@ -65,9 +66,17 @@ internal sealed class TokenService(
                 case ResourceScope.Repository when RepositoryName.IsValid(scope.Name):
                     var wanted = scope.Actions.Where(RepositoryActions.Contains).ToList();
                     var allowed = await permissions.AllowedActionsAsync(principal, scope.Name, wanted, cancellationToken);
-                    if (allowed.Count > 0)
+                    // Every asked-for repository gets an entry, empty when nothing is granted (absent and hidden look
+                    // alike), so a registry can tell "never asked" (challenge for it) from "refused" (go on without).
+                    grants.Access.Add(scope with { Actions = allowed.Actions });
+                    if (allowed.Actions.Count > 0)
                     {
-                        granted.Add(scope with { Actions = allowed });
+                        grants.Granted.Add(scope with { Actions = allowed.Actions });
+                    }
+
+                    if (allowed.CreatesRepository)
+                    {
+                        grants.Creatable.Add(scope.Name);
                     }
 
                     break;
@@ -75,15 +84,22 @@ internal sealed class TokenService(
                     // In process, the catalog is filtered per caller; a separate registry cannot do that.
                     if (options.RegistryInProcess || principal?.ActsAsAdmin == true)
                     {
-                        granted.Add(scope with { Actions = ["*"] });
+                        grants.Granted.Add(scope with { Actions = ["*"] });
+                        grants.Access.Add(scope with { Actions = ["*"] });
                     }
 
                     break;
             }
         }
 
-        return granted;
+        return grants;
     }
+
+    /// <summary>
+    /// What a token request was granted (<see cref="Granted"/>, as answered), what the token's <c>access</c> claim
+    /// says (<see cref="Access"/>: also the repositories refused), and which names it was granted to create.
+    /// </summary>
+    private sealed record Grants(List<ResourceScope> Granted, List<ResourceScope> Access, List<string> Creatable);
 
     private async Task<string> CreateRefreshTokenAsync(Principal principal, string? clientId, CancellationToken cancellationToken)
     {

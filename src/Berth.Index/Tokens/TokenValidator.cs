@@ -7,10 +7,26 @@ using Microsoft.IdentityModel.Tokens;
 namespace Berth.Index.Tokens;
 
 /// <summary>The verified content of a registry token.</summary>
-public sealed record TokenClaims(string Subject, IReadOnlyList<ResourceScope> Access, DateTimeOffset Expires, bool SiteAdmin = false)
+/// <param name="Creatable">
+/// Repositories the token was issued to create (absent then): what it says about them holds only while they are
+/// absent or created by <paramref name="Subject"/>, which the registry checks per request; <see cref="Allows"/> never
+/// answers yes for them on its own.
+/// </param>
+public sealed record TokenClaims(string Subject, IReadOnlyList<ResourceScope> Access, DateTimeOffset Expires, bool SiteAdmin = false, IReadOnlyList<string>? Creatable = null)
 {
+    /// <summary>Whether the token grants the action unconditionally (create grants excluded).</summary>
     public bool Allows(string type, string name, string action) =>
+        !(type == ResourceScope.Repository && MayCreate(name)) && Grants(type, name, action);
+
+    /// <summary>Whether the <c>access</c> claim lists the action, conditionally or not.</summary>
+    public bool Grants(string type, string name, string action) =>
         Access.Any(a => a.Type == type && a.Name == name && (a.Actions.Contains(action) || a.Actions.Contains("*")));
+
+    /// <summary>Whether the token carries an entry for the resource at all, even one granting nothing.</summary>
+    public bool Names(string type, string name) => Access.Any(a => a.Type == type && a.Name == name);
+
+    /// <summary>Whether <paramref name="repository"/> was granted as a name to create.</summary>
+    public bool MayCreate(string repository) => Creatable?.Contains(repository, StringComparer.Ordinal) == true;
 }
 
 /// <summary>Settings a registry checks tokens against.</summary>
@@ -77,7 +93,8 @@ public sealed class TokenValidator(ITokenKeySource keys, TokenValidationSettings
         }
 
         var siteAdmin = jwt.TryGetPayloadValue<bool>(TokenIssuer.SiteAdminClaim, out var admin) && admin;
-        var claims = new TokenClaims(jwt.Subject ?? "", ReadAccess(jwt), new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero), siteAdmin);
+        var (access, creatable) = ReadAccess(jwt);
+        var claims = new TokenClaims(jwt.Subject ?? "", access, new DateTimeOffset(jwt.ValidTo, TimeSpan.Zero), siteAdmin, creatable);
         if (_verified.Count >= MaxCached)
         {
             _verified.Clear();
@@ -87,14 +104,20 @@ public sealed class TokenValidator(ITokenKeySource keys, TokenValidationSettings
         return claims;
     }
 
-    private static List<ResourceScope> ReadAccess(JsonWebToken jwt)
+    private static (List<ResourceScope> Access, List<string> Creatable) ReadAccess(JsonWebToken jwt)
     {
         var list = new List<ResourceScope>();
+        var creatable = new List<string>();
         var payload = Encoding.UTF8.GetString(Base64UrlEncoder.DecodeBytes(jwt.EncodedPayload));
         using var document = JsonDocument.Parse(payload);
+        if (document.RootElement.TryGetProperty(TokenIssuer.CreateClaim, out var create) && create.ValueKind == JsonValueKind.Array)
+        {
+            creatable.AddRange(create.EnumerateArray().Where(n => n.ValueKind == JsonValueKind.String).Select(n => n.GetString()!));
+        }
+
         if (!document.RootElement.TryGetProperty("access", out var access) || access.ValueKind != JsonValueKind.Array)
         {
-            return list;
+            return (list, creatable);
         }
 
         foreach (var entry in access.EnumerateArray())
@@ -111,6 +134,6 @@ public sealed class TokenValidator(ITokenKeySource keys, TokenValidationSettings
             }
         }
 
-        return list;
+        return (list, creatable);
     }
 }

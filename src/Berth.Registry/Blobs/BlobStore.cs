@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Berth.Registry.Blobs;
 
-internal sealed class BlobStore(BerthDbContext db, IStorageDriver storage, RepositoryDefaults defaults, TimeProvider time) : IBlobStore
+internal sealed class BlobStore(BerthDbContext db, IStorageDriver storage, RepositoryDefaults defaults, RegistryCaller caller, TimeProvider time) : IBlobStore
 {
     // Every blob HEAD and GET asks this; compiled once rather than rebuilt and looked up per request.
     private static readonly Func<BerthDbContext, string, string, CancellationToken, Task<long?>> LinkedBlobSize =
@@ -54,15 +54,15 @@ internal sealed class BlobStore(BerthDbContext db, IStorageDriver storage, Repos
             return null;
         }
 
-        await LinkAsync(db, defaults, repository, digest, source.Value.Size, time.GetUtcNow().UtcDateTime, cancellationToken);
+        await LinkAsync(db, defaults, caller, repository, digest, source.Value.Size, time.GetUtcNow().UtcDateTime, cancellationToken);
         return source.Value;
     }
 
     /// <summary>Records that <paramref name="repository"/> holds a blob already stored at its content address.</summary>
-    internal static async Task LinkAsync(BerthDbContext db, RepositoryDefaults defaults, string repository, Digest digest, long size, DateTime now, CancellationToken cancellationToken)
+    internal static async Task LinkAsync(BerthDbContext db, RepositoryDefaults defaults, RegistryCaller caller, string repository, Digest digest, long size, DateTime now, CancellationToken cancellationToken)
     {
         var key = digest.ToString();
-        var repositoryId = await db.GetOrCreateIdAsync(repository, defaults, now, cancellationToken);
+        var repositoryId = await db.GetOrCreateIdAsync(repository, defaults, now, caller.Subject, cancellationToken);
         if (!await db.Blobs.AnyAsync(b => b.Digest == key, cancellationToken))
         {
             db.Blobs.Add(new BlobRecord { Digest = key, Size = size, CreatedAt = now });

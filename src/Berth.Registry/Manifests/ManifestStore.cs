@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Berth.Registry.Manifests;
 
-internal sealed class ManifestStore(BerthDbContext db, RepositoryDefaults defaults, TimeProvider time) : IManifestStore
+internal sealed class ManifestStore(BerthDbContext db, RepositoryDefaults defaults, RegistryCaller caller, TimeProvider time) : IManifestStore
 {
     // The two reads every pull starts with, compiled once: no expression tree is built, hashed and looked up
     // in EF's query cache per request.
@@ -63,7 +63,7 @@ internal sealed class ManifestStore(BerthDbContext db, RepositoryDefaults defaul
         }
 
         var now = time.GetUtcNow().UtcDateTime;
-        var repositoryId = await db.GetOrCreateIdAsync(repository, defaults, now, cancellationToken);
+        var repositoryId = await db.GetOrCreateIdAsync(repository, defaults, now, caller.Subject, cancellationToken);
         var missing = await FindMissingReferencesAsync(repositoryId, document, cancellationToken);
         if (missing is not null)
         {

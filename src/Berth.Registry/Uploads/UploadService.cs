@@ -17,6 +17,7 @@ internal sealed partial class UploadService(
     IStorageDriver storage,
     UploadHashStates states,
     RepositoryDefaults defaults,
+    RegistryCaller caller,
     TimeProvider time,
     ILogger<UploadService> logger) : IUploadService
 {
@@ -86,7 +87,7 @@ internal sealed partial class UploadService(
             }
 
             await PublishAsync(uploadId, digest, size, cancellationToken);
-            await BlobStore.LinkAsync(db, defaults, repository, digest, size, time.GetUtcNow().UtcDateTime, cancellationToken);
+            await BlobStore.LinkAsync(db, defaults, caller, repository, digest, size, time.GetUtcNow().UtcDateTime, cancellationToken);
             await DiscardAsync(uploadId, cancellationToken);
             return (Result<BlobInfo>)new BlobInfo(digest, size);
         }, cancellationToken);

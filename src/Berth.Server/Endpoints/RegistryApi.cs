@@ -1,4 +1,5 @@
 using Berth.Oci;
+using Berth.Registry;
 using Berth.Server.Auth;
 
 namespace Berth.Server.Endpoints;
@@ -33,7 +34,7 @@ internal static class RegistryApi
         }
 
         var access = context.RequestServices.GetRequiredService<IAccessController>();
-        var grant = await access.AuthorizeAsync(context, RequiredAccess.For(method, route), context.RequestAborted);
+        var grant = await access.AuthorizeAsync(context, RequiredAccess.For(method, route, context.Request.Query), context.RequestAborted);
         switch (grant.Outcome)
         {
             case AccessOutcome.Challenge:
@@ -49,6 +50,9 @@ internal static class RegistryApi
                 await OciResponses.WriteErrorAsync(context, OciErrorCode.Denied);
                 return;
         }
+
+        // A repository this request creates records who created it (a create grant is honoured for its creator only).
+        context.RequestServices.GetRequiredService<RegistryCaller>().Subject = grant.Subject;
 
         try
         {

@@ -16,8 +16,18 @@ public sealed record AccessEntry(string Type, string Name, IReadOnlyList<string>
 /// <summary>What <c>/token</c> answered.</summary>
 public sealed record TokenAnswer(HttpStatusCode Status, string Body, string? Token, string? RefreshToken, string? Scope)
 {
-    /// <summary>The <c>access</c> claim of the issued token (empty when no token).</summary>
-    public IReadOnlyList<AccessEntry> Access => Token is null ? [] : Jwt.Access(Token);
+    /// <summary>
+    /// What the issued token grants: the entries of its <c>access</c> claim that allow something (empty when no
+    /// token). Refused repositories are named with no actions in the claim; see <see cref="Entries"/>.
+    /// </summary>
+    public IReadOnlyList<AccessEntry> Access => Entries.Where(a => a.Actions.Count > 0).ToList();
+
+    /// <summary>Every entry of the token's <c>access</c> claim, including those that grant nothing.</summary>
+    public IReadOnlyList<AccessEntry> Entries => Token is null ? [] : Jwt.Access(Token);
+
+    /// <summary>The repository names the token was granted to create (its <c>berth_create</c> claim).</summary>
+    public IReadOnlyList<string> Creatable =>
+        Token is null ? [] : (Jwt.Payload(Token)["berth_create"]?.AsArray() ?? []).Select(n => (string)n!).ToList();
 
     /// <summary>The granted actions on one repository (empty when not granted).</summary>
     public IReadOnlyList<string> ActionsOn(string repository) =>
