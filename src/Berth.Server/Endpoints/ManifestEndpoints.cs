@@ -112,13 +112,13 @@ internal static class ManifestEndpoints
     /// <summary>The request body, or null when it is larger than <paramref name="limit"/> (read no further than that).</summary>
     private static async Task<byte[]?> ReadBoundedAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
     {
+        // One byte over the limit is how an oversized body without a Content-Length is recognised below; set before
+        // the early return too, so the server may still drain a body that is just over and keep the connection.
+        BodyLimits.Set(request.HttpContext, limit + 1L);
         if (request.ContentLength > limit)
         {
             return null;
         }
-
-        // One byte over the limit is how an oversized body without a Content-Length is recognised below.
-        BodyLimits.Set(request.HttpContext, limit + 1L);
 
         var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(request.ContentLength ?? 16 * 1024, limit) + 1);
         try
