@@ -9,8 +9,9 @@ RESULTS="$ROOT/.test-work/results"
 export DOTNET_NOLOGO=1 DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 export DEBIAN_FRONTEND=noninteractive
 
-# Debian packages the tests need: registry clients and the reference registry (CNCF Distribution 2.8.2).
-PACKAGES=(skopeo podman buildah umoci docker-registry)
+# Debian packages the tests need: registry clients, the reference registry (CNCF Distribution 2.8.2) and the Docker
+# engine and CLI (the Docker tests start their own dockerd: vfs storage, no iptables, no bridge, a private socket).
+PACKAGES=(skopeo podman buildah umoci docker-registry docker.io)
 
 passed=0
 failed=0

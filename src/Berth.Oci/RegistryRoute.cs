@@ -19,6 +19,16 @@ public enum RouteKind
 /// </summary>
 public sealed record RegistryRoute(RouteKind Kind, string Name = "", string Argument = "")
 {
+    /// <summary>
+    /// The message of the error for a manifest reference that is neither a tag nor a digest. The parser does not
+    /// know the method; the caller decides: nothing can be stored under such a reference, so reads and deletes
+    /// answer 404 <c>MANIFEST_UNKNOWN</c>, while a push is refused with this 400.
+    /// </summary>
+    public const string InvalidTagMessage = "invalid tag";
+
+    /// <summary>Whether <paramref name="error"/> is the parser's answer to a manifest reference that is not a valid tag.</summary>
+    public static bool IsInvalidTag(OciError error) => error is { Code: OciErrorCode.ManifestInvalid, Message: InvalidTagMessage };
+
     /// <summary>Parses the path after <c>/v2/</c> (no leading slash, already percent-decoded).</summary>
     public static Result<RegistryRoute> Parse(string path)
     {
@@ -105,7 +115,7 @@ public sealed record RegistryRoute(RouteKind Kind, string Name = "", string Argu
 
         return reference.Contains(':', StringComparison.Ordinal)
             ? new OciError(OciErrorCode.DigestInvalid, "invalid digest", new { digest = Truncate(reference) })
-            : new OciError(OciErrorCode.ManifestInvalid, "invalid tag", new { tag = Truncate(reference) });
+            : new OciError(OciErrorCode.ManifestInvalid, InvalidTagMessage, new { tag = Truncate(reference) });
     }
 
     private static OciError NotFound() => new(OciErrorCode.NameUnknown, "no such endpoint", Status: 404);

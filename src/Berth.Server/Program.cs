@@ -2,12 +2,16 @@ using System.Threading.RateLimiting;
 using Berth.Server.Api;
 using Berth.Server.Endpoints;
 using Berth.Server.Hosting;
+using Microsoft.AspNetCore.Http.Features;
 
 if (args.Contains("--help") || args.Contains("-h"))
 {
     Console.WriteLine(CommandLine.Help);
     return 0;
 }
+
+// Before anything is written: the database, blobs and keys are for this user only.
+PrivateFiles.RestrictNewFiles();
 
 // Settings ship next to the binary; the working directory is only where relative data paths start.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
@@ -22,13 +26,15 @@ if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(
 
 builder.WebHost.ConfigureKestrel(kestrel =>
 {
-    // Blobs can be any size; they are streamed, never buffered. Manifests are bounded where they are read.
-    kestrel.Limits.MaxRequestBodySize = null;
+    // Small bodies everywhere unless an endpoint says otherwise (BodyLimits): blob uploads lift the limit, they
+    // stream to storage; manifests, /token forms and event batches set their own.
+    kestrel.Limits.MaxRequestBodySize = BodyLimits.Default;
     kestrel.AddServerHeader = false;
 });
 
 try
 {
+    PrivateFiles.CreateDataDirectory(options.FullDataDir);
     builder.Services.AddBerth(options);
 }
 catch (ConfigurationException e)
@@ -37,6 +43,15 @@ catch (ConfigurationException e)
     return 2;
 }
 
+builder.Services.Configure<FormOptions>(form =>
+{
+    // Only /token reads forms: a few short fields. The body limit refuses larger ones before they are buffered.
+    form.ValueLengthLimit = BodyLimits.TokenForm;
+    form.KeyLengthLimit = 1024;
+    form.ValueCountLimit = 256;
+    form.BufferBodyLengthLimit = BodyLimits.TokenForm;
+    form.MultipartBodyLengthLimit = BodyLimits.TokenForm;
+});
 builder.Services.AddProblemDetails();
 builder.Services.AddIndexApi();
 builder.Services.AddRateLimiter(limiter =>
@@ -76,7 +91,7 @@ if (options.RunsIndex)
     app.MapIndexApi();
     if (options.NotifySecret is { Length: > 0 } secret)
     {
-        app.MapEventEndpoints(secret);
+        app.MapGroup("").WithBodyLimit(BodyLimits.Events).MapEventEndpoints(secret);
     }
 }
 

@@ -19,8 +19,12 @@ public interface IManifestStore
 {
     Task<Result<ManifestContent>> GetAsync(string repository, Reference reference, CancellationToken cancellationToken);
 
-    /// <summary>Validates and stores a manifest; every blob and child manifest it names must already be in the repository.</summary>
-    Task<Result<ManifestPushed>> PutAsync(string repository, Reference reference, string? contentType, ReadOnlyMemory<byte> content, CancellationToken cancellationToken);
+    /// <summary>
+    /// Validates and stores a manifest; every blob and child manifest it names must already be in the repository.
+    /// <paramref name="tags"/> (the <c>?tag=</c> parameters of a push by digest) point at it too, all or none:
+    /// one invalid tag refuses the push before anything is stored.
+    /// </summary>
+    Task<Result<ManifestPushed>> PutAsync(string repository, Reference reference, IReadOnlyList<string> tags, string? contentType, ReadOnlyMemory<byte> content, CancellationToken cancellationToken);
 
     /// <summary>By digest: the manifest and every tag pointing at it. By tag: only the tag.</summary>
     Task<Result<ManifestDeleted>> DeleteAsync(string repository, Reference reference, CancellationToken cancellationToken);

@@ -42,11 +42,16 @@ internal sealed class ManifestStore(BerthDbContext db, RepositoryDefaults defaul
             : new OciError(OciErrorCode.ManifestUnknown, Detail: new { reference = reference.ToString() });
     }
 
-    public async Task<Result<ManifestPushed>> PutAsync(string repository, Reference reference, string? contentType, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    public async Task<Result<ManifestPushed>> PutAsync(string repository, Reference reference, IReadOnlyList<string> tags, string? contentType, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
     {
         if (content.Length > ManifestParser.MaxManifestBytes)
         {
             return TooLarge();
+        }
+
+        if (tags.FirstOrDefault(t => !Tag.IsValid(t)) is { } invalid)
+        {
+            return new OciError(OciErrorCode.ManifestInvalid, "invalid tag", new { tag = invalid.Length <= 300 ? invalid : invalid[..300] });
         }
 
         var parsed = ManifestParser.Parse(content, contentType);
@@ -94,17 +99,21 @@ internal sealed class ManifestStore(BerthDbContext db, RepositoryDefaults defaul
             db.ManifestReferences.AddRange(references.Select(r => new ManifestReference { ManifestId = manifest.Id, Digest = r.Item1, IsManifest = r.Item2 }));
         }
 
-        if (reference.IsTag)
+        // The manifest and all its tags in one transaction: a client never sees some of the tags it asked for.
+        var applied = (reference.IsTag ? tags.Prepend(reference.Tag) : tags).Distinct(StringComparer.Ordinal).ToList();
+        var existing = applied.Count == 0
+            ? new Dictionary<string, TagRecord>(StringComparer.Ordinal)
+            : await db.Tags.Where(t => t.RepositoryId == repositoryId && applied.Contains(t.Name)).ToDictionaryAsync(t => t.Name, StringComparer.Ordinal, cancellationToken);
+        foreach (var name in applied)
         {
-            var tag = await db.Tags.FirstOrDefaultAsync(t => t.RepositoryId == repositoryId && t.Name == reference.Tag, cancellationToken);
-            if (tag is null)
-            {
-                db.Tags.Add(new TagRecord { RepositoryId = repositoryId, Name = reference.Tag, ManifestDigest = digestText, UpdatedAt = now });
-            }
-            else
+            if (existing.TryGetValue(name, out var tag))
             {
                 tag.ManifestDigest = digestText;
                 tag.UpdatedAt = now;
+            }
+            else
+            {
+                db.Tags.Add(new TagRecord { RepositoryId = repositoryId, Name = name, ManifestDigest = digestText, UpdatedAt = now });
             }
         }
 

@@ -44,7 +44,9 @@ internal static class ManifestEndpoints
             return;
         }
 
-        var result = await manifests.PutAsync(route.Name, reference, context.Request.ContentType, body, context.RequestAborted);
+        // Push by digest and tag in one request (distribution-spec 1.1+): ?tag=a&tag=b, each answered with an OCI-Tag header.
+        var tags = context.Request.Query["tag"].Where(t => t is not null).Select(t => t!).Distinct(StringComparer.Ordinal).ToList();
+        var result = await manifests.PutAsync(route.Name, reference, tags, context.Request.ContentType, body, context.RequestAborted);
         if (!result.IsSuccess)
         {
             await OciResponses.WriteErrorAsync(context, result.Error);
@@ -60,9 +62,24 @@ internal static class ManifestEndpoints
             response.Headers["OCI-Subject"] = subject.ToString();
         }
 
+        foreach (var tag in tags)
+        {
+            response.Headers.Append("OCI-Tag", tag);
+        }
+
         response.ContentLength = 0;
         var pushed = result.Value;
-        await PublishAsync(context, RegistryActions.Push, route.Name, reference.Tag, pushed.Digest.ToString(), pushed.MediaType, pushed.Size, pushed.ImageSize, grant);
+        List<string?> applied = [.. (reference.IsTag ? tags.Prepend(reference.Tag) : tags).Distinct(StringComparer.Ordinal)];
+        if (applied.Count == 0)
+        {
+            applied.Add(null); // a push by digest alone
+        }
+
+        // One push event per tag, as if each had been pushed by itself: the index records tags from them.
+        foreach (var tag in applied)
+        {
+            await PublishAsync(context, RegistryActions.Push, route.Name, tag, pushed.Digest.ToString(), pushed.MediaType, pushed.Size, pushed.ImageSize, grant);
+        }
     }
 
     public static async Task DeleteAsync(HttpContext context, RegistryRoute route, AccessGrant grant)
@@ -95,6 +112,9 @@ internal static class ManifestEndpoints
     /// <summary>The request body, or null when it is larger than <paramref name="limit"/> (read no further than that).</summary>
     private static async Task<byte[]?> ReadBoundedAsync(HttpRequest request, int limit, CancellationToken cancellationToken)
     {
+        // One byte over the limit is how an oversized body without a Content-Length is recognised below; set before
+        // the early return too, so the server may still drain a body that is just over and keep the connection.
+        BodyLimits.Set(request.HttpContext, limit + 1L);
         if (request.ContentLength > limit)
         {
             return null;
@@ -119,7 +139,16 @@ internal static class ManifestEndpoints
                     buffer = larger;
                 }
 
-                var read = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken);
+                int read;
+                try
+                {
+                    read = await request.Body.ReadAsync(buffer.AsMemory(length), cancellationToken);
+                }
+                catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+                {
+                    return null;
+                }
+
                 if (read == 0)
                 {
                     return length > limit ? null : buffer.AsSpan(0, length).ToArray();

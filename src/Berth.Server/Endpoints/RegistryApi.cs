@@ -20,7 +20,12 @@ internal static class RegistryApi
         var parsed = RegistryRoute.Parse(path.StartsWith('/') ? path[1..] : path);
         if (!parsed.IsSuccess)
         {
-            await OciResponses.WriteErrorAsync(context, parsed.Error);
+            // A read or delete of a reference that is no valid tag asks for content that cannot exist: 404, as
+            // Distribution and the conformance suite expect. A push of it stays a 400: the client must fix it.
+            var error = RegistryRoute.IsInvalidTag(parsed.Error) && context.Request.Method is "GET" or "HEAD" or "DELETE"
+                ? new OciError(OciErrorCode.ManifestUnknown, Detail: parsed.Error.Detail)
+                : parsed.Error;
+            await OciResponses.WriteErrorAsync(context, error);
             return;
         }
 

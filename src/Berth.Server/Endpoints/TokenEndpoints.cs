@@ -18,10 +18,10 @@ internal static class TokenEndpoints
 
     public static void MapTokenEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/token", GetAsync).RequireRateLimiting(RateLimitPolicy).ExcludeFromDescription();
-        app.MapPost("/token", PostAsync).RequireRateLimiting(RateLimitPolicy).DisableAntiforgery().ExcludeFromDescription();
+        app.MapGet("/token", GetAsync).RequireRateLimiting(RateLimitPolicy).WithBodyLimit(0).ExcludeFromDescription();
+        app.MapPost("/token", PostAsync).RequireRateLimiting(RateLimitPolicy).WithBodyLimit(BodyLimits.TokenForm).DisableAntiforgery().ExcludeFromDescription();
         app.MapGet("/.well-known/jwks.json", (SigningKeys keys) => Results.Text(keys.JwksJson(), "application/json"))
-            .ExcludeFromDescription();
+            .WithBodyLimit(0).ExcludeFromDescription();
     }
 
     private static async Task<IResult> GetAsync(HttpContext context, IUserService accounts, AuditContext audit, ITokenService tokens, CancellationToken cancellationToken)

@@ -45,6 +45,7 @@ internal static class UploadEndpoints
                 return;
             }
 
+            BodyLimits.Set(context, null); // streams to storage
             var result = await uploads.UploadMonolithicAsync(route.Name, digest, context.Request.ContentLength, context.Request.BodyReader, ct);
             if (!result.IsSuccess)
             {
@@ -83,6 +84,7 @@ internal static class UploadEndpoints
             return;
         }
 
+        BodyLimits.Set(context, null); // streams to storage
         var status = await uploads.AppendAsync(route.Name, route.Argument, range.Value, context.Request.BodyReader, context.RequestAborted);
         if (!status.IsSuccess)
         {
@@ -109,6 +111,7 @@ internal static class UploadEndpoints
             return;
         }
 
+        BodyLimits.Set(context, null); // streams to storage
         PipeReader? body = HasBody(context.Request) ? context.Request.BodyReader : null;
         var result = await uploads.CompleteAsync(route.Name, route.Argument, digest, range.Value, body, context.RequestAborted);
         if (!result.IsSuccess)
