@@ -20,6 +20,7 @@ internal static class CommandLine
         ["--token-service"] = "Berth:TokenService",
         ["--token-jwks"] = "Berth:TokenJwks",
         ["--token-key"] = "Berth:TokenKey",
+        ["--token-rate-limit"] = "Berth:TokenRateLimit",
         ["--index-url"] = "Berth:IndexUrl",
         ["--registry-url"] = "Berth:RegistryUrl",
         ["--notify-secret"] = "Berth:NotifySecret",
@@ -53,6 +54,7 @@ internal static class CommandLine
           --token-issuer NAME         iss of issued tokens (default berth-index)                  BERTH_TOKEN_ISSUER
           --token-service NAME        aud of issued tokens = the registry's name (berth-registry) BERTH_TOKEN_SERVICE
           --token-key FILE            EC P-256 PEM signing key (default DATA_DIR/keys/token-signing.pem) BERTH_TOKEN_KEY
+          --token-rate-limit N        /token requests per second per client address (default 200; 0 = off) BERTH_TOKEN_RATE_LIMIT
           --notify-secret S           Accept signed push/delete events from a separate registry   BERTH_NOTIFY_SECRET
           --registry-url URL          A separate registry to delete manifests from when a repository is deleted BERTH_REGISTRY_URL
 
