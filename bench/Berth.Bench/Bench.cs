@@ -65,9 +65,10 @@ internal sealed class Bench(Options o)
         }
         var preamble = new List<string>();
 
-        await using (var berth = await Server.StartBerthAsync(o.BerthDll, Dir("berth"), null))
-        await using (var distribution = await Server.StartDistributionAsync(Dir("distribution"), null))
+        if (NoAuthWorkloads().Any(w => o.Runs(w.Id)))
         {
+            await using var berth = await Server.StartBerthAsync(o.BerthDll, Dir("berth"), null);
+            await using var distribution = await Server.StartDistributionAsync(Dir("distribution"), null);
             using var b = new Target(berth);
             using var d = new Target(distribution);
             Target[] targets = [b, d];
@@ -91,9 +92,17 @@ internal sealed class Bench(Options o)
             await RepeatAsync(targets, AuthWorkloads(), "auth.", ct);
             RecordRunPeak(targets, "auth.", "Peak RSS over the run (htpasswd)");
         }
-        else if (o.Auth)
+        else if (o.Auth && AuthWorkloads().Any(w => o.Runs(w.Id)))
         {
             _results.Note("The htpasswd section was skipped (no htpasswd tool, or the time budget ran out).");
+        }
+
+        if (_clock.Elapsed < Budget && TokenWorkloads().Any(w => o.Runs(w.Id)))
+        {
+            // Distribution has no token service: Berth alone, as the all-in-one server with --auth token.
+            await using var berth = await Server.StartBerthTokenAsync(o.BerthDll, Dir("berth-token"), ("admin", Password));
+            using var b = new Target(berth);
+            await RepeatAsync([b], TokenWorkloads(), "token.", ct);
         }
 
         preamble.Add($"- {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {Cpu()}, {(o.Smoke ? "**smoke run (tiny sizes, 1 repetition: not a measurement)**" : $"{o.Reps} repetitions")}, run time {_clock.Elapsed.TotalMinutes:0.0} min.");
@@ -192,6 +201,16 @@ internal sealed class Bench(Options o)
         Define("auth.push-many", many, "s", "wall time", "s", Better.Lower, 0.6);
         yield return new("auth.push-many", many, (t, rep, ct) => TimedAsync("auth.push-many", () => Skopeo.PushAsync(_manyImage!, t.Server, $"bench/many-{rep}", all: false, ct)),
             (rep, ct) => Task.Run(() => _manyImage = Images.Image(Dir("images", "many"), o.ManyLayers, o.ManyLayerBytes, _random), ct));
+    }
+
+    private IEnumerable<Workload> TokenWorkloads()
+    {
+        // A client that asks for a token per request (as the OCI conformance suite does) with the right password:
+        // what a cached password check is for. The per-address rate limit is off here (--token-rate-limit 0), so
+        // the figure is the token service's cost, not the policy's.
+        var title = "/token with valid Basic credentials (token auth), 16 connections";
+        DefineRate("token", title, rateTarget: null, p99Target: null);
+        yield return new("token", title, (t, rep, ct) => RateAsync(t, "token", "GET", $"/token?service=berth-registry&scope={Uri.EscapeDataString("repository:admin/bench:pull,push")}", null, 16, ct));
     }
 
     /// <summary>Blobs, images and listings every workload reads: the same content in both registries.</summary>
