@@ -209,8 +209,22 @@ internal sealed class Bench(Options o)
         // what a cached password check is for. The per-address rate limit is off here (--token-rate-limit 0), so
         // the figure is the token service's cost, not the policy's.
         var title = "/token with valid Basic credentials (token auth), 16 connections";
-        DefineRate("token", title, rateTarget: null, p99Target: null);
-        yield return new("token", title, (t, rep, ct) => RateAsync(t, "token", "GET", $"/token?service=berth-registry&scope={Uri.EscapeDataString("repository:admin/bench:pull,push")}", null, 16, ct));
+        Define("token", title, "tokens", "tokens issued (200) per second", "tokens/s", Better.Higher, headline: true);
+        Define("token", title, "p99", "p99 latency", "ms", Better.Lower);
+        yield return new("token", title, TokenRateAsync);
+    }
+
+    /// <summary>Counts only answers with a token: a refusal (e.g. 429 from a rate limit) is not a token.</summary>
+    private async Task<Outcome> TokenRateAsync(Target target, int rep, CancellationToken ct)
+    {
+        var url = new Uri(target.Server.BaseUri, $"/token?service=berth-registry&scope={Uri.EscapeDataString("repository:admin/bench:pull,push")}");
+        var result = await Wrk.RunAsync(o.WrkScript, url, "GET", 16, TimeSpan.FromSeconds(o.WrkSeconds), null, target.Authorization, ct, tolerateErrors: true);
+        if (result.Errors > 0)
+        {
+            _results.Note($"token: {result.Errors} of {result.Requests} requests were refused or unanswered in repetition {rep}; only tokens issued are counted.");
+        }
+
+        return new([("tokens", (result.Requests - result.Errors) / result.Seconds), ("p99", result.P99Ms)], Requests: result.Requests);
     }
 
     /// <summary>Blobs, images and listings every workload reads: the same content in both registries.</summary>

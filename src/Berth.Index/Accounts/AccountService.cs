@@ -18,6 +18,11 @@ internal sealed class AccountService(
     // Verified against when the account does not exist, so a miss costs as much as a hit.
     private static readonly string DummyHash = BCrypt.Net.BCrypt.HashPassword("berth-timing-equaliser", 11);
 
+    // Every credential check starts here (a token per request makes it hot): compiled once.
+    private static readonly Func<BerthDbContext, string, CancellationToken, Task<Account?>> AccountNamed =
+        EF.CompileAsyncQuery((BerthDbContext db, string name, CancellationToken cancellationToken) =>
+            db.Accounts.AsNoTracking().FirstOrDefault(a => a.Name == name));
+
     public async Task<Outcome<Account>> CreateAsync(string name, string password, string? email, bool isAdmin, CancellationToken cancellationToken)
     {
         if (!AccountNames.IsValid(name))
@@ -60,7 +65,7 @@ internal sealed class AccountService(
     {
         var source = request.Address;
         var check = await throttle.CheckAsync(source, user, cancellationToken);
-        var account = await db.Accounts.AsNoTracking().FirstOrDefaultAsync(a => a.Name == user, cancellationToken);
+        var account = await AccountNamed(db, user, cancellationToken);
         if (secret.StartsWith(Secrets.PersonalAccessTokenPrefix, StringComparison.Ordinal))
         {
             // Checked even while the source is throttled: a valid token is never refused because of password

@@ -29,6 +29,11 @@ internal sealed class LoginThrottle(BerthDbContext db, IAuditLog audit, TimeProv
     public static readonly TimeSpan Window = TimeSpan.FromMinutes(15);
 
     private static readonly TimeSpan PurgeInterval = TimeSpan.FromSeconds(10);
+
+    // Asked before every credential check (every /token with credentials): compiled once, not per request.
+    private static readonly Func<BerthDbContext, string, string, IAsyncEnumerable<LoginThrottleRecord>> Rows =
+        EF.CompileAsyncQuery((BerthDbContext db, string addressKey, string accountKey) =>
+            db.LoginThrottles.AsNoTracking().Where(t => t.Key == addressKey || t.Key == accountKey));
     private static long _lastPurgeTicks;
 
     /// <summary>Whether <paramref name="source"/> must still wait before trying <paramref name="account"/> (any account when null).</summary>
@@ -37,12 +42,18 @@ internal sealed class LoginThrottle(BerthDbContext db, IAuditLog audit, TimeProv
         var addressKey = AddressKey(source);
         var accountKey = account is null ? addressKey : AccountKey(source, account);
         var now = time.GetUtcNow().UtcDateTime;
-        var rows = await db.LoginThrottles.AsNoTracking()
-            .Where(t => t.Key == addressKey || t.Key == accountKey)
-            .Select(t => new { t.Key, t.BlockedUntil })
-            .ToListAsync(cancellationToken);
-        var until = rows.Where(r => r.BlockedUntil > now).Select(r => r.BlockedUntil).Max();
-        return new ThrottleCheck(until is { } u ? u - now : null, account is not null && rows.Any(r => r.Key == accountKey));
+        DateTime? until = null;
+        var hasAccountFailures = false;
+        await foreach (var row in Rows(db, addressKey, accountKey).WithCancellation(cancellationToken))
+        {
+            hasAccountFailures |= account is not null && row.Key == accountKey;
+            if (row.BlockedUntil > now && (until is null || row.BlockedUntil > until))
+            {
+                until = row.BlockedUntil;
+            }
+        }
+
+        return new ThrottleCheck(until is { } u ? u - now : null, hasAccountFailures);
     }
 
     /// <summary>A wrong password (or unknown account) from <paramref name="source"/>: counts for the address and the address + account.</summary>
