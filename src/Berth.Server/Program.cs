@@ -47,7 +47,13 @@ builder.Services.AddRateLimiter(limiter =>
         ? RateLimitPartition.GetNoLimiter("all")
         : RateLimitPartition.GetTokenBucketLimiter(
             context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
-            _ => new TokenBucketRateLimiterOptions { TokenLimit = options.TokenRateLimit * 5, TokensPerPeriod = options.TokenRateLimit, ReplenishmentPeriod = TimeSpan.FromSeconds(1), QueueLimit = 0 }));
+            _ => new TokenBucketRateLimiterOptions
+            {
+                TokenLimit = Math.Min(options.TokenRateLimit, 100_000) * 5,
+                TokensPerPeriod = Math.Min(options.TokenRateLimit, 100_000),
+                ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+                QueueLimit = 0,
+            }));
 
     // Sign-up hashes a new password with bcrypt on every request: few per address.
     limiter.AddPolicy(AccountsApi.SignupRateLimitPolicy, context => RateLimitPartition.GetTokenBucketLimiter(

@@ -199,7 +199,7 @@ public sealed class SignupRateLimitTests(IndexSite site) : IClassFixture<IndexSi
     [Fact]
     public async Task Sign_up_is_rate_limited_per_address()
     {
-        // The token endpoint's policy: a burst of 100, then 20 per second.
+        // The sign-up policy: a burst of 100, then 20 per second.
         var answers = await Task.WhenAll(Enumerable.Range(0, 160).Select(_ =>
             site.Anonymous.PostAsync("api/v1/users", new JsonObject { ["name"] = "x", ["password"] = "short" })));
         Assert.Contains(answers, a => a.Status == HttpStatusCode.TooManyRequests);

@@ -11,7 +11,7 @@ namespace Berth.Index.Accounts;
 /// password change (a new hash) misses on every node without any coordination. Entries live
 /// <see cref="Lifetime"/>; at <see cref="MaxEntries"/> the expired and then the oldest are evicted, never all.
 /// </summary>
-public sealed class VerifiedPasswords(TimeProvider time)
+internal sealed class VerifiedPasswords(TimeProvider time)
 {
     public const int MaxEntries = 10_000;
     public static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(5);
