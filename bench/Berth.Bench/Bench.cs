@@ -65,9 +65,10 @@ internal sealed class Bench(Options o)
         }
         var preamble = new List<string>();
 
-        await using (var berth = await Server.StartBerthAsync(o.BerthDll, Dir("berth"), null))
-        await using (var distribution = await Server.StartDistributionAsync(Dir("distribution"), null))
+        if (NoAuthWorkloads().Any(w => o.Runs(w.Id)))
         {
+            await using var berth = await Server.StartBerthAsync(o.BerthDll, Dir("berth"), null);
+            await using var distribution = await Server.StartDistributionAsync(Dir("distribution"), null);
             using var b = new Target(berth);
             using var d = new Target(distribution);
             Target[] targets = [b, d];
@@ -91,9 +92,17 @@ internal sealed class Bench(Options o)
             await RepeatAsync(targets, AuthWorkloads(), "auth.", ct);
             RecordRunPeak(targets, "auth.", "Peak RSS over the run (htpasswd)");
         }
-        else if (o.Auth)
+        else if (o.Auth && AuthWorkloads().Any(w => o.Runs(w.Id)))
         {
             _results.Note("The htpasswd section was skipped (no htpasswd tool, or the time budget ran out).");
+        }
+
+        if (_clock.Elapsed < Budget && TokenWorkloads().Any(w => o.Runs(w.Id)))
+        {
+            // Distribution has no token service: Berth alone, as the all-in-one server with --auth token.
+            await using var berth = await Server.StartBerthTokenAsync(o.BerthDll, Dir("berth-token"), ("admin", Password));
+            using var b = new Target(berth);
+            await RepeatAsync([b], TokenWorkloads(), "token.", ct);
         }
 
         preamble.Add($"- {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {Cpu()}, {(o.Smoke ? "**smoke run (tiny sizes, 1 repetition: not a measurement)**" : $"{o.Reps} repetitions")}, run time {_clock.Elapsed.TotalMinutes:0.0} min.");
@@ -194,6 +203,30 @@ internal sealed class Bench(Options o)
             (rep, ct) => Task.Run(() => _manyImage = Images.Image(Dir("images", "many"), o.ManyLayers, o.ManyLayerBytes, _random), ct));
     }
 
+    private IEnumerable<Workload> TokenWorkloads()
+    {
+        // A client that asks for a token per request (as the OCI conformance suite does) with the right password:
+        // what a cached password check is for. The per-address rate limit is off here (--token-rate-limit 0), so
+        // the figure is the token service's cost, not the policy's.
+        var title = "/token with valid Basic credentials (token auth), 16 connections";
+        Define("token", title, "tokens", "tokens issued (200) per second", "tokens/s", Better.Higher, headline: true);
+        Define("token", title, "p99", "p99 latency", "ms", Better.Lower);
+        yield return new("token", title, TokenRateAsync);
+    }
+
+    /// <summary>Counts only answers with a token: a refusal (e.g. 429 from a rate limit) is not a token.</summary>
+    private async Task<Outcome> TokenRateAsync(Target target, int rep, CancellationToken ct)
+    {
+        var url = new Uri(target.Server.BaseUri, $"/token?service=berth-registry&scope={Uri.EscapeDataString("repository:admin/bench:pull,push")}");
+        var result = await Wrk.RunAsync(o.WrkScript, url, "GET", 16, TimeSpan.FromSeconds(o.WrkSeconds), null, target.Authorization, ct, tolerateErrors: true);
+        if (result.Errors > 0)
+        {
+            _results.Note($"token: {result.Errors} of {result.Requests} requests were refused or unanswered in repetition {rep}; only tokens issued are counted.");
+        }
+
+        return new([("tokens", (result.Requests - result.Errors) / result.Seconds), ("p99", result.P99Ms)], Requests: result.Requests);
+    }
+
     /// <summary>Blobs, images and listings every workload reads: the same content in both registries.</summary>
     private async Task SetUpAsync(Target[] targets, bool listings, CancellationToken ct)
     {
@@ -283,7 +316,8 @@ internal sealed class Bench(Options o)
 
                 // Warm-up: the upload and GET paths run once per request, so a few rounds get their code to
                 // its final (tier-1) form on both sides, as in a server that has been up for a while.
-                var rounds = rep == 0 && (workload.Id.Contains("upload", StringComparison.Ordinal) || workload.Id == "blob-get") ? 3 : 1;
+                // /token's path (account, throttle, permissions, ES256) takes as long to reach tier 1 on a busy machine.
+                var rounds = rep == 0 && (workload.Id.Contains("upload", StringComparison.Ordinal) || workload.Id is "blob-get" or "token") ? 3 : 1;
                 for (var round = 0; round < rounds; round++)
                 {
                     foreach (var target in order)

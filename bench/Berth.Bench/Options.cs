@@ -22,7 +22,7 @@ internal sealed class Options
           --entries N             repositories in the catalog and tags in the tag list (default 10000)
           --concurrent-pulls N    simultaneous skopeo pulls (default 16)
           --no-auth               skip the htpasswd section
-          --only IDS              run only these workloads (comma-separated ids, e.g. upload-mono,blob-get,catalog)
+          --only IDS              run only these workloads (comma-separated ids, e.g. upload-mono,blob-get,catalog,token)
           --max-minutes N         stop starting new measurements after N minutes (default 60)
           --keep                  keep the scratch directory
         """;

@@ -79,6 +79,23 @@ internal sealed class Server : IAsyncDisposable
         return await StartAsync(Registry.Berth, info, port, workDir, dataDir, htpasswd is { } c ? (c.User, c.Password) : null);
     }
 
+    /// <summary>Berth as the all-in-one server with token auth and its real bcrypt cost; <paramref name="admin"/> is the admin account.</summary>
+    public static async Task<Server> StartBerthTokenAsync(string serverDll, string workDir, (string User, string Password) admin)
+    {
+        var port = FreePort();
+        var dataDir = Path.Combine(workDir, "data");
+        Directory.CreateDirectory(dataDir);
+        var info = new ProcessStartInfo("dotnet") { WorkingDirectory = workDir };
+        foreach (var arg in new[] { serverDll, "--urls", $"http://127.0.0.1:{port}", "--data-dir", dataDir, "--auth", "token", "--admin-password", admin.Password, "--token-rate-limit", "0" })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        info.Environment["DOTNET_NOLOGO"] = "1";
+        info.Environment["Logging__LogLevel__Default"] = "Warning";
+        return await StartAsync(Registry.Berth, info, port, workDir, dataDir, admin);
+    }
+
     public static async Task<Server> StartDistributionAsync(string workDir, (string User, string Password, string File)? htpasswd)
     {
         var port = FreePort();

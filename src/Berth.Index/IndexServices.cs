@@ -18,8 +18,13 @@ public static class IndexServices
     {
         services.AddSingleton(options);
         services.AddSingleton(keys);
-        services.AddSingleton<LoginThrottle>();
+        services.AddScoped<LoginThrottle>();
+        services.AddSingleton<VerifiedPasswords>();
         services.AddSingleton<TokenIssuer>();
+
+        // The index's own tokens, checked where the REST API accepts them (Docker's /v1/search).
+        services.AddSingleton(sp => new TokenValidator(
+            new LocalKeySource(keys), new TokenValidationSettings(options.TokenIssuer, options.TokenService), sp.GetRequiredService<TimeProvider>()));
         services.AddScoped<IAccountService, AccountService>();
         services.AddScoped<IPermissionService, PermissionService>();
         services.AddScoped<ITokenService, TokenService>();

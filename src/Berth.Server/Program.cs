@@ -56,8 +56,22 @@ builder.Services.AddProblemDetails();
 builder.Services.AddIndexApi();
 builder.Services.AddRateLimiter(limiter =>
 {
-    // Per client address: enough for a client fetching a token per repository, far too few for guessing passwords.
-    limiter.AddPolicy(TokenEndpoints.RateLimitPolicy, context => RateLimitPartition.GetTokenBucketLimiter(
+    // Per client address, a bound on load rather than on guessing (the login throttle stops guessing by counting
+    // failures): a CI behind one NAT address fetching a token per request must fit. --token-rate-limit 0 turns it off.
+    limiter.AddPolicy(TokenEndpoints.RateLimitPolicy, context => options.TokenRateLimit <= 0
+        ? RateLimitPartition.GetNoLimiter("all")
+        : RateLimitPartition.GetTokenBucketLimiter(
+            context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+            _ => new TokenBucketRateLimiterOptions
+            {
+                TokenLimit = Math.Min(options.TokenRateLimit, 100_000) * 5,
+                TokensPerPeriod = Math.Min(options.TokenRateLimit, 100_000),
+                ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+                QueueLimit = 0,
+            }));
+
+    // Sign-up hashes a new password with bcrypt on every request: few per address.
+    limiter.AddPolicy(AccountsApi.SignupRateLimitPolicy, context => RateLimitPartition.GetTokenBucketLimiter(
         context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
         _ => new TokenBucketRateLimiterOptions { TokenLimit = 100, TokensPerPeriod = 20, ReplenishmentPeriod = TimeSpan.FromSeconds(1), QueueLimit = 0 }));
     limiter.OnRejected = async (context, ct) =>

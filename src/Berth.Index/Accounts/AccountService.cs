@@ -1,15 +1,27 @@
 using Berth.Data;
 using Berth.Data.Entities;
+using Berth.Index.Audit;
 using Microsoft.EntityFrameworkCore;
 
 namespace Berth.Index.Accounts;
 
-internal sealed class AccountService(BerthDbContext db, IndexOptions options, LoginThrottle throttle, TimeProvider time) : IAccountService
+internal sealed class AccountService(
+    BerthDbContext db,
+    IndexOptions options,
+    LoginThrottle throttle,
+    VerifiedPasswords verified,
+    AuditContext request,
+    TimeProvider time) : IAccountService
 {
     public const int MinPasswordLength = 8;
 
     // Verified against when the account does not exist, so a miss costs as much as a hit.
     private static readonly string DummyHash = BCrypt.Net.BCrypt.HashPassword("berth-timing-equaliser", 11);
+
+    // Every credential check starts here (a token per request makes it hot): compiled once.
+    private static readonly Func<BerthDbContext, string, CancellationToken, Task<Account?>> AccountNamed =
+        EF.CompileAsyncQuery((BerthDbContext db, string name, CancellationToken cancellationToken) =>
+            db.Accounts.AsNoTracking().FirstOrDefault(a => a.Name == name));
 
     public async Task<Outcome<Account>> CreateAsync(string name, string password, string? email, bool isAdmin, CancellationToken cancellationToken)
     {
@@ -62,34 +74,61 @@ internal sealed class AccountService(BerthDbContext db, IndexOptions options, Lo
 
     public async Task<AuthenticationResult> AuthenticateAsync(string user, string secret, CancellationToken cancellationToken)
     {
-        if (throttle.IsLocked(user))
-        {
-            return AuthenticationResult.Fail(AuthenticationFailure.LockedOut);
-        }
-
-        var account = await db.Accounts.AsNoTracking().FirstOrDefaultAsync(a => a.Name == user, cancellationToken);
-        Principal? principal = null;
+        var source = request.Address;
+        var check = await throttle.CheckAsync(source, user, cancellationToken);
+        var account = await AccountNamed(db, user, cancellationToken);
         if (secret.StartsWith(Secrets.PersonalAccessTokenPrefix, StringComparison.Ordinal))
         {
-            principal = account is null ? null : await AuthenticateTokenAsync(account, secret, cancellationToken);
+            // Checked even while the source is throttled: a valid token is never refused because of password
+            // failures (it cannot be guessed, so it needs no protection from them), and checking it costs no bcrypt.
+            var byToken = account is null ? null : await AuthenticateTokenAsync(account, secret, cancellationToken);
+            if (byToken is not null)
+            {
+                return AuthenticationResult.Success(byToken);
+            }
+
+            if (check.RetryAfter is { } wait)
+            {
+                return AuthenticationResult.Throttled(wait);
+            }
+
+            await throttle.RecordTokenFailureAsync(source, cancellationToken);
+            return AuthenticationResult.Fail(AuthenticationFailure.BadCredentials);
+        }
+
+        if (check.RetryAfter is { } retryAfter)
+        {
+            // Not even checked: a blocked source learns nothing about the password, right or wrong.
+            return AuthenticationResult.Throttled(retryAfter);
+        }
+
+        Principal? principal = null;
+        if (account is { IsDisabled: false } && verified.Contains(account.Name, secret, account.PasswordHash))
+        {
+            principal = new Principal(account.Id, account.Name, account.IsAdmin, Principal.AllScopes);
         }
         else
         {
             var valid = BCrypt.Net.BCrypt.Verify(secret, account?.PasswordHash ?? DummyHash);
             if (valid && account is { IsDisabled: false })
             {
+                verified.Add(account.Name, secret, account.PasswordHash);
                 principal = new Principal(account.Id, account.Name, account.IsAdmin, Principal.AllScopes);
             }
         }
 
         if (principal is null)
         {
-            throttle.RecordFailure(user);
+            await throttle.RecordFailureAsync(source, user, cancellationToken);
             return AuthenticationResult.Fail(AuthenticationFailure.BadCredentials);
         }
 
-        throttle.RecordSuccess(user);
-        return new AuthenticationResult(principal, AuthenticationFailure.None);
+        if (check.HasAccountFailures)
+        {
+            await throttle.RecordSuccessAsync(source, user, cancellationToken);
+        }
+
+        return AuthenticationResult.Success(principal);
     }
 
     public async Task<Principal?> FindPrincipalAsync(long accountId, long? personalAccessTokenId, CancellationToken cancellationToken)
@@ -170,12 +209,47 @@ internal sealed class AccountService(BerthDbContext db, IndexOptions options, Lo
         return (token, secret);
     }
 
-    public async Task<IReadOnlyList<PersonalAccessToken>> ListTokensAsync(Principal owner, CancellationToken cancellationToken) =>
-        await db.PersonalAccessTokens.AsNoTracking().Where(t => t.AccountId == owner.AccountId).OrderBy(t => t.Id).ToListAsync(cancellationToken);
+    public async Task<IReadOnlyList<AccessTokenInfo>> ListTokensAsync(Principal owner, CancellationToken cancellationToken)
+    {
+        var tokens = await db.PersonalAccessTokens.AsNoTracking().Where(t => t.AccountId == owner.AccountId).OrderBy(t => t.Id).ToListAsync(cancellationToken);
+        var now = time.GetUtcNow().UtcDateTime;
+
+        // Refresh tokens are listed while they can be used; once revoked or expired they are of no interest.
+        var grants = await (from r in db.RefreshTokens.AsNoTracking()
+                            where r.AccountId == owner.AccountId && r.RevokedAt == null && r.ExpiresAt > now
+                            join t in db.PersonalAccessTokens on r.PersonalAccessTokenId equals t.Id into viaToken
+                            from t in viaToken.DefaultIfEmpty()
+                            orderby r.Id
+                            select new { Grant = r, TokenScopes = t == null ? (TokenScopes?)null : t.Scopes })
+            .ToListAsync(cancellationToken);
+        return
+        [
+            .. tokens.Select(t => new AccessTokenInfo(t.Id, AccessTokenKind.PersonalAccessToken, t.Name, t.Scopes, t.Prefix, null, t.CreatedAt, t.ExpiresAt, t.LastUsedAt, t.RevokedAt)),
+            .. grants.Select(g => new AccessTokenInfo(
+                AccessTokenInfo.RefreshTokenId(g.Grant.Id),
+                AccessTokenKind.RefreshToken,
+                g.Grant.ClientId,
+                g.TokenScopes ?? Principal.AllScopes,
+                Secrets.RefreshTokenPrefix,
+                g.Grant.ClientId,
+                g.Grant.CreatedAt,
+                g.Grant.ExpiresAt,
+                g.Grant.LastUsedAt,
+                g.Grant.RevokedAt)),
+        ];
+    }
 
     public async Task<bool> RevokeTokenAsync(Principal owner, long tokenId, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().UtcDateTime;
+        if (AccessTokenInfo.IsRefreshTokenId(tokenId))
+        {
+            var grantId = AccessTokenInfo.RefreshTokenRowId(tokenId);
+            return await db.RefreshTokens
+                .Where(r => r.Id == grantId && r.AccountId == owner.AccountId && r.RevokedAt == null)
+                .ExecuteUpdateAsync(r => r.SetProperty(x => x.RevokedAt, now), cancellationToken) > 0;
+        }
+
         var revoked = await db.PersonalAccessTokens
             .Where(t => t.Id == tokenId && t.AccountId == owner.AccountId && t.RevokedAt == null)
             .ExecuteUpdateAsync(t => t.SetProperty(x => x.RevokedAt, now), cancellationToken);
@@ -209,6 +283,13 @@ internal sealed class AccountService(BerthDbContext db, IndexOptions options, Lo
 
         account.PasswordHash = BCrypt.Net.BCrypt.HashPassword(newPassword, options.BcryptWorkFactor);
         await db.SaveChangesAsync(cancellationToken);
+
+        // Whatever was obtained with the old password goes with it: every refresh token of the account (those obtained
+        // with a personal access token too — the token itself stays valid and can obtain new ones). Cached password
+        // checks miss by themselves, since the hash they were keyed with is gone.
+        var now = time.GetUtcNow().UtcDateTime;
+        await db.RefreshTokens.Where(r => r.AccountId == account.Id && r.RevokedAt == null)
+            .ExecuteUpdateAsync(r => r.SetProperty(x => x.RevokedAt, now), cancellationToken);
         return true;
     }
 

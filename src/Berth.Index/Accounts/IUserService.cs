@@ -26,14 +26,20 @@ public interface IUserService
 
     Task<Outcome<(PersonalAccessToken Token, string Secret)>> CreateTokenAsync(Principal caller, string name, TokenScopes scopes, DateTime? expiresAt, CancellationToken cancellationToken);
 
-    Task<IReadOnlyList<PersonalAccessToken>> ListTokensAsync(Principal caller, PageRequest page, CancellationToken cancellationToken);
+    Task<IReadOnlyList<AccessTokenInfo>> ListTokensAsync(Principal caller, PageRequest page, CancellationToken cancellationToken);
 
     /// <summary>Revokes one of the caller's tokens; another account's token is as absent as an unknown id.</summary>
     Task<Outcome<bool>> RevokeTokenAsync(Principal caller, long tokenId, CancellationToken cancellationToken);
 
-    /// <summary>HTTP Basic: a user name with a password or a personal access token. Failures are audited and throttled.</summary>
+    /// <summary>HTTP Basic: a user name with a password or a personal access token. Failures are throttled per source (and audited, boundedly).</summary>
     Task<AuthenticationResult> AuthenticateAsync(string user, string secret, CancellationToken cancellationToken);
 
-    /// <summary><c>Authorization: Bearer</c> with a personal access token alone (its account is looked up).</summary>
+    /// <summary><c>Authorization: Bearer</c> with a personal access token alone (its account is looked up). Failures count against the source address.</summary>
     Task<AuthenticationResult> AuthenticateTokenAsync(string token, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// <c>Authorization: Bearer</c> with a registry token this index signed (Docker sends one to <c>/v1/search</c>):
+    /// its subject, with the <c>read</c> scope only. Anonymous and invalid tokens are bad credentials.
+    /// </summary>
+    Task<AuthenticationResult> AuthenticateRegistryTokenAsync(string token, CancellationToken cancellationToken);
 }

@@ -1,6 +1,7 @@
 using Berth.Data;
 using Berth.Data.Entities;
 using Berth.Index.Audit;
+using Berth.Index.Tokens;
 using Microsoft.EntityFrameworkCore;
 
 namespace Berth.Index.Accounts;
@@ -10,6 +11,8 @@ internal sealed class UserService(
     IAccountService accounts,
     IAuditLog audit,
     LoginThrottle throttle,
+    AuditContext request,
+    TokenValidator registryTokens,
     IndexOptions options) : IUserService
 {
     public async Task<Outcome<AccountInfo>> CreateAsync(Principal? caller, string name, string password, string? email, bool isAdmin, CancellationToken cancellationToken)
@@ -79,7 +82,7 @@ internal sealed class UserService(
         return created;
     }
 
-    public async Task<IReadOnlyList<PersonalAccessToken>> ListTokensAsync(Principal caller, PageRequest page, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<AccessTokenInfo>> ListTokensAsync(Principal caller, PageRequest page, CancellationToken cancellationToken)
     {
         var tokens = await accounts.ListTokensAsync(caller, cancellationToken);
         return tokens.Skip(page.Skip).Take(page.Size).ToList();
@@ -98,41 +101,55 @@ internal sealed class UserService(
             return IndexError.NotFound($"token {tokenId}");
         }
 
-        await audit.RecordAsync(caller.Name, AuditActions.TokenRevoked, caller.Name, $"token {tokenId}", cancellationToken);
+        var what = AccessTokenInfo.IsRefreshTokenId(tokenId) ? "refresh token" : "token";
+        await audit.RecordAsync(caller.Name, AuditActions.TokenRevoked, caller.Name, $"{what} {tokenId}", cancellationToken);
         return true;
     }
 
-    public async Task<AuthenticationResult> AuthenticateAsync(string user, string secret, CancellationToken cancellationToken)
-    {
-        var result = await accounts.AuthenticateAsync(user, secret, cancellationToken);
-        if (result.Failure == AuthenticationFailure.BadCredentials)
-        {
-            await audit.RecordAsync(user, AuditActions.LoginFailed, user, "REST API", cancellationToken);
-            if (throttle.IsLocked(user))
-            {
-                // Recorded once, when the lock starts; attempts during the lock write nothing (bounded under attack).
-                await audit.RecordAsync(user, AuditActions.LoginLocked, user, $"{LoginThrottle.MaxFailures} failed logins", cancellationToken);
-            }
-        }
-
-        return result;
-    }
+    // The audit of failures is the throttle's: it writes a bounded number of rows per source, whatever the flood.
+    public Task<AuthenticationResult> AuthenticateAsync(string user, string secret, CancellationToken cancellationToken) =>
+        accounts.AuthenticateAsync(user, secret, cancellationToken);
 
     public async Task<AuthenticationResult> AuthenticateTokenAsync(string token, CancellationToken cancellationToken)
     {
-        if (!token.StartsWith(Secrets.PersonalAccessTokenPrefix, StringComparison.Ordinal))
+        string? owner = null;
+        if (token.StartsWith(Secrets.PersonalAccessTokenPrefix, StringComparison.Ordinal))
+        {
+            var hash = Secrets.Hash(token);
+            owner = await (from t in db.PersonalAccessTokens
+                           join a in db.Accounts on t.AccountId equals a.Id
+                           where t.SecretHash == hash
+                           select a.Name).FirstOrDefaultAsync(cancellationToken);
+        }
+
+        if (owner is not null)
+        {
+            return await AuthenticateAsync(owner, token, cancellationToken);
+        }
+
+        // Unknown tokens cost no bcrypt, but are slowed per address like any other failure.
+        var check = await throttle.CheckAsync(request.Address, null, cancellationToken);
+        if (check.RetryAfter is { } wait)
+        {
+            return AuthenticationResult.Throttled(wait);
+        }
+
+        await throttle.RecordTokenFailureAsync(request.Address, cancellationToken);
+        return AuthenticationResult.Fail(AuthenticationFailure.BadCredentials);
+    }
+
+    public async Task<AuthenticationResult> AuthenticateRegistryTokenAsync(string token, CancellationToken cancellationToken)
+    {
+        var claims = await registryTokens.ValidateAsync(token, cancellationToken);
+        if (claims is null || claims.Subject.Length == 0)
         {
             return AuthenticationResult.Fail(AuthenticationFailure.BadCredentials);
         }
 
-        var hash = Secrets.Hash(token);
-        var owner = await (from t in db.PersonalAccessTokens
-                           join a in db.Accounts on t.AccountId equals a.Id
-                           where t.SecretHash == hash
-                           select a.Name).FirstOrDefaultAsync(cancellationToken);
-        return owner is null
+        var account = await db.Accounts.AsNoTracking().FirstOrDefaultAsync(a => a.Name == claims.Subject && !a.IsDisabled, cancellationToken);
+        return account is null
             ? AuthenticationResult.Fail(AuthenticationFailure.BadCredentials)
-            : await AuthenticateAsync(owner, token, cancellationToken);
+            : AuthenticationResult.Success(new Principal(account.Id, account.Name, account.IsAdmin, TokenScopes.Read));
     }
 
     private static AccountInfo ToInfo(Account account) => new(account.Name, account.Email, account.IsAdmin, Times.Utc(account.CreatedAt));

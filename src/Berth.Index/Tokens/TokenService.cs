@@ -46,11 +46,22 @@ internal sealed class TokenService(
             return IndexError.Unauthorized("the refresh token is invalid, expired or revoked");
         }
 
+        // Bound to the client it was issued to (RFC 6749 §6): a token lifted from one client's store is no use elsewhere.
+        if (!string.Equals(record.ClientId, RefreshClientId(clientId), StringComparison.Ordinal))
+        {
+            return IndexError.Unauthorized("the refresh token was issued to another client");
+        }
+
         var principal = await accounts.FindPrincipalAsync(record.AccountId, record.PersonalAccessTokenId, cancellationToken);
         if (principal is null)
         {
             return IndexError.Unauthorized("the refresh token's account or access token is no longer valid");
         }
+
+        // Shown in the token listing; written at most once a minute so a busy client does not turn reads into writes.
+        var recently = now.AddMinutes(-1);
+        await db.RefreshTokens.Where(r => r.Id == record.Id && (r.LastUsedAt == null || r.LastUsedAt < recently))
+            .ExecuteUpdateAsync(r => r.SetProperty(x => x.LastUsedAt, now), cancellationToken);
 
         var issued = await IssueAsync(principal, service, requested, offline: false, clientId, cancellationToken);
         return issued.IsSuccess ? issued.Value with { RefreshToken = refreshToken } : issued;
@@ -109,7 +120,7 @@ internal sealed class TokenService(
         {
             AccountId = principal.AccountId,
             SecretHash = Secrets.Hash(secret),
-            ClientId = string.IsNullOrEmpty(clientId) ? "unknown" : clientId[..Math.Min(clientId.Length, 100)],
+            ClientId = RefreshClientId(clientId),
             PersonalAccessTokenId = principal.PersonalAccessTokenId,
             CreatedAt = now,
             ExpiresAt = now.AddDays(options.RefreshTokenLifetimeDays),
@@ -117,4 +128,8 @@ internal sealed class TokenService(
         await db.SaveChangesAsync(cancellationToken);
         return secret;
     }
+
+    /// <summary>The client id a refresh token is bound to, as stored: "unknown" when the client named none.</summary>
+    private static string RefreshClientId(string? clientId) =>
+        string.IsNullOrEmpty(clientId) ? "unknown" : clientId[..Math.Min(clientId.Length, 100)];
 }

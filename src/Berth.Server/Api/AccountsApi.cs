@@ -1,17 +1,18 @@
 using Berth.Index.Accounts;
 using Berth.Index.Social;
-using Berth.Server.Endpoints;
 
 namespace Berth.Server.Api;
 
 /// <summary><c>/api/v1/users</c> and <c>/api/v1/user</c>: sign-up, the caller's account, password and access tokens.</summary>
 internal static class AccountsApi
 {
+    public const string SignupRateLimitPolicy = "signup";
+
     public static void MapAccountsApi(this RouteGroupBuilder api)
     {
         var accounts = api.WithTags("Accounts");
         accounts.MapPost("/users", CreateAsync)
-            .RequireRateLimiting(TokenEndpoints.RateLimitPolicy)
+            .RequireRateLimiting(SignupRateLimitPolicy)
             .Accepts<CreateUserRequest>(ApiResults.Json).Produces<Account>(StatusCodes.Status201Created)
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status409Conflict)
             .WithSummary("Create an account (anyone while sign-up is enabled, else administrators)");
@@ -29,10 +30,10 @@ internal static class AccountsApi
             .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status403Forbidden)
             .WithSummary("Create a personal access token (password login only); its secret is shown in this response only");
         accounts.MapGet("/user/tokens", ListTokensAsync).RequireLogin()
-            .Paged().Produces<List<AccessToken>>().WithSummary("The caller's personal access tokens");
+            .Paged().Produces<List<AccessToken>>().WithSummary("The caller's personal access tokens and usable refresh tokens (negative ids)");
         accounts.MapDelete("/user/tokens/{id:long}", RevokeTokenAsync).RequireLogin()
             .Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status404NotFound)
-            .WithSummary("Revoke one of the caller's tokens");
+            .WithSummary("Revoke one of the caller's personal access tokens (positive id) or refresh tokens (negative id)");
         accounts.MapGet("/user/starred", StarredAsync).RequireLogin()
             .Paged().Produces<List<RepositorySummary>>().WithSummary("Repositories the caller starred");
     }
@@ -101,7 +102,7 @@ internal static class AccountsApi
         }
 
         var tokens = await users.ListTokensAsync(http.User(), page.Value, cancellationToken);
-        return ApiResults.Ok(tokens.Select(ApiMapping.ToAccessToken).ToList(), ApiJson.Default.ListAccessToken);
+        return ApiResults.Ok(tokens.Select(ToAccessToken).ToList(), ApiJson.Default.ListAccessToken);
     }
 
     private static async Task<IResult> RevokeTokenAsync(long id, HttpContext http, IUserService users, CancellationToken cancellationToken) =>
@@ -118,6 +119,18 @@ internal static class AccountsApi
         var starred = await stars.ListStarredAsync(http.User(), page.Value, cancellationToken);
         return ApiResults.Ok(ApiMapping.ToSummaries(starred), ApiJson.Default.ListRepositorySummary);
     }
+
+    private static AccessToken ToAccessToken(AccessTokenInfo t) => new(
+        t.Id,
+        t.Name,
+        ApiMapping.Words(t.Scopes),
+        t.Prefix,
+        ApiMapping.Utc(t.CreatedAt),
+        ApiMapping.Utc(t.ExpiresAt),
+        ApiMapping.Utc(t.LastUsedAt),
+        ApiMapping.Utc(t.RevokedAt),
+        t.Kind == AccessTokenKind.RefreshToken ? AccessToken.RefreshKind : AccessToken.PersonalKind,
+        t.ClientId);
 
     private static Account ToAccount(AccountInfo a) => new(a.Name, a.Email, a.IsAdmin, a.CreatedAt);
 }

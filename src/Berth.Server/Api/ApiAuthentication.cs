@@ -8,7 +8,7 @@ namespace Berth.Server.Api;
 /// <summary>
 /// Who is calling the REST API: HTTP Basic with a user name and a password or personal access token, or
 /// <c>Bearer</c> with a personal access token. No credentials is anonymous; wrong ones are a 401 (never silently
-/// anonymous), and an account locked by the login throttle is a 429.
+/// anonymous), and a source the login throttle holds back is a 429 with <c>Retry-After</c>.
 /// </summary>
 internal static class ApiAuthentication
 {
@@ -24,6 +24,18 @@ internal static class ApiAuthentication
 
     public static TBuilder RequireLogin<TBuilder>(this TBuilder builder)
         where TBuilder : IEndpointConventionBuilder => builder.WithMetadata(LoginRequired.Instance);
+
+    /// <summary>
+    /// Endpoints carrying this metadata also take <c>Bearer</c> with a registry token this index issued (what
+    /// <c>docker search</c> sends once logged in): it identifies its subject, with read access only.
+    /// </summary>
+    private sealed class RegistryTokenAccepted
+    {
+        public static readonly RegistryTokenAccepted Instance = new();
+    }
+
+    public static TBuilder AcceptRegistryToken<TBuilder>(this TBuilder builder)
+        where TBuilder : IEndpointConventionBuilder => builder.WithMetadata(RegistryTokenAccepted.Instance);
 
     /// <summary>The authenticated caller, or null for anonymous.</summary>
     public static Principal? Caller(this HttpContext http) => http.Items[PrincipalKey] as Principal;
@@ -45,9 +57,10 @@ internal static class ApiAuthentication
             AuthenticationResult result;
             if (TryParse(header, out var scheme, out var user, out var secret))
             {
-                result = scheme == "Basic"
-                    ? await users.AuthenticateAsync(user, secret, http.RequestAborted)
-                    : await users.AuthenticateTokenAsync(secret, http.RequestAborted);
+                result = scheme == "Basic" ? await users.AuthenticateAsync(user, secret, http.RequestAborted)
+                    : !secret.StartsWith(Secrets.PersonalAccessTokenPrefix, StringComparison.Ordinal) && http.GetEndpoint()?.Metadata.GetMetadata<RegistryTokenAccepted>() is not null
+                        ? await users.AuthenticateRegistryTokenAsync(secret, http.RequestAborted)
+                        : await users.AuthenticateTokenAsync(secret, http.RequestAborted);
             }
             else
             {
@@ -56,7 +69,7 @@ internal static class ApiAuthentication
 
             if (result.Principal is null)
             {
-                return Refuse(http, result.Failure);
+                return Refuse(http, result);
             }
 
             http.Items[PrincipalKey] = result.Principal;
@@ -70,12 +83,13 @@ internal static class ApiAuthentication
         return await next(context);
     }
 
-    private static IResult Refuse(HttpContext http, AuthenticationFailure failure)
+    private static IResult Refuse(HttpContext http, AuthenticationResult result)
     {
-        if (failure == AuthenticationFailure.LockedOut)
+        if (result.Failure == AuthenticationFailure.Throttled)
         {
-            http.Response.Headers.RetryAfter = "300";
-            return ApiResults.Problem(StatusCodes.Status429TooManyRequests, "Too Many Requests", "too many failed logins for this account; try again later");
+            var seconds = result.RetryAfterSeconds;
+            http.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return ApiResults.Problem(StatusCodes.Status429TooManyRequests, "Too Many Requests", $"too many failed logins from this address; retry in {seconds} s");
         }
 
         http.Response.Headers.WWWAuthenticate = Challenge;

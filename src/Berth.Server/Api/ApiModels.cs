@@ -14,8 +14,22 @@ internal sealed record ChangePasswordRequest(string CurrentPassword, string NewP
 
 internal sealed record CreateTokenRequest(string Name, IReadOnlyList<string> Scopes, DateTime? ExpiresAt = null);
 
+/// <summary>A personal access token (<c>kind</c> "pat") or a refresh token (<c>kind</c> "refresh", negative id, with its <c>clientId</c>).</summary>
 internal sealed record AccessToken(
-    long Id, string Name, IReadOnlyList<string> Scopes, string Prefix, DateTime CreatedAt, DateTime? ExpiresAt, DateTime? LastUsedAt, DateTime? RevokedAt);
+    long Id,
+    string Name,
+    IReadOnlyList<string> Scopes,
+    string Prefix,
+    DateTime CreatedAt,
+    DateTime? ExpiresAt,
+    DateTime? LastUsedAt,
+    DateTime? RevokedAt,
+    string Kind = AccessToken.PersonalKind,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? ClientId = null)
+{
+    public const string PersonalKind = "pat";
+    public const string RefreshKind = "refresh";
+}
 
 /// <summary>The one response that carries a token's secret.</summary>
 internal sealed record CreatedAccessToken(

@@ -14,7 +14,8 @@ internal static class SearchApi
     public static void MapDockerSearchApi(this RouteGroupBuilder v1)
     {
         var docker = v1.WithTags("Docker");
-        docker.MapGet("/search", DockerSearchAsync)
+        // docker search, once logged in, sends the registry token it got from /token for registry:catalog:search.
+        docker.MapGet("/search", DockerSearchAsync).AcceptRegistryToken()
             .Paged().Produces<DockerSearchResults>().ProducesProblem(StatusCodes.Status400BadRequest)
             .WithSummary("Docker registry v1 search, as docker search reads it");
         docker.MapGet("/_ping", (HttpContext http) =>

@@ -33,7 +33,7 @@ internal static class TokenEndpoints
         if (authorization.Length > 0 && !BasicCredentials.TryRead(authorization, out _, out _))
         {
             // Credentials were meant but cannot be read: refuse rather than quietly treat the caller as anonymous.
-            return Refused(context, AuthenticationFailure.BadCredentials);
+            return Refused(context, AuthenticationResult.Fail(AuthenticationFailure.BadCredentials));
         }
 
         if (BasicCredentials.TryRead(authorization, out var user, out var secret))
@@ -41,7 +41,7 @@ internal static class TokenEndpoints
             var result = await accounts.AuthenticateAsync(user, secret, cancellationToken);
             if (result.Principal is null)
             {
-                return Refused(context, result.Failure);
+                return Refused(context, result);
             }
 
             if (query["account"] is { Count: > 0 } account && account != user)
@@ -82,7 +82,7 @@ internal static class TokenEndpoints
                 var result = await accounts.AuthenticateAsync(form["username"].ToString(), form["password"].ToString(), cancellationToken);
                 if (result.Principal is null)
                 {
-                    return Refused(context, result.Failure);
+                    return Refused(context, result);
                 }
 
                 var offline = form["access_type"] == "offline";
@@ -114,11 +114,13 @@ internal static class TokenEndpoints
         grant.RefreshToken,
         null);
 
-    private static IResult Refused(HttpContext context, AuthenticationFailure failure)
+    private static IResult Refused(HttpContext context, AuthenticationResult result)
     {
-        if (failure == AuthenticationFailure.LockedOut)
+        if (result.Failure == AuthenticationFailure.Throttled)
         {
-            return TokenError(StatusCodes.Status429TooManyRequests, "TOOMANYREQUESTS", "too many failed logins for this account; try again later");
+            var seconds = result.RetryAfterSeconds;
+            context.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return TokenError(StatusCodes.Status429TooManyRequests, "TOOMANYREQUESTS", $"too many failed logins from this address; retry in {seconds} s");
         }
 
         context.Response.Headers.WWWAuthenticate = "Basic realm=\"Berth\"";

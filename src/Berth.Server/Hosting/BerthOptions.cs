@@ -43,6 +43,9 @@ public sealed class BerthOptions
 
     public int TokenLifetimeSeconds { get; set; } = 300;
 
+    /// <summary>Requests per second per client address to <c>/token</c> (bursts of five times as many); 0 = no limit.</summary>
+    public int TokenRateLimit { get; set; } = 200;
+
     /// <summary>A separate registry's index, to report pushes and deletes to.</summary>
     public string? IndexUrl { get; set; }
 

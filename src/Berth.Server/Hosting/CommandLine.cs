@@ -20,6 +20,7 @@ internal static class CommandLine
         ["--token-service"] = "Berth:TokenService",
         ["--token-jwks"] = "Berth:TokenJwks",
         ["--token-key"] = "Berth:TokenKey",
+        ["--token-rate-limit"] = "Berth:TokenRateLimit",
         ["--index-url"] = "Berth:IndexUrl",
         ["--notify-secret"] = "Berth:NotifySecret",
         ["--registry-url"] = "Berth:RegistryUrl",
@@ -55,6 +56,7 @@ internal static class CommandLine
           --token-issuer NAME         iss of issued tokens (default berth-index)                  BERTH_TOKEN_ISSUER
           --token-service NAME        aud of issued tokens = the registry's name (berth-registry) BERTH_TOKEN_SERVICE
           --token-key FILE            EC P-256 PEM signing key (default DATA_DIR/keys/token-signing.pem) BERTH_TOKEN_KEY
+          --token-rate-limit N        /token requests per second per client address (default 200; 0 = off) BERTH_TOKEN_RATE_LIMIT
           --notify-secret S           Accept signed events from separate registries, and sign the BERTH_NOTIFY_SECRET
                                       repository deletions sent to them
           --registry-url URL          A registry owed every repository deletion, besides those    BERTH_REGISTRY_URL
