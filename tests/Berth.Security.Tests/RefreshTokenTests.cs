@@ -99,17 +99,23 @@ public sealed class RefreshTokenTests(RefreshTokenFixture fixture) : IClassFixtu
     public async Task A_refresh_token_works_only_for_the_client_it_was_issued_to()
     {
         var user = await Site.CreateUserAsync("bound");
-        var scope = $"repository:{user.Name}/app:pull";
-        var refresh = await OfflineTokenAsync(user, "docker", scope);
+        // push: on a name that does not exist yet, pull grants nothing (issue 8, defect 1).
+        var scope = $"repository:{user.Name}/app:push";
+        var refresh = await OfflineTokenAsync(user, "podman", scope);
 
         var stolen = await RefreshAsync(refresh, "another-client", scope);
         Assert.Equal(HttpStatusCode.Unauthorized, stolen.Status);
         Assert.Null(stolen.Token);
         Assert.Contains("invalid_grant", stolen.Body, StringComparison.Ordinal);
 
-        var own = await RefreshAsync(refresh, "docker", scope);
+        var own = await RefreshAsync(refresh, "podman", scope);
         Assert.Equal(HttpStatusCode.OK, own.Status);
-        Assert.Equal(["pull"], own.ActionsOn($"{user.Name}/app"));
+        Assert.Equal(["push"], own.ActionsOn($"{user.Name}/app"));
+
+        // Docker's daemon logs in as "docker" and its CLI refreshes the same stored token as "registry-client": one client.
+        var docker = await OfflineTokenAsync(user, "docker", scope);
+        Assert.Equal(HttpStatusCode.OK, (await RefreshAsync(docker, "registry-client", scope)).Status);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await RefreshAsync(docker, "podman", scope)).Status);
     }
 
     /// <summary>The OAuth2 password grant with <c>access_type=offline</c>: the refresh token.</summary>

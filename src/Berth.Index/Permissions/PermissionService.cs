@@ -35,7 +35,9 @@ internal sealed class PermissionService(BerthDbContext db) : IPermissionService
     {
         var wanted = requested.Distinct(StringComparer.Ordinal).ToList();
         var access = await GetAccessAsync(principal, repository, cancellationToken);
-        if (!access.Exists)
+        // A site admin administers every repository whoever creates it, so nothing it is granted here can carry over
+        // to someone else's repository: its grants on an absent name are the ordinary ones (a DELETE there is a 404).
+        if (!access.Exists && principal?.ActsAsAdmin != true)
         {
             // Nothing to read or delete yet. Push is the right to create it, and pull may find it empty: not standing
             // grants on whatever is there later, since someone else may create it first (the registry checks who did).

@@ -129,7 +129,16 @@ internal sealed class TokenService(
         return secret;
     }
 
-    /// <summary>The client id a refresh token is bound to, as stored: "unknown" when the client named none.</summary>
-    private static string RefreshClientId(string? clientId) =>
-        string.IsNullOrEmpty(clientId) ? "unknown" : clientId[..Math.Min(clientId.Length, 100)];
+    /// <summary>
+    /// The client id a refresh token is bound to, as stored: "unknown" when the client named none. Docker is one client
+    /// under two ids: <c>docker login</c> (the daemon) asks as "docker", and the docker CLI's own registry calls
+    /// (<c>docker manifest inspect</c>, …) refresh the same stored token as "registry-client", the default of the
+    /// distribution library they are built on.
+    /// </summary>
+    private static string RefreshClientId(string? clientId) => clientId switch
+    {
+        null or "" => "unknown",
+        "registry-client" => "docker",
+        _ => clientId[..Math.Min(clientId.Length, 100)],
+    };
 }
