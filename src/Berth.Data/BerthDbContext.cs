@@ -62,6 +62,10 @@ public abstract class BerthDbContext : DbContext
 
     public DbSet<RegistryDeletion> RegistryDeletions => Set<RegistryDeletion>();
 
+    public DbSet<OutboxEvent> OutboxEvents => Set<OutboxEvent>();
+
+    public DbSet<OutboxCursor> OutboxCursors => Set<OutboxCursor>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.Entity<RepositoryRecord>(e =>
@@ -128,6 +132,26 @@ public abstract class BerthDbContext : DbContext
             e.HasKey(u => u.Id);
             e.Property(u => u.Id).HasMaxLength(64);
             e.Property(u => u.RepositoryName).HasMaxLength(255);
+            e.Property(u => u.StorageState).HasMaxLength(100_000);
+        });
+
+        modelBuilder.Entity<OutboxEvent>(e =>
+        {
+            e.ToTable("outbox_events");
+            e.Property(o => o.EventId).HasMaxLength(64);
+            e.HasIndex(o => o.EventId).IsUnique();
+            e.Property(o => o.Repository).HasMaxLength(255);
+            e.Property(o => o.Action).HasMaxLength(32);
+            e.HasIndex(o => o.CreatedAt);
+        });
+
+        modelBuilder.Entity<OutboxCursor>(e =>
+        {
+            e.ToTable("outbox_cursors");
+            e.HasKey(c => c.Subscriber);
+            e.Property(c => c.Subscriber).HasMaxLength(200);
+            e.Property(c => c.LastError).HasMaxLength(1000);
+            e.Property(c => c.LeaseOwner).HasMaxLength(200);
         });
 
         OnIndexModelCreating(modelBuilder);

@@ -13,4 +13,13 @@ public sealed class UploadSession
     public DateTime StartedAt { get; set; }
 
     public DateTime UpdatedAt { get; set; }
+
+    /// <summary>
+    /// Bytes received and stored so far: the offset the next chunk must start at. Advanced only by an UPDATE that
+    /// names the offset it read, so two nodes can never both append at one offset (the loser answers 416).
+    /// </summary>
+    public long Size { get; set; }
+
+    /// <summary>What the storage driver needs to resume its writer on any node (e.g. a multipart upload id and parts).</summary>
+    public string? StorageState { get; set; }
 }
