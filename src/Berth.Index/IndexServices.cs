@@ -8,6 +8,7 @@ using Berth.Index.Search;
 using Berth.Index.Social;
 using Berth.Index.Tokens;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Berth.Index;
 
@@ -18,7 +19,7 @@ public static class IndexServices
     {
         services.AddSingleton(options);
         services.AddSingleton(keys);
-        services.AddScoped<LoginThrottle>();
+        services.AddLoginThrottle();
         services.AddSingleton<VerifiedPasswords>();
         services.AddSingleton<TokenIssuer>();
 
@@ -29,8 +30,6 @@ public static class IndexServices
         services.AddScoped<IPermissionService, PermissionService>();
         services.AddScoped<ITokenService, TokenService>();
         services.AddScoped<IndexRecords>();
-        services.AddScoped<AuditContext>();
-        services.AddScoped<IAuditLog, AuditLog>();
         services.AddScoped<IUserService, UserService>();
         services.AddScoped<IOrganizationService, OrganizationService>();
         services.AddScoped<IRepositoryService, RepositoryService>();
@@ -38,6 +37,16 @@ public static class IndexServices
         services.AddScoped<IStarService, StarService>();
         services.AddScoped<ICommentService, CommentService>();
         services.AddScoped<ISearchService, SearchService>();
+        return services;
+    }
+
+    /// <summary>The login throttle (and the audit log it writes to), also for a standalone registry's htpasswd logins.</summary>
+    public static IServiceCollection AddLoginThrottle(this IServiceCollection services)
+    {
+        services.TryAddScoped<LoginThrottle>();
+        services.TryAddScoped<ILoginThrottle>(sp => sp.GetRequiredService<LoginThrottle>());
+        services.TryAddScoped<AuditContext>();
+        services.TryAddScoped<IAuditLog, AuditLog>();
         return services;
     }
 }

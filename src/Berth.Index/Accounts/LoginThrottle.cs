@@ -15,7 +15,7 @@ namespace Berth.Index.Accounts;
 /// refused because of password failures (<see cref="AccountService"/> checks them first). Rows are deleted once
 /// their window has passed — a few at a time, never the table whole — so a spray of names cannot flush a block.
 /// </summary>
-internal sealed class LoginThrottle(BerthDbContext db, IAuditLog audit, TimeProvider time)
+internal sealed class LoginThrottle(BerthDbContext db, IAuditLog audit, TimeProvider time) : ILoginThrottle
 {
     /// <summary>Failures of one source against one account before the first delay.</summary>
     public const int AccountFreeFailures = 5;
@@ -192,8 +192,3 @@ internal sealed class LoginThrottle(BerthDbContext db, IAuditLog audit, TimeProv
             .ExecuteDeleteAsync(cancellationToken);
     }
 }
-
-/// <summary>What the throttle says before a credential is checked.</summary>
-/// <param name="RetryAfter">How long the source must still wait; null when it may try now.</param>
-/// <param name="HasAccountFailures">Whether the source has failures counted against this account (a success clears them).</param>
-internal sealed record ThrottleCheck(TimeSpan? RetryAfter, bool HasAccountFailures);

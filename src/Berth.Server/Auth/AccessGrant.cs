@@ -9,6 +9,9 @@ public enum AccessOutcome
 
     /// <summary>403: authenticated, but the grant does not cover the request.</summary>
     Denied,
+
+    /// <summary>429: this source failed to log in too often; it may try again after <see cref="AccessGrant.RetryAfter"/>.</summary>
+    Throttled,
 }
 
 /// <summary>The result of an access check: who the caller is and what else they may do (e.g. pull from a mount source).</summary>
@@ -16,8 +19,9 @@ public sealed class AccessGrant
 {
     private readonly Func<string, string, string, bool> _allows;
 
-    private AccessGrant(AccessOutcome outcome, string? subject, string? challenge, Func<string, string, string, bool> allows, bool siteAdmin = false)
+    private AccessGrant(AccessOutcome outcome, string? subject, string? challenge, Func<string, string, string, bool> allows, bool siteAdmin = false, TimeSpan? retryAfter = null)
     {
+        RetryAfter = retryAfter;
         SiteAdmin = siteAdmin;
         Outcome = outcome;
         Subject = subject;
@@ -36,11 +40,17 @@ public sealed class AccessGrant
     /// <summary>The <c>WWW-Authenticate</c> value for a <see cref="AccessOutcome.Challenge"/>.</summary>
     public string? Challenge { get; }
 
+    /// <summary>How long a <see cref="AccessOutcome.Throttled"/> source must wait.</summary>
+    public TimeSpan? RetryAfter { get; }
+
     public static AccessGrant Allow(string? subject, Func<string, string, string, bool> allows, bool siteAdmin = false) =>
         new(AccessOutcome.Allowed, subject, null, allows, siteAdmin);
 
     public static AccessGrant Unauthenticated(string challenge) =>
         new(AccessOutcome.Challenge, null, challenge, static (_, _, _) => false);
+
+    public static AccessGrant Throttle(TimeSpan retryAfter) =>
+        new(AccessOutcome.Throttled, null, null, static (_, _, _) => false, retryAfter: retryAfter);
 
     public static AccessGrant Deny(string? subject, string? challenge) =>
         new(AccessOutcome.Denied, subject, challenge, static (_, _, _) => false);

@@ -1,13 +1,16 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
+using Berth.Index.Accounts;
+using Berth.Index.Audit;
 
 namespace Berth.Server.Auth;
 
 /// <summary>
 /// <c>--auth htpasswd</c>: HTTP Basic against an htpasswd file of bcrypt hashes; any valid account may do
 /// anything. The file is re-read when it changes. bcrypt is deliberately slow, so a successful check is
-/// remembered (by a SHA-256 of the credentials, never the password) until the file changes.
+/// remembered (by a SHA-256 of the credentials, never the password) until the file changes. Wrong passwords go
+/// through the same login throttle as the index's accounts: the guessing source waits (429 with Retry-After), not the user.
 /// </summary>
 internal sealed partial class HtpasswdAccessControl(string path, ILogger<HtpasswdAccessControl> logger) : IAccessController
 {
@@ -18,20 +21,35 @@ internal sealed partial class HtpasswdAccessControl(string path, ILogger<Htpassw
     private Dictionary<string, string> _hashes = new(StringComparer.Ordinal);
     private DateTime _loadedWriteTime = DateTime.MinValue;
 
-    public ValueTask<AccessGrant> AuthorizeAsync(HttpContext context, IReadOnlyList<AccessRequest> required, CancellationToken cancellationToken)
+    public async ValueTask<AccessGrant> AuthorizeAsync(HttpContext context, IReadOnlyList<AccessRequest> required, CancellationToken cancellationToken)
     {
         if (!BasicCredentials.TryRead(context.Request.Headers.Authorization, out var user, out var password))
         {
-            return ValueTask.FromResult(AccessGrant.Unauthenticated(Challenge));
+            return AccessGrant.Unauthenticated(Challenge);
+        }
+
+        var source = context.Connection.RemoteIpAddress?.ToString();
+        context.RequestServices.GetRequiredService<AuditContext>().Address = source;
+        var throttle = context.RequestServices.GetRequiredService<ILoginThrottle>();
+        var check = await throttle.CheckAsync(source, user, cancellationToken);
+        if (check.RetryAfter is { } wait)
+        {
+            return AccessGrant.Throttle(wait);
         }
 
         if (!Verify(user, password))
         {
-            LogFailedLogin(logger, user, context.Connection.RemoteIpAddress?.ToString());
-            return ValueTask.FromResult(AccessGrant.Unauthenticated(Challenge));
+            LogFailedLogin(logger, user, source);
+            await throttle.RecordFailureAsync(source, user, cancellationToken);
+            return AccessGrant.Unauthenticated(Challenge);
         }
 
-        return ValueTask.FromResult(AccessGrant.Allow(user, static (_, _, _) => true));
+        if (check.HasAccountFailures)
+        {
+            await throttle.RecordSuccessAsync(source, user, cancellationToken);
+        }
+
+        return AccessGrant.Allow(user, static (_, _, _) => true);
     }
 
     public ValueTask<IQueryable<string>?> VisibleRepositoriesAsync(HttpContext context, AccessGrant grant, CancellationToken cancellationToken) =>

@@ -46,6 +46,10 @@ internal static class RegistryApi
                 context.Response.Headers.WWWAuthenticate = grant.Challenge;
                 await OciResponses.WriteErrorAsync(context, OciErrorCode.Unauthorized);
                 return;
+            case AccessOutcome.Throttled:
+                context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(grant.RetryAfter!.Value.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                await OciResponses.WriteErrorAsync(context, OciErrorCode.TooManyRequests, "too many failed logins from this address; try again later");
+                return;
             case AccessOutcome.Denied:
                 if (grant.Challenge is not null)
                 {

@@ -117,6 +117,7 @@ internal static class RegistryServices
                     throw new ConfigurationException($"htpasswd file '{file}' does not exist");
                 }
 
+                services.AddLoginThrottle();
                 services.AddSingleton<IAccessController>(sp =>
                     new HtpasswdAccessControl(Path.GetFullPath(file), sp.GetRequiredService<ILogger<HtpasswdAccessControl>>()));
                 break;

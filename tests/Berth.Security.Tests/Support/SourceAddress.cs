@@ -10,10 +10,13 @@ namespace Berth.Security.Tests.Support;
 public static class SourceAddress
 {
     /// <summary>A plain client for <paramref name="site"/> whose connections come from <paramref name="address"/>.</summary>
-    public static HttpClient ClientFrom(this Site site, string address)
+    public static HttpClient ClientFrom(this Site site, string address) => site.NewClient(HandlerFrom(address));
+
+    /// <summary>A handler whose connections come from <paramref name="address"/> (no redirects, no proxy).</summary>
+    public static SocketsHttpHandler HandlerFrom(string address)
     {
         var local = IPAddress.Parse(address);
-        return site.NewClient(new SocketsHttpHandler
+        return new SocketsHttpHandler
         {
             AllowAutoRedirect = false,
             UseProxy = false,
@@ -32,6 +35,6 @@ public static class SourceAddress
                     throw;
                 }
             },
-        });
+        };
     }
 }
