@@ -39,9 +39,16 @@ public static class RepositoryRecords
         }
         catch (DbUpdateException)
         {
-            // Another request created it between our read and our insert.
+            // Another request created it between our read and our insert: its row (and its creator) stands, ours is
+            // dropped, and nothing else the context tracks is touched. If no row exists, the failure was something else.
             db.Entry(record).State = EntityState.Detached;
-            return await db.FindIdAsync(name, cancellationToken);
+            var existing = await db.FindIdAsync(name, cancellationToken);
+            if (existing == 0)
+            {
+                throw;
+            }
+
+            return existing;
         }
     }
 }

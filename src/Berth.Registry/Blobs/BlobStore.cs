@@ -54,33 +54,39 @@ internal sealed class BlobStore(BerthDbContext db, IStorageDriver storage, Repos
             return null;
         }
 
-        await LinkAsync(db, defaults, caller, repository, digest, source.Value.Size, time.GetUtcNow().UtcDateTime, cancellationToken);
-        return source.Value;
+        // The link is copied from the source's in one statement, so a mount racing the source's deletion either
+        // links the blob (its bytes stay until garbage collection) or finds nothing and falls back to a session.
+        var key = digest.ToString();
+        var now = time.GetUtcNow().UtcDateTime;
+        var repositoryId = await db.GetOrCreateIdAsync(repository, defaults, now, caller.Subject, cancellationToken);
+        await db.Database.ExecuteSqlInterpolatedAsync(
+            $"""
+            INSERT INTO "repository_blobs" ("RepositoryId", "Digest", "Size", "CreatedAt")
+            SELECT {repositoryId}, l."Digest", l."Size", {now} FROM "repository_blobs" AS l
+            WHERE l."Digest" = {key} AND l."RepositoryId" = (SELECT r."Id" FROM "repositories" AS r WHERE r."Name" = {fromRepository})
+            ON CONFLICT DO NOTHING
+            """,
+            cancellationToken);
+        var mounted = await StatAsync(repository, digest, cancellationToken);
+        return mounted.IsSuccess ? mounted.Value : null;
     }
 
-    /// <summary>Records that <paramref name="repository"/> holds a blob already stored at its content address.</summary>
+    /// <summary>
+    /// Records that <paramref name="repository"/> holds a blob already stored at its content address. The blob row
+    /// and the link are each inserted if absent, one statement each: a concurrent push of the same blob, into this
+    /// repository or another, can neither fail this one nor undo its link, and any other failure is not swallowed.
+    /// </summary>
     internal static async Task LinkAsync(BerthDbContext db, RepositoryDefaults defaults, RegistryCaller caller, string repository, Digest digest, long size, DateTime now, CancellationToken cancellationToken)
     {
         var key = digest.ToString();
         var repositoryId = await db.GetOrCreateIdAsync(repository, defaults, now, caller.Subject, cancellationToken);
-        if (!await db.Blobs.AnyAsync(b => b.Digest == key, cancellationToken))
-        {
-            db.Blobs.Add(new BlobRecord { Digest = key, Size = size, CreatedAt = now });
-        }
 
-        if (!await db.RepositoryBlobs.AnyAsync(l => l.RepositoryId == repositoryId && l.Digest == key, cancellationToken))
-        {
-            db.RepositoryBlobs.Add(new RepositoryBlob { RepositoryId = repositoryId, Digest = key, Size = size, CreatedAt = now });
-        }
-
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        catch (DbUpdateException)
-        {
-            // A concurrent push of the same blob linked it first; the outcome is the same.
-            db.ChangeTracker.Clear();
-        }
+        // EF Core has no insert-if-absent; ON CONFLICT DO NOTHING means that on SQLite and PostgreSQL alike.
+        await db.Database.ExecuteSqlInterpolatedAsync(
+            $"""INSERT INTO "blobs" ("Digest", "Size", "CreatedAt") VALUES ({key}, {size}, {now}) ON CONFLICT DO NOTHING""",
+            cancellationToken);
+        await db.Database.ExecuteSqlInterpolatedAsync(
+            $"""INSERT INTO "repository_blobs" ("RepositoryId", "Digest", "Size", "CreatedAt") VALUES ({repositoryId}, {key}, {size}, {now}) ON CONFLICT DO NOTHING""",
+            cancellationToken);
     }
 }

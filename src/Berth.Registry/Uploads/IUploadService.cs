@@ -33,4 +33,14 @@ public interface IUploadService
 
     /// <summary>Removes sessions untouched since <paramref name="idleSince"/> (clients that vanished) and their bytes.</summary>
     Task<int> PurgeAbandonedAsync(DateTime idleSince, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Ids of uploads whose bytes are in storage but whose session row is gone (a request that wrote after its upload
+    /// ended, or a crash between the two deletions). A session's row is written before any of its bytes, so this is
+    /// never an upload just starting; the caller still waits an idle period before <see cref="DeleteOrphanedDataAsync"/>.
+    /// </summary>
+    Task<IReadOnlyList<string>> FindOrphanedDataAsync(CancellationToken cancellationToken);
+
+    /// <summary>Deletes an upload's bytes if it still has no session row and no request holds it; true when deleted.</summary>
+    Task<bool> DeleteOrphanedDataAsync(string uploadId, CancellationToken cancellationToken);
 }

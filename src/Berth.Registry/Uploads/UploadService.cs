@@ -25,6 +25,8 @@ internal sealed partial class UploadService(
     // Kestrel's MaxRequestBufferSize (1 MiB), or the connection pauses while we wait for more.
     private const int WriteBatchBytes = 256 * 1024;
 
+    private const string UploadsPrefix = "uploads";
+
     public async Task<UploadStatus> StartAsync(string repository, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().UtcDateTime;
@@ -136,6 +138,67 @@ internal sealed partial class UploadService(
         return stale.Count;
     }
 
+    public async Task<IReadOnlyList<string>> FindOrphanedDataAsync(CancellationToken cancellationToken)
+    {
+        var stored = new HashSet<string>(StringComparer.Ordinal);
+        await foreach (var key in storage.ListAsync(UploadsPrefix, cancellationToken))
+        {
+            // uploads/<id>/…: anything else there is not ours to judge.
+            if (!key.StartsWith(UploadsPrefix + "/", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var rest = key.AsSpan(UploadsPrefix.Length + 1);
+            var slash = rest.IndexOf('/');
+            var id = (slash < 0 ? rest : rest[..slash]).ToString();
+            if (UploadId.IsValid(id))
+            {
+                stored.Add(id);
+            }
+        }
+
+        if (stored.Count == 0)
+        {
+            return [];
+        }
+
+        var ids = stored.ToList();
+        var live = await db.Uploads.Where(u => ids.Contains(u.Id)).Select(u => u.Id).ToListAsync(cancellationToken);
+        stored.ExceptWith(live);
+        return [.. stored];
+    }
+
+    public async Task<bool> DeleteOrphanedDataAsync(string uploadId, CancellationToken cancellationToken)
+    {
+        if (!UploadId.IsValid(uploadId))
+        {
+            return false;
+        }
+
+        var entry = states.Get(uploadId);
+        if (!await entry.Lock.WaitAsync(0, cancellationToken))
+        {
+            return false; // a request holds it right now
+        }
+
+        try
+        {
+            if (await db.Uploads.AnyAsync(u => u.Id == uploadId, cancellationToken))
+            {
+                return false;
+            }
+
+            states.Remove(uploadId);
+            await storage.DeleteAsync(StorageKeys.Upload(uploadId), cancellationToken);
+            return true;
+        }
+        finally
+        {
+            entry.Lock.Release();
+        }
+    }
+
     /// <summary>Runs <paramref name="work"/> on an existing session of <paramref name="repository"/>, holding the upload's lock.</summary>
     private async Task<Result<T>> WithSessionLockAsync<T>(string repository, string uploadId, Func<UploadHashStates.Entry, Task<Result<T>>> work, CancellationToken cancellationToken)
     {
@@ -149,6 +212,13 @@ internal sealed partial class UploadService(
         await entry.Lock.WaitAsync(cancellationToken);
         try
         {
+            // Read again under the lock: a request that waited here behind the PUT completing (or the DELETE
+            // cancelling) this upload must find it gone, not write bytes no session will ever claim.
+            if (!await db.Uploads.AnyAsync(u => u.Id == uploadId, cancellationToken))
+            {
+                return new OciError(OciErrorCode.BlobUploadUnknown);
+            }
+
             return await work(entry);
         }
         finally

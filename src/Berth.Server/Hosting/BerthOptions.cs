@@ -72,6 +72,9 @@ public sealed class BerthOptions
     /// <summary><c>filesystem</c> (default).</summary>
     public string Storage { get; set; } = "filesystem";
 
+    /// <summary>How long an upload may sit untouched before its session and bytes are purged (default a day).</summary>
+    public int UploadIdleSeconds { get; set; } = 86_400;
+
     /// <summary><c>sqlite</c> (default).</summary>
     public string Database { get; set; } = "sqlite";
 

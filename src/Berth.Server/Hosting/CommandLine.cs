@@ -29,6 +29,7 @@ internal static class CommandLine
         ["--auth"] = "Berth:Auth",
         ["--htpasswd"] = "Berth:Htpasswd",
         ["--storage"] = "Berth:Storage",
+        ["--upload-idle-seconds"] = "Berth:UploadIdleSeconds",
         ["--database"] = "Berth:Database",
         ["--connection-string"] = "Berth:ConnectionString",
     };
@@ -45,6 +46,8 @@ internal static class CommandLine
           --auth none|htpasswd|token  Access control for /v2 (default token for role all, else none) BERTH_AUTH
           --htpasswd FILE             bcrypt htpasswd file for --auth htpasswd                    BERTH_HTPASSWD
           --storage filesystem        Blob storage driver (default filesystem, in DATA_DIR/storage) BERTH_STORAGE
+          --upload-idle-seconds N     Purge uploads untouched this long, and orphaned upload data BERTH_UPLOAD_IDLE_SECONDS
+                                      (default 86400)
           --database sqlite           Metadata database (default sqlite, DATA_DIR/berth.db)       BERTH_DATABASE
           --connection-string CS      Database connection string (overrides the default file)     BERTH_CONNECTION_STRING
 

@@ -1,0 +1,112 @@
+using System.Net;
+using Berth.Conformance.Tests.Support;
+using Berth.Testing;
+
+namespace Berth.Conformance.Tests;
+
+/// <summary>A PATCH that waited behind the PUT completing its upload writes nothing: the session is gone.</summary>
+public sealed class PatchBehindPutTests(RegistryFixture registry) : IClassFixture<RegistryFixture>
+{
+    [Fact]
+    public async Task A_PATCH_queued_behind_the_completing_PUT_answers_404_and_leaves_no_upload_data()
+    {
+        using var putClient = registry.NewClient(TimeSpan.FromSeconds(30));
+        using var patchClient = registry.NewClient(TimeSpan.FromSeconds(30));
+        var puts = new RegistryApi(putClient);
+        var patches = new RegistryApi(patchClient);
+        var repo = Repo.New("patch-behind-put");
+        var data = GeneratedData.Random(1024 * 1024);
+        var session = await puts.StartUploadAsync(repo);
+        var id = session.Segments[^1];
+        using (var ping = await patches.GetAsync("v2/"))
+        {
+            await Check.StatusAsync(ping, HttpStatusCode.OK);
+        }
+
+        // The PUT holds the upload while half its body is in flight; the PATCH arrives and must wait for it.
+        var content = new GeneratedContent(data, 0, data.Length) { PauseAfter = data.Length / 2 };
+        var put = puts.SendAsync(HttpMethod.Put, RegistryApi.WithQuery(session, "digest", data.Sha256()), content);
+        await content.Paused.WaitAsync(TimeSpan.FromSeconds(30));
+
+        // Bytes stored means the PUT is inside the upload, holding it (they are written in batches of 256 KiB).
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            using var status = await patches.SendAsync(HttpMethod.Get, session);
+            await Check.StatusAsync(status, HttpStatusCode.NoContent);
+            if (Check.UploadOffset(status) > 0)
+            {
+                break;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "the PUT never started writing");
+            await Task.Delay(50);
+        }
+
+        var patch = patches.PatchAsync(session, Blob.Random(1000).Bytes, contentRange: null);
+
+        // Nothing outside the server can tell that the PATCH is now queued on the upload, so give its request a moment
+        // to arrive; whether it arrived before or after the PUT completes, the answer below must be the same.
+        await Task.Delay(300);
+        content.Resume();
+        using (var completed = await put)
+        {
+            await Check.StatusAsync(completed, HttpStatusCode.Created);
+        }
+
+        using (var late = await patch)
+        {
+            await Check.ErrorAsync(late, HttpStatusCode.NotFound, "BLOB_UPLOAD_UNKNOWN");
+        }
+
+        Assert.False(Directory.Exists(Path.Combine(registry.Server.DataDir, "storage", "uploads", id)), $"upload {id} left data behind");
+        using var get = await puts.GetBlobAsync(repo, data.Sha256());
+        await Check.StatusAsync(get, HttpStatusCode.OK);
+        Assert.Equal(data.Length, (await get.Content.ReadAsByteArrayAsync()).LongLength);
+    }
+}
+
+/// <summary>The abandoned-upload purge also removes upload data that has no session row (an orphan), once it is idle.</summary>
+public sealed class UploadPurgeTests(ShortIdleRegistryFixture registry) : IClassFixture<ShortIdleRegistryFixture>
+{
+    [Fact]
+    public async Task Upload_data_without_a_session_row_is_gone_after_a_purge()
+    {
+        var uploads = Path.Combine(registry.Server.DataDir, "storage", "uploads");
+        var strays = Enumerable.Range(0, 3).Select(_ => Path.Combine(uploads, Guid.NewGuid().ToString("N"), "data")).ToList();
+        foreach (var stray in strays)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(stray)!);
+            await File.WriteAllBytesAsync(stray, Blob.Random(4096).Bytes);
+        }
+
+        // Idle threshold 2 s, purge every second: bounded well within this deadline.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (strays.Any(File.Exists) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(200);
+        }
+
+        Assert.True(!strays.Any(File.Exists), $"orphaned upload data still present: {string.Join(", ", strays.Where(File.Exists))}\n{registry.Server.ReadLog()}");
+        Assert.All(strays, s => Assert.False(Directory.Exists(Path.GetDirectoryName(s)), $"{Path.GetDirectoryName(s)} left behind"));
+    }
+}
+
+/// <summary>A registry whose uploads count as abandoned after 2 idle seconds, so its purge runs within a test.</summary>
+public sealed class ShortIdleRegistryFixture : IAsyncLifetime
+{
+    private RegistryServer? _server;
+
+    public RegistryServer Server => _server ?? throw new InvalidOperationException("The registry is not started.");
+
+    public async Task InitializeAsync() =>
+        _server = await RegistryServer.StartAsync(TestTarget.Kind, extraArgs: ["--upload-idle-seconds", "2"]);
+
+    public async Task DisposeAsync()
+    {
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+    }
+}
