@@ -28,8 +28,9 @@ internal sealed record OutboxSettings(TimeSpan Hold, TimeSpan Retention)
 /// Delivers the outbox to each subscriber from its own cursor (<c>outbox_cursors</c>): events after the cursor's
 /// position, in feed order, in batches; the position advances in the database after a batch arrived, so a crash
 /// repeats at most that batch (subscribers deduplicate by event id). A failed batch is retried from the same place
-/// after an exponential backoff with jitter. A lease on the cursor row, taken by a conditional UPDATE, lets one node at
-/// a time deliver per subscriber. Never on a request's path: a client is never told a committed change failed.
+/// after an exponential backoff with jitter. A lease on the cursor row, taken by a conditional UPDATE and given back
+/// with the position (held only while a batch is out, so a node that dies between batches holds up no other), lets one
+/// node at a time deliver per subscriber. Never on a request's path: a client is never told a committed change failed.
 /// </summary>
 internal sealed partial class OutboxDispatcher(
     IEnumerable<IOutboxSubscriber> subscribers,
@@ -84,26 +85,40 @@ internal sealed partial class OutboxDispatcher(
         var name = subscriber.Name;
         await EnsureCursorAsync(db, name, cancellationToken);
 
+        // Reads first: an idle poll (nothing new, backing off, another node delivering) writes nothing.
         var now = time.GetUtcNow().UtcDateTime;
+        var cursor = await db.OutboxCursors.AsNoTracking().FirstAsync(c => c.Subscriber == name, cancellationToken);
+        if (cursor.NextAttemptAt > now
+            || (cursor.LeaseOwner is not null && cursor.LeaseOwner != _node && cursor.LeaseUntil >= now)
+            || !await db.OutboxEvents.AnyAsync(e => e.Id > cursor.Position, cancellationToken))
+        {
+            return false;
+        }
+
+        // The lease, only if the cursor is still as read: then no other node delivers this subscriber until it is given back.
         var leaseUntil = now + settings.Lease;
+        var position = cursor.Position;
         var taken = await db.OutboxCursors
             .Where(c => c.Subscriber == name
+                && c.Position == position
                 && (c.LeaseOwner == null || c.LeaseOwner == _node || c.LeaseUntil < now)
                 && (c.NextAttemptAt == null || c.NextAttemptAt <= now))
             .ExecuteUpdateAsync(c => c.SetProperty(x => x.LeaseOwner, _node).SetProperty(x => x.LeaseUntil, leaseUntil), cancellationToken);
         if (taken == 0)
         {
-            return false; // another node delivers, or this subscriber is backing off
+            return false;
         }
 
-        var cursor = await db.OutboxCursors.AsNoTracking().FirstAsync(c => c.Subscriber == name, cancellationToken);
         var rows = await db.OutboxEvents.AsNoTracking()
-            .Where(e => e.Id > cursor.Position)
+            .Where(e => e.Id > position)
             .OrderBy(e => e.Id)
             .Take(settings.BatchSize)
             .ToListAsync(cancellationToken);
         if (rows.Count == 0)
         {
+            await db.OutboxCursors
+                .Where(c => c.Subscriber == name && c.LeaseOwner == _node)
+                .ExecuteUpdateAsync(c => c.SetProperty(x => x.LeaseOwner, (string?)null).SetProperty(x => x.LeaseUntil, (DateTime?)null), cancellationToken);
             return false;
         }
 
@@ -126,7 +141,9 @@ internal sealed partial class OutboxDispatcher(
                     c => c.SetProperty(x => x.Position, last)
                         .SetProperty(x => x.Attempts, 0)
                         .SetProperty(x => x.NextAttemptAt, (DateTime?)null)
-                        .SetProperty(x => x.LastError, (string?)null),
+                        .SetProperty(x => x.LastError, (string?)null)
+                        .SetProperty(x => x.LeaseOwner, (string?)null)
+                        .SetProperty(x => x.LeaseUntil, (DateTime?)null),
                     CancellationToken.None); // delivered: record it even while stopping, or it is delivered again
             return rows.Count == settings.BatchSize;
         }
@@ -139,7 +156,9 @@ internal sealed partial class OutboxDispatcher(
             .ExecuteUpdateAsync(
                 c => c.SetProperty(x => x.Attempts, attempts)
                     .SetProperty(x => x.NextAttemptAt, retryAt)
-                    .SetProperty(x => x.LastError, error),
+                    .SetProperty(x => x.LastError, error)
+                    .SetProperty(x => x.LeaseOwner, (string?)null)
+                    .SetProperty(x => x.LeaseUntil, (DateTime?)null),
                 cancellationToken);
         LogDeliveryFailed(logger, name, rows[0].Id, attempts, retryAt, error);
         return false;
