@@ -14,7 +14,8 @@ public static class RegistryCoreServices
     public static IServiceCollection AddRegistryCore(this IServiceCollection services)
     {
         services.TryAddSingleton(new RepositoryDefaults());
-        services.TryAddSingleton<IRegistryEventSink, NullRegistryEventSink>();
+        services.TryAddSingleton<OutboxSignal>();
+        services.TryAddSingleton<PullCounter>();
         services.AddSingleton<UploadHashStates>();
         services.AddScoped<RegistryCaller>();
         services.AddScoped<IBlobStore, BlobStore>();

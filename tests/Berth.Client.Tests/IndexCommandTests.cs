@@ -54,7 +54,7 @@ public sealed class IndexCommandTests : IAsyncLifetime, IDisposable
         // push, then show lists the tag with its digest and size.
         var image = _factory.CreateImage(layers: 2);
         (await _alice.BerthAsync("push", _alice.NewLayout((image, "v1")).Reference("v1"), $"{web}:v1")).EnsureSuccess();
-        var shown = await ShowAsync(_alice, web);
+        var shown = await ShowUntilAsync(_alice, web, s => s["tags"]!.AsArray().Count > 0);
         Assert.Equal("alice/web", (string?)shown["name"]);
         Assert.Equal("private", (string?)shown["visibility"]);
         Assert.Equal("The web front end", (string?)shown["description"]);
@@ -159,6 +159,22 @@ public sealed class IndexCommandTests : IAsyncLifetime, IDisposable
 
     private static async Task<JsonNode> ShowAsync(Sandbox sandbox, string repository) =>
         JsonNode.Parse((await sandbox.BerthAsync("repo", "show", "--json", repository)).EnsureSuccess().Stdout)!;
+
+    /// <summary>Shows until <paramref name="done"/> holds (at most 20 s): the index records a push from the outbox, just after it.</summary>
+    private static async Task<JsonNode> ShowUntilAsync(Sandbox sandbox, string repository, Func<JsonNode, bool> done)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            var shown = await ShowAsync(sandbox, repository);
+            if (done(shown) || clock.Elapsed > TimeSpan.FromSeconds(20))
+            {
+                return shown;
+            }
+
+            await Task.Delay(100);
+        }
+    }
 
     private async Task<List<string>> SearchAsync(Sandbox sandbox, string term)
     {

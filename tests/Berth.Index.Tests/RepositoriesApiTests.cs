@@ -135,7 +135,7 @@ public sealed class RepositoriesApiTests(IndexSite site) : IClassFixture<IndexSi
         using var registry = site.RegistryClient(token);
         await PushAsync(registry, name, "v1", image);
 
-        var tags = await user.GetJsonAsync($"api/v1/repositories/{name}/-/tags");
+        var tags = await user.GetJsonUntilAsync($"api/v1/repositories/{name}/-/tags", t => t.AsArray().Count > 0);
         var tag = Assert.Single(tags.AsArray())!;
         Assert.Equal("v1", (string?)tag["name"]);
         Assert.Equal(image.Manifest.Digest, (string?)tag["digest"]);
@@ -174,7 +174,7 @@ public sealed class RepositoriesApiTests(IndexSite site) : IClassFixture<IndexSi
 
         // The name is free again: a new push recreates the repository from scratch.
         await PushAsync(registry, name, "v2", image);
-        var recreated = await user.GetJsonAsync($"api/v1/repositories/{name}/-/tags");
+        var recreated = await user.GetJsonUntilAsync($"api/v1/repositories/{name}/-/tags", t => t.AsArray().Count > 0);
         Assert.Equal(new[] { "v2" }, recreated.AsArray().Select(t => (string?)t!["name"]));
     }
 

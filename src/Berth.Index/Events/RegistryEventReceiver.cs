@@ -6,8 +6,9 @@ using Microsoft.EntityFrameworkCore;
 namespace Berth.Index.Events;
 
 /// <summary>
-/// The index's side of a separate registry's events: each is applied at most once, with its id recorded in the same
-/// transaction, and a push also records which registry holds the repository (so a repository delete reaches it).
+/// The index's side of the registry's events (a separate registry's over HTTP, or this process's outbox): each is
+/// applied at most once, with its id recorded in the same transaction, and a push also records which registry holds
+/// the repository (so a repository delete reaches it).
 /// </summary>
 public sealed class RegistryEventReceiver(BerthDbContext db, IndexRecords records, TimeProvider time)
 {
@@ -24,7 +25,7 @@ public sealed class RegistryEventReceiver(BerthDbContext db, IndexRecords record
 
         if (e.Action == RegistryActions.Pull)
         {
-            await records.AddPullsAsync(e.Repository, 1, cancellationToken);
+            await records.AddPullsAsync(e.Repository, e.Count, cancellationToken);
         }
         else
         {

@@ -13,6 +13,10 @@ public static class RegistryActions
 /// </summary>
 /// <param name="Tag">The tag pushed or deleted; null for digest-only operations.</param>
 /// <param name="ImageSize">Manifest bytes plus what it references directly (config and layers, or child manifests).</param>
+/// <param name="Count">
+/// How many times it happened: pulls are counted in memory and written as one event per repository and interval
+/// (<see cref="PullCounter"/>); 1 for everything else.
+/// </param>
 public sealed record RegistryEvent(
     string Id,
     string Action,
@@ -23,16 +27,5 @@ public sealed record RegistryEvent(
     long Size,
     long ImageSize,
     string? Actor,
-    DateTime Timestamp);
-
-/// <summary>Where the registry sends its events: the index in this process, an index over HTTP, or nowhere.</summary>
-public interface IRegistryEventSink
-{
-    ValueTask PublishAsync(RegistryEvent registryEvent, CancellationToken cancellationToken);
-}
-
-/// <summary>A registry without an index: events go nowhere, without a branch at every call site.</summary>
-public sealed class NullRegistryEventSink : IRegistryEventSink
-{
-    public ValueTask PublishAsync(RegistryEvent registryEvent, CancellationToken cancellationToken) => ValueTask.CompletedTask;
-}
+    DateTime Timestamp,
+    long Count = 1);

@@ -2,11 +2,16 @@ using System.Text.Json;
 using Berth.Data;
 using Berth.Data.Entities;
 using Berth.Oci;
+using Berth.Registry.Events;
 using Microsoft.EntityFrameworkCore;
 
 namespace Berth.Registry.Manifests;
 
-internal sealed class ManifestStore(BerthDbContext db, RepositoryDefaults defaults, RegistryCaller caller, TimeProvider time) : IManifestStore
+/// <summary>
+/// Manifests and tags in the database. Every change is written with its registry events (<see cref="Outbox"/>) in one
+/// transaction, so an event is never lost after a commit nor sent for a change that was rolled back.
+/// </summary>
+internal sealed class ManifestStore(BerthDbContext db, RepositoryDefaults defaults, RegistryCaller caller, OutboxSignal outbox, TimeProvider time) : IManifestStore
 {
     // The two reads every pull starts with, compiled once: no expression tree is built, hashed and looked up
     // in EF's query cache per request.
@@ -119,11 +124,22 @@ internal sealed class ManifestStore(BerthDbContext db, RepositoryDefaults defaul
 
         await db.Repositories.Where(r => r.Id == repositoryId)
             .ExecuteUpdateAsync(r => r.SetProperty(x => x.LastPushedAt, now), cancellationToken);
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
         var referenced = document.Config is null ? 0 : document.Config.Size;
         referenced += document.Layers.Sum(l => l.Size) + document.Manifests.Sum(m => m.Size);
-        return new ManifestPushed(digest, document.Subject?.Digest, document.MediaType, content.Length, content.Length + referenced);
+        var pushed = new ManifestPushed(digest, document.Subject?.Digest, document.MediaType, content.Length, content.Length + referenced);
+
+        // One push event per tag, as if each had been pushed by itself (the index records tags from them); one
+        // without a tag for a push by digest alone. The first push event of a repository is also its creation.
+        IEnumerable<string?> eventTags = applied.Count == 0 ? new string?[] { null } : applied;
+        foreach (var tag in eventTags)
+        {
+            db.AddOutboxEvent(new RegistryEvent(Outbox.NewEventId(), RegistryActions.Push, repository, tag, digestText, pushed.MediaType, pushed.Size, pushed.ImageSize, caller.Subject, now));
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        outbox.Notify();
+        return pushed;
     }
 
     public async Task<Result<ManifestDeleted>> DeleteAsync(string repository, Reference reference, CancellationToken cancellationToken)
@@ -142,11 +158,13 @@ internal sealed class ManifestStore(BerthDbContext db, RepositoryDefaults defaul
                 return new OciError(OciErrorCode.ManifestUnknown, Detail: new { tag = reference.Tag });
             }
 
-            db.Tags.Remove(tag);
-            await db.SaveChangesAsync(cancellationToken);
             var tagged = tag.ManifestDigest;
-            var taggedType = await db.Manifests.Where(m => m.RepositoryId == repositoryId && m.Digest == tagged).Select(m => m.MediaType).FirstOrDefaultAsync(cancellationToken);
-            return new ManifestDeleted(Digest.Parse(tagged), tag.Name, taggedType ?? "");
+            var taggedType = await db.Manifests.Where(m => m.RepositoryId == repositoryId && m.Digest == tagged).Select(m => m.MediaType).FirstOrDefaultAsync(cancellationToken) ?? "";
+            db.Tags.Remove(tag);
+            db.AddOutboxEvent(new RegistryEvent(Outbox.NewEventId(), RegistryActions.Delete, repository, tag.Name, tagged, taggedType, 0, 0, caller.Subject, time.GetUtcNow().UtcDateTime));
+            await db.SaveChangesAsync(cancellationToken); // one save: the tag's removal and its event commit together
+            outbox.Notify();
+            return new ManifestDeleted(Digest.Parse(tagged), tag.Name, taggedType);
         }
 
         var digest = reference.Digest!.Value;
@@ -160,7 +178,10 @@ internal sealed class ManifestStore(BerthDbContext db, RepositoryDefaults defaul
 
         await db.Manifests.Where(m => m.RepositoryId == repositoryId && m.Digest == digestText).ExecuteDeleteAsync(cancellationToken);
         await db.Tags.Where(t => t.RepositoryId == repositoryId && t.ManifestDigest == digestText).ExecuteDeleteAsync(cancellationToken);
+        db.AddOutboxEvent(new RegistryEvent(Outbox.NewEventId(), RegistryActions.Delete, repository, null, digestText, mediaType, 0, 0, caller.Subject, time.GetUtcNow().UtcDateTime));
+        await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        outbox.Notify();
         return new ManifestDeleted(digest, null, mediaType);
     }
 

@@ -8,7 +8,8 @@ namespace Berth.Server.Endpoints;
 
 /// <summary>
 /// Registry → index notifications in Distribution's envelope
-/// (<c>application/vnd.docker.distribution.events.v2+json</c>), signed with a shared secret; the same signature
+/// (<c>application/vnd.docker.distribution.events.v2+json</c>; Berth adds <c>berthCount</c> to an event that stands
+/// for several, the pulls of a repository in one interval, and <c>target.berthImageSize</c>), signed with a shared secret; the same signature
 /// protects the index → registry repository deletions (<see cref="RepositoryDeletionRequest"/>).
 /// </summary>
 internal static class EventEnvelope
@@ -39,14 +40,15 @@ internal static class EventEnvelope
             e.Action,
             new TargetDto(e.MediaType, e.Digest, e.Size, e.Size, e.Repository, e.Tag, e.ImageSize),
             new ActorDto(e.Actor),
-            source)).ToList());
+            source,
+            e.Count == 1 ? null : e.Count)).ToList());
     }
 
     /// <summary>The events, each with its sender's base URL (null when absent or not a usable http(s) URL).</summary>
     public static IEnumerable<(RegistryEvent Event, string? SourceUrl)> ToEvents(Envelope envelope) => envelope.Events
         .Where(e => e.Target is not null)
         .Select(e => (new RegistryEvent(e.Id ?? "", e.Action ?? "", e.Target!.Repository ?? "", e.Target.Tag, e.Target.Digest ?? "",
-            e.Target.MediaType ?? "", e.Target.Size, e.Target.ImageSize, e.Actor?.Name, e.Timestamp), RegistryUrls.Normalize(e.Source?.Url)));
+            e.Target.MediaType ?? "", e.Target.Size, e.Target.ImageSize, e.Actor?.Name, e.Timestamp, Math.Max(1, e.Count ?? 1)), RegistryUrls.Normalize(e.Source?.Url)));
 
     /// <summary><c>sha256=</c> HMAC of <c>timestamp.body</c>, so a captured envelope cannot be replayed later.</summary>
     public static string Sign(long timestamp, ReadOnlySpan<byte> body, string secret)
@@ -106,7 +108,8 @@ internal static class EventEnvelope
         [property: JsonPropertyName("action")] string? Action,
         [property: JsonPropertyName("target")] TargetDto? Target,
         [property: JsonPropertyName("actor")] ActorDto? Actor,
-        [property: JsonPropertyName("source"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] SourceDto? Source = null);
+        [property: JsonPropertyName("source"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] SourceDto? Source = null,
+        [property: JsonPropertyName("berthCount"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] long? Count = null);
 
     internal sealed record TargetDto(
         [property: JsonPropertyName("mediaType")] string? MediaType,

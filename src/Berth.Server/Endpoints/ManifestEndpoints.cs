@@ -29,7 +29,8 @@ internal static class ManifestEndpoints
         if (!HttpMethods.IsHead(context.Request.Method))
         {
             await response.Body.WriteAsync(manifest.Content, context.RequestAborted);
-            await PublishAsync(context, RegistryActions.Pull, route.Name, reference.Tag, digest, manifest.MediaType, manifest.Content.Length, manifest.Content.Length, grant);
+            // Counted in memory, written to the outbox about every second: a pull costs no database write.
+            context.RequestServices.GetRequiredService<PullCounter>().Count(route.Name);
         }
     }
 
@@ -68,18 +69,6 @@ internal static class ManifestEndpoints
         }
 
         response.ContentLength = 0;
-        var pushed = result.Value;
-        List<string?> applied = [.. (reference.IsTag ? tags.Prepend(reference.Tag) : tags).Distinct(StringComparer.Ordinal)];
-        if (applied.Count == 0)
-        {
-            applied.Add(null); // a push by digest alone
-        }
-
-        // One push event per tag, as if each had been pushed by itself: the index records tags from them.
-        foreach (var tag in applied)
-        {
-            await PublishAsync(context, RegistryActions.Push, route.Name, tag, pushed.Digest.ToString(), pushed.MediaType, pushed.Size, pushed.ImageSize, grant);
-        }
     }
 
     public static async Task DeleteAsync(HttpContext context, RegistryRoute route, AccessGrant grant)
@@ -95,18 +84,6 @@ internal static class ManifestEndpoints
 
         context.Response.StatusCode = StatusCodes.Status202Accepted;
         context.Response.ContentLength = 0;
-        var deleted = result.Value;
-        await PublishAsync(context, RegistryActions.Delete, route.Name, deleted.Tag, deleted.Digest.ToString(), deleted.MediaType, 0, 0, grant);
-    }
-
-    private static ValueTask PublishAsync(HttpContext context, string action, string repository, string? tag, string digest, string mediaType, long size, long imageSize, AccessGrant grant)
-    {
-        var sink = context.RequestServices.GetRequiredService<IRegistryEventSink>();
-        var time = context.RequestServices.GetRequiredService<TimeProvider>();
-        // The response is complete; the event must not be lost because the client hung up.
-        return sink.PublishAsync(
-            new RegistryEvent(Guid.NewGuid().ToString("N"), action, repository, tag, digest, mediaType, size, imageSize, grant.Subject, time.GetUtcNow().UtcDateTime),
-            CancellationToken.None);
     }
 
     /// <summary>The request body, or null when it is larger than <paramref name="limit"/> (read no further than that).</summary>

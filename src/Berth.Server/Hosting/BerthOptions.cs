@@ -66,6 +66,12 @@ public sealed class BerthOptions
     /// <summary>On an index: the longest wait between attempts to deliver a repository deletion to a registry.</summary>
     public int DeletionRetryMaxSeconds { get; set; } = 300;
 
+    /// <summary>
+    /// Registry events are delivered from the outbox only this many seconds after start (default 0). For tests and
+    /// operators: events pile up durably meanwhile (e.g. to prove a crash loses none, or to hold delivery during maintenance).
+    /// </summary>
+    public int EventDeliveryDelaySeconds { get; set; }
+
     /// <summary>The htpasswd file (bcrypt entries) for <c>--auth htpasswd</c>.</summary>
     public string? Htpasswd { get; set; }
 

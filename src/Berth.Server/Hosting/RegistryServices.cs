@@ -140,28 +140,7 @@ internal static class RegistryServices
                 throw new ConfigurationException($"unknown auth mode '{options.Auth}' (expected: none, htpasswd, token)");
         }
 
-        if (options.RunsIndex)
-        {
-            services.AddSingleton<InProcessEventSink>();
-            services.AddSingleton<IRegistryEventSink>(sp => sp.GetRequiredService<InProcessEventSink>());
-            services.AddHostedService<PullCountFlusher>();
-        }
-        else if (options.IndexUrl is not null)
-        {
-            var secret = options.NotifySecret ?? throw new ConfigurationException("--index-url needs --notify-secret to sign its events");
-            var endpoint = new Uri(new Uri(options.IndexUrl.TrimEnd('/') + "/"), "api/v1/internal/events");
-            _ = PublicUrl.Resolve(options.PublicUrl, null); // an unusable --public-url is a configuration error, reported now
-            services.AddSingleton(sp => new HttpEventSink(
-                new HttpClient { Timeout = TimeSpan.FromSeconds(10) },
-                endpoint,
-                PublicUrl.Resolve(options.PublicUrl, sp.GetRequiredService<IConfiguration>()["urls"]),
-                secret,
-                TimeProvider.System,
-                sp.GetRequiredService<ILogger<HttpEventSink>>()));
-            services.AddSingleton<IRegistryEventSink>(sp => sp.GetRequiredService<HttpEventSink>());
-            services.AddHostedService(sp => sp.GetRequiredService<HttpEventSink>());
-        }
-
+        AddEventDelivery(services, options);
         if (options.Role == "registry" && options.NotifySecret is { Length: > 0 })
         {
             // The index's signed repository deletions arrive here (RepositoryDeletionEndpoint); their ids are kept bounded.
@@ -170,6 +149,45 @@ internal static class RegistryServices
 
         services.AddRegistryCore();
         services.AddHostedService<AbandonedUploadPurger>();
+    }
+
+    /// <summary>
+    /// The outbox's subscribers, picked once: all-in-one, the index records in this process; a separate registry with
+    /// <c>--index-url</c>, the signed HTTP feed to that index; otherwise none (events are kept for the retention, then pruned).
+    /// </summary>
+    private static void AddEventDelivery(IServiceCollection services, BerthOptions options)
+    {
+        if (options.EventDeliveryDelaySeconds < 0)
+        {
+            throw new ConfigurationException("--Berth:EventDeliveryDelaySeconds must not be negative");
+        }
+
+        if (options.RunsIndex)
+        {
+            services.AddSingleton<IOutboxSubscriber, IndexEventSubscriber>();
+            if (options.NotifySecret is not { Length: > 0 })
+            {
+                // The ids the index records applied are kept bounded (with a notify secret, AddRepositoryDeletions does it).
+                services.AddHostedService<ReceivedEventPruner>();
+            }
+        }
+        else if (options.IndexUrl is not null)
+        {
+            var secret = options.NotifySecret ?? throw new ConfigurationException("--index-url needs --notify-secret to sign its events");
+            var endpoint = new Uri(new Uri(options.IndexUrl.TrimEnd('/') + "/"), "api/v1/internal/events");
+            _ = PublicUrl.Resolve(options.PublicUrl, null); // an unusable --public-url is a configuration error, reported now
+            services.AddSingleton<IOutboxSubscriber>(sp => new HttpIndexSubscriber(
+                new HttpClient { Timeout = TimeSpan.FromSeconds(10) },
+                endpoint,
+                PublicUrl.Resolve(options.PublicUrl, sp.GetRequiredService<IConfiguration>()["urls"]),
+                secret,
+                TimeProvider.System,
+                sp.GetRequiredService<ILogger<HttpIndexSubscriber>>()));
+        }
+
+        services.AddSingleton(new OutboxSettings(TimeSpan.FromSeconds(options.EventDeliveryDelaySeconds), TimeSpan.FromHours(1)));
+        services.AddHostedService<OutboxDispatcher>();
+        services.AddHostedService<PullCountFlusher>();
     }
 
     /// <summary>

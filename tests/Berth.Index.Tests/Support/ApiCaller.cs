@@ -76,6 +76,26 @@ public sealed class ApiCaller(HttpClient http, string? user, string? secret, boo
     /// <summary>GET that must answer 200; returns the JSON.</summary>
     public async Task<JsonNode> GetJsonAsync(string path) => (await GetAsync(path)).Expect(HttpStatusCode.OK).Json!;
 
+    /// <summary>
+    /// GET that must answer 200, repeated until <paramref name="done"/> holds for its JSON (at most 20 s): what the
+    /// registry changes reaches the index's records in the background, from its outbox.
+    /// </summary>
+    public async Task<JsonNode> GetJsonUntilAsync(string path, Func<JsonNode, bool> done)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            var json = await GetJsonAsync(path);
+            if (done(json))
+            {
+                return json;
+            }
+
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"GET {path} did not reach the expected state within 20 s: {json.ToJsonString()}");
+            await Task.Delay(100);
+        }
+    }
+
     /// <summary>Creates a repository through the API (201 expected).</summary>
     public async Task<JsonNode> CreateRepositoryAsync(string name, string? visibility = null, string? description = null)
     {
