@@ -55,12 +55,14 @@ public sealed class StaleCreateGrantTests(StaleCreateGrantFixture fixture, ITest
         (await _tools.SkopeoAsync("copy", "--preserve-digests", "--dest-tls-verify=false", "--dest-creds", $"{member.Name}:{member.Secret}",
             _tools.NewLayout((image, "v1")).Reference("v1"), remote)).EnsureSuccess();
 
+        // The index makes the creator admin when the push event reaches it (from the outbox, just after the push);
+        // until then a new token of a member who is not an owner grants nothing on the new repository.
+        await Eventually.JsonAsync(member, $"api/v1/repositories/{repo}", d => (string?)d["permission"] == "admin");
+
         // The creator reads it back and administers it, in the index as in the registry.
         var back = OciLayout.Create(_tools.NewPath("back"));
         (await _tools.SkopeoAsync("copy", "--preserve-digests", "--src-tls-verify=false", "--src-creds", $"{member.Name}:{member.Secret}", remote, back.Reference("v1"))).EnsureSuccess();
         Clients.AssertHoldsExactly(back, "v1", image);
-        // The index makes the creator admin when the push event reaches it (from the outbox, just after the push).
-        await Eventually.JsonAsync(member, $"api/v1/repositories/{repo}", d => (string?)d["permission"] == "admin");
         Assert.Contains(await CreateGrantScenario.CollaboratorsAsync(member, repo), c => c == (member.Name, "admin"));
         Assert.Equal(["delete", "pull", "push"], (await member.TokenAsync($"repository:{repo}:pull,push,delete")).ActionsOn(repo));
 
@@ -76,54 +78,31 @@ public sealed class StaleCreateGrantTests(StaleCreateGrantFixture fixture, ITest
 }
 
 /// <summary>The same attack and the creator's path when the registry is a separate process reporting to the index.</summary>
-public sealed class SplitStaleCreateGrantTests : IAsyncLifetime
+public sealed class SplitStaleCreateGrantTests(SplitDeploymentFixture fixture) : IClassFixture<SplitDeploymentFixture>
 {
     private static readonly TimeSpan PropagationLimit = TimeSpan.FromSeconds(20);
 
     private readonly string _org = $"acme{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
     private readonly ImageFactory _factory = new();
-    private Site _index = null!;
-    private RegistryServer _registry = null!;
 
-    public async Task InitializeAsync()
-    {
-        var secret = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-        var registryPort = RegistryServer.FreeLoopbackPort();
-        _index = await Site.StartAsync(
-            ["--role", "index", "--notify-secret", secret, "--registry-url", $"http://127.0.0.1:{registryPort}"],
-            defaultAuth: true,
-            readyPath: ".well-known/jwks.json");
-        var index = $"http://{_index.HostPort}";
-        _registry = await RegistryServer.StartAsync(port: registryPort, extraArgs:
-        [
-            "--role", "registry", "--auth", "token",
-            "--token-realm", $"{index}/token",
-            "--token-jwks", $"{index}/.well-known/jwks.json",
-            "--index-url", index,
-            "--notify-secret", secret,
-        ]);
-    }
+    private Site Index => fixture.Index;
 
-    public async Task DisposeAsync()
-    {
-        await _registry.DisposeAsync();
-        await _index.DisposeAsync();
-    }
+    private RegistryServer Registry => fixture.Registry;
 
     [Fact]
     public async Task In_a_split_deployment_an_old_create_grant_opens_nothing_and_the_creator_administers_what_they_create()
     {
-        var (owner, member) = await CreateGrantScenario.SetUpAsync(_index, _org);
+        var (owner, member) = await CreateGrantScenario.SetUpAsync(Index, _org);
         using var registry = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseProxy = false })
         {
-            BaseAddress = _registry.BaseUri,
+            BaseAddress = Registry.BaseUri,
             Timeout = TimeSpan.FromSeconds(60),
         };
         await CreateGrantScenario.AttackAsync(registry, owner, member, $"{_org}/prod", _factory, PropagationLimit);
 
         // The member creates a repository through the registry; the index hears of it and makes them its admin.
         var repo = $"{_org}/new";
-        using var memberRegistry = new HttpClient(new TokenAuthHandler(member.Name, member.Secret)) { BaseAddress = _registry.BaseUri, Timeout = TimeSpan.FromSeconds(60) };
+        using var memberRegistry = new HttpClient(new TokenAuthHandler(member.Name, member.Secret)) { BaseAddress = Registry.BaseUri, Timeout = TimeSpan.FromSeconds(60) };
         await V2.PushImageAsync(memberRegistry, repo, _factory.CreateImage(layers: 1), "v1");
         var deadline = DateTime.UtcNow + PropagationLimit;
         var collaborators = new List<(string?, string?)>();
