@@ -42,6 +42,7 @@ internal sealed partial class OutboxDispatcher(
 {
     private readonly IReadOnlyList<IOutboxSubscriber> _subscribers = subscribers.ToList();
     private readonly string _node = NodeId();
+    private readonly HashSet<string> _cursorsEnsured = new(StringComparer.Ordinal);
     private DateTime _nextPrune;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -83,7 +84,12 @@ internal sealed partial class OutboxDispatcher(
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<BerthDbContext>();
         var name = subscriber.Name;
-        await EnsureCursorAsync(db, name, cancellationToken);
+        if (!_cursorsEnsured.Contains(name))
+        {
+            // A cursor row, once there, is never removed: ask for it once per process, not on every poll.
+            await EnsureCursorAsync(db, name, cancellationToken);
+            _cursorsEnsured.Add(name);
+        }
 
         // Reads first: an idle poll (nothing new, backing off, another node delivering) writes nothing.
         var now = time.GetUtcNow().UtcDateTime;
@@ -149,7 +155,7 @@ internal sealed partial class OutboxDispatcher(
         }
 
         var attempts = cursor.Attempts + 1;
-        var retryAt = time.GetUtcNow().UtcDateTime + Backoff(attempts);
+        var retryAt = time.GetUtcNow().UtcDateTime + RetryBackoff.After(attempts, TimeSpan.FromMilliseconds(500), settings.MaxBackoff);
         var error = outcome.Error!.Length <= 1000 ? outcome.Error : outcome.Error[..1000];
         await db.OutboxCursors
             .Where(c => c.Subscriber == name && c.LeaseOwner == _node)
@@ -172,12 +178,6 @@ internal sealed partial class OutboxDispatcher(
     }
 
     /// <summary>Exponential from 0.5 s, capped, with full jitter in its upper half so nodes and subscribers spread out.</summary>
-    private TimeSpan Backoff(int attempts)
-    {
-        var exponential = TimeSpan.FromMilliseconds(500 * Math.Pow(2, Math.Min(attempts - 1, 20)));
-        var capped = exponential < settings.MaxBackoff ? exponential : settings.MaxBackoff;
-        return capped * (0.5 + (Random.Shared.NextDouble() / 2));
-    }
 
     private static async Task EnsureCursorAsync(BerthDbContext db, string name, CancellationToken cancellationToken)
     {

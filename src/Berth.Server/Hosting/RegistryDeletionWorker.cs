@@ -68,7 +68,7 @@ internal sealed partial class RegistryDeletionWorker(
                 else
                 {
                     deletion.Attempts++;
-                    deletion.NextAttemptAt = time.GetUtcNow().UtcDateTime + Backoff(deletion.Attempts);
+                    deletion.NextAttemptAt = time.GetUtcNow().UtcDateTime + RetryBackoff.After(deletion.Attempts, FirstRetry, maxDelay);
                     deletion.LastError = error.Length <= 1000 ? error : error[..1000];
                     LogRetrying(logger, deletion.Repository, deletion.RegistryUrl, deletion.Attempts, error);
                 }
@@ -115,11 +115,6 @@ internal sealed partial class RegistryDeletionWorker(
     }
 
     /// <summary>1 s, 2 s, 4 s, … up to the cap, each drawn from its upper half so retries of many rows spread out.</summary>
-    private TimeSpan Backoff(int attempts)
-    {
-        var ceiling = Math.Min(FirstRetry.TotalSeconds * Math.Pow(2, Math.Min(attempts - 1, 30)), maxDelay.TotalSeconds);
-        return TimeSpan.FromSeconds(ceiling * (0.5 + (Random.Shared.NextDouble() / 2)));
-    }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Repository {Repository} deleted on registry {Registry}")]
     private static partial void LogDelivered(ILogger logger, string repository, string registry);
