@@ -152,6 +152,32 @@ public sealed class LoginThrottleTests(LoginThrottleFixture fixture) : IClassFix
         Assert.True(rows is > 0 and <= 100, $"{rows} login audit rows for 2,000+ failed attempts from {Attacker}");
     }
 
+    [Fact]
+    public async Task Concurrent_failures_from_one_address_are_all_answered_and_still_throttle_it()
+    {
+        // Sixteen wrong passwords released together race to create and count the same throttle rows.
+        var victim = await Site.CreateUserAsync("burst");
+        var attacker = Site.ClientFrom("127.0.0.10");
+        using var start = new SemaphoreSlim(0);
+        var attempts = Enumerable.Range(0, 16).Select(async i =>
+        {
+            await start.WaitAsync();
+            using var response = await attacker.SendAsync(TokenRequest(victim.Name!, $"burst-{i}", $"repository:{victim.Name}/app:pull"));
+            return (response.StatusCode, response.Headers.RetryAfter?.Delta);
+        }).ToList();
+        start.Release(attempts.Count);
+        var answers = await Task.WhenAll(attempts);
+
+        // No conflict on the shared rows becomes a server error; every refusal is a 401 or a 429 that says how long.
+        Assert.All(answers, a => Assert.True(
+            a.StatusCode == HttpStatusCode.Unauthorized || (a.StatusCode == HttpStatusCode.TooManyRequests && a.Delta is not null),
+            $"a concurrent failure was answered {(int)a.StatusCode}"));
+
+        // Every failure counted: the address is (or soon is) blocked against the victim, who still gets in elsewhere.
+        await DriveToBlockAsync(attacker, i => TokenRequest(victim.Name!, $"after-{i}", $"repository:{victim.Name}/app:pull"), minRetryAfter: 1, maxAttempts: 8);
+        Assert.Equal(HttpStatusCode.OK, (await victim.TokenAsync($"repository:{victim.Name}/app:pull")).Status);
+    }
+
     /// <summary>Sends wrong credentials until the server throttles (429 with a Retry-After of at least <paramref name="minRetryAfter"/> s), waiting out shorter blocks as told.</summary>
     private static async Task DriveToBlockAsync(HttpClient client, Func<int, HttpRequestMessage> wrong, int minRetryAfter = 4, int maxAttempts = 40)
     {
