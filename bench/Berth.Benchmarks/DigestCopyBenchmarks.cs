@@ -1,15 +1,15 @@
 using System.Buffers;
 using System.IO.Pipelines;
-using System.Reflection;
 using System.Security.Cryptography;
 using BenchmarkDotNet.Attributes;
 using Berth.Registry.Storage;
+using Berth.Registry.Uploads;
 
 namespace Berth.Benchmarks;
 
 /// <summary>
-/// The upload path: request body pipe → SHA-256 → vectored write, through the real <c>UploadService.CopyAsync</c>
-/// (private, so bound by reflection). A producer task plays Kestrel's socket loop: it delivers the body in pieces of
+/// The upload path: request body pipe → resumable SHA-256 → vectored write, through the real <c>ChunkCopy.CopyAsync</c>.
+/// A producer task plays Kestrel's socket loop: it delivers the body in pieces of
 /// <see cref="ArrivalBytes"/> (Kestrel's default transport pool yields ~2 KiB per receive; 64 KiB with larger blocks),
 /// flushing after each, so the reader wakes up as often as it does behind a real socket.
 /// </summary>
@@ -18,7 +18,6 @@ public class DigestCopyBenchmarks
 {
     private const int BodyBytes = 16 << 20;
     private readonly byte[] _body = new byte[BodyBytes];
-    private Func<PipeReader, IStorageWriter, IncrementalHash, CancellationToken, Task<long>> _copy = null!;
     private FileSystemStorageDriver _driver = null!;
     private string _directory = "";
 
@@ -32,10 +31,6 @@ public class DigestCopyBenchmarks
     public void Setup()
     {
         Random.Shared.NextBytes(_body);
-        var method = typeof(FileSystemStorageDriver).Assembly.GetType("Berth.Registry.Uploads.UploadService")
-            ?.GetMethod("CopyAsync", BindingFlags.NonPublic | BindingFlags.Static)
-            ?? throw new InvalidOperationException("UploadService.CopyAsync(PipeReader, IStorageWriter, IncrementalHash, CancellationToken) not found");
-        _copy = method.CreateDelegate<Func<PipeReader, IStorageWriter, IncrementalHash, CancellationToken, Task<long>>>();
         _directory = Directory.CreateTempSubdirectory("berth-bench-copy-").FullName;
         _driver = new FileSystemStorageDriver(_directory);
     }
@@ -65,9 +60,9 @@ public class DigestCopyBenchmarks
             await pipe.Writer.CompleteAsync();
         });
 
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        await using var writer = ToFile ? await _driver.OpenWriterAsync("uploads/bench/data", append: false, CancellationToken.None) : NullWriter.Instance;
-        var copied = await _copy(pipe.Reader, writer, hash, CancellationToken.None);
+        using var hash = ResumableSha256.Create() ?? throw new InvalidOperationException("OpenSSL's SHA-256 is not available");
+        await using var writer = ToFile ? (await _driver.OpenWriterAsync("uploads/bench/data", null, CancellationToken.None))! : NullWriter.Instance;
+        var copied = (await ChunkCopy.CopyAsync(pipe.Reader, writer, hash, null, CancellationToken.None)).Written;
         await producer;
         await pipe.Reader.CompleteAsync();
         await writer.CommitAsync(CancellationToken.None);
@@ -81,6 +76,8 @@ public class DigestCopyBenchmarks
         public long Size => 0;
 
         public ValueTask WriteAsync(ReadOnlySequence<byte> data, CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+        public Task<WriterCheckpoint> SuspendAsync(CancellationToken cancellationToken) => Task.FromResult(WriterCheckpoint.Empty);
 
         public Task CommitAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 

@@ -133,6 +133,8 @@ public abstract class BerthDbContext : DbContext
             e.Property(u => u.Id).HasMaxLength(64);
             e.Property(u => u.RepositoryName).HasMaxLength(255);
             e.Property(u => u.StorageState).HasMaxLength(100_000);
+            e.Property(u => u.HashState).HasMaxLength(256);
+            e.Property(u => u.ClaimToken).HasMaxLength(64);
         });
 
         modelBuilder.Entity<OutboxEvent>(e =>

@@ -16,7 +16,7 @@ public static class RegistryCoreServices
         services.TryAddSingleton(new RepositoryDefaults());
         services.TryAddSingleton<OutboxSignal>();
         services.TryAddSingleton<PullCounter>();
-        services.AddSingleton<UploadHashStates>();
+        services.TryAddSingleton(UploadSettings.Default);
         services.AddScoped<RegistryCaller>();
         services.AddScoped<IBlobStore, BlobStore>();
         services.AddScoped<IUploadService, UploadService>();

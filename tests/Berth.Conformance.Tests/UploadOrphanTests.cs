@@ -4,11 +4,11 @@ using Berth.Testing;
 
 namespace Berth.Conformance.Tests;
 
-/// <summary>A PATCH that waited behind the PUT completing its upload writes nothing: the session is gone.</summary>
+/// <summary>A PATCH while the PUT completing its upload holds it is refused (416); after it, the session is gone (404).</summary>
 public sealed class PatchBehindPutTests(RegistryFixture registry) : IClassFixture<RegistryFixture>
 {
     [Fact]
-    public async Task A_PATCH_queued_behind_the_completing_PUT_answers_404_and_leaves_no_upload_data()
+    public async Task A_PATCH_racing_the_completing_PUT_is_refused_and_leaves_no_upload_data()
     {
         using var putClient = registry.NewClient(TimeSpan.FromSeconds(30));
         using var patchClient = registry.NewClient(TimeSpan.FromSeconds(30));
@@ -18,43 +18,44 @@ public sealed class PatchBehindPutTests(RegistryFixture registry) : IClassFixtur
         var data = GeneratedData.Random(1024 * 1024);
         var session = await puts.StartUploadAsync(repo);
         var id = session.Segments[^1];
+        var stored = Path.Combine(registry.Server.DataDir, "storage", "uploads", id, "data");
         using (var ping = await patches.GetAsync("v2/"))
         {
             await Check.StatusAsync(ping, HttpStatusCode.OK);
         }
 
-        // The PUT holds the upload while half its body is in flight; the PATCH arrives and must wait for it.
+        // The PUT claims the upload and streams half its body, then pauses.
         var content = new GeneratedContent(data, 0, data.Length) { PauseAfter = data.Length / 2 };
         var put = puts.SendAsync(HttpMethod.Put, RegistryApi.WithQuery(session, "digest", data.Sha256()), content);
         await content.Paused.WaitAsync(TimeSpan.FromSeconds(30));
 
-        // Bytes stored means the PUT is inside the upload, holding it (they are written in batches of 256 KiB).
+        // Bytes on disk mean the PUT is inside the upload, holding its claim (they are written in batches of 256 KiB).
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (true)
+        while (!(File.Exists(stored) && new FileInfo(stored).Length > 0))
         {
-            using var status = await patches.SendAsync(HttpMethod.Get, session);
-            await Check.StatusAsync(status, HttpStatusCode.NoContent);
-            if (Check.UploadOffset(status) > 0)
-            {
-                break;
-            }
-
             Assert.True(DateTime.UtcNow < deadline, "the PUT never started writing");
             await Task.Delay(50);
         }
 
-        var patch = patches.PatchAsync(session, Blob.Random(1000).Bytes, contentRange: null);
+        // The offset the session records moves only when a request ends: status still says nothing is received.
+        using (var status = await patches.SendAsync(HttpMethod.Get, session))
+        {
+            await Check.StatusAsync(status, HttpStatusCode.NoContent);
+            Check.UploadRange(status, 0); // "0-0": an empty upload, as Distribution says it
+        }
 
-        // Nothing outside the server can tell that the PATCH is now queued on the upload, so give its request a moment
-        // to arrive; whether it arrived before or after the PUT completes, the answer below must be the same.
-        await Task.Delay(300);
+        using (var racing = await patches.PatchAsync(session, Blob.Random(1000).Bytes, contentRange: null))
+        {
+            await Check.ErrorAsync(racing, HttpStatusCode.RequestedRangeNotSatisfiable, "RANGE_INVALID");
+        }
+
         content.Resume();
         using (var completed = await put)
         {
             await Check.StatusAsync(completed, HttpStatusCode.Created);
         }
 
-        using (var late = await patch)
+        using (var late = await patches.PatchAsync(session, Blob.Random(1000).Bytes, contentRange: null))
         {
             await Check.ErrorAsync(late, HttpStatusCode.NotFound, "BLOB_UPLOAD_UNKNOWN");
         }

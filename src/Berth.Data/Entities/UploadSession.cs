@@ -22,4 +22,19 @@ public sealed class UploadSession
 
     /// <summary>What the storage driver needs to resume its writer on any node (e.g. a multipart upload id and parts).</summary>
     public string? StorageState { get; set; }
+
+    /// <summary>
+    /// The SHA-256 state after the first <see cref="Size"/> bytes, so the next chunk is hashed on from there on any node;
+    /// null when unknown (the digest is then computed from the stored bytes once, at completion).
+    /// </summary>
+    public byte[]? HashState { get; set; }
+
+    /// <summary>
+    /// The request writing this upload now: set by an UPDATE that names the offset it read and finds no live claim, renewed
+    /// while bytes stream, cleared when the offset advances. Another request meanwhile answers 416; a claim not renewed for
+    /// the claim timeout (its node died) may be taken over.
+    /// </summary>
+    public string? ClaimToken { get; set; }
+
+    public DateTime? ClaimedAt { get; set; }
 }

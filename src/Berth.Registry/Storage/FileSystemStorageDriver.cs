@@ -39,12 +39,34 @@ public sealed class FileSystemStorageDriver : IStorageDriver
         }
     }
 
-    public Task<IStorageWriter> OpenWriterAsync(string key, bool append, CancellationToken cancellationToken)
+    public Task<IStorageWriter?> OpenWriterAsync(string key, WriterCheckpoint? resume, CancellationToken cancellationToken)
     {
         var path = FullPath(key);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var handle = File.OpenHandle(path, append ? FileMode.OpenOrCreate : FileMode.Create, FileAccess.Write, FileShare.Read | FileShare.Delete);
-        return Task.FromResult<IStorageWriter>(new FileWriter(path, handle));
+        if (resume is null || resume.Size == 0)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            return Task.FromResult<IStorageWriter?>(new FileWriter(path, File.OpenHandle(path, FileMode.Create, FileAccess.Write, FileShare.Read | FileShare.Delete), 0));
+        }
+
+        SafeFileHandle handle;
+        try
+        {
+            handle = File.OpenHandle(path, FileMode.Open, FileAccess.Write, FileShare.Read | FileShare.Delete);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return Task.FromResult<IStorageWriter?>(null);
+        }
+
+        if (RandomAccess.GetLength(handle) < resume.Size)
+        {
+            handle.Dispose();
+            return Task.FromResult<IStorageWriter?>(null);
+        }
+
+        // The file is the checkpoint's bytes plus, perhaps, what a request that never got to suspend wrote after them.
+        RandomAccess.SetLength(handle, resume.Size);
+        return Task.FromResult<IStorageWriter?>(new FileWriter(path, handle, resume.Size));
     }
 
     public Task MoveAsync(string sourceKey, string destinationKey, CancellationToken cancellationToken)
@@ -108,12 +130,12 @@ public sealed class FileSystemStorageDriver : IStorageDriver
         return full;
     }
 
-    private sealed class FileWriter(string path, SafeFileHandle handle) : IStorageWriter
+    private sealed class FileWriter(string path, SafeFileHandle handle, long size) : IStorageWriter
     {
         private readonly List<ReadOnlyMemory<byte>> _segments = new(capacity: 128);
         private bool _done;
 
-        public long Size { get; private set; } = RandomAccess.GetLength(handle);
+        public long Size { get; private set; } = size;
 
         public ValueTask WriteAsync(ReadOnlySequence<byte> data, CancellationToken cancellationToken)
         {
@@ -148,6 +170,13 @@ public sealed class FileSystemStorageDriver : IStorageDriver
             return ValueTask.CompletedTask;
         }
 
+        public Task<WriterCheckpoint> SuspendAsync(CancellationToken cancellationToken)
+        {
+            _done = true;
+            handle.Dispose();
+            return Task.FromResult(new WriterCheckpoint(Size, null));
+        }
+
         public Task CommitAsync(CancellationToken cancellationToken)
         {
             _done = true;
@@ -165,7 +194,7 @@ public sealed class FileSystemStorageDriver : IStorageDriver
 
         public ValueTask DisposeAsync()
         {
-            // An abandoned writer keeps what it wrote: an upload area object can be resumed, never served.
+            // An abandoned writer leaves its bytes; resuming from the last checkpoint truncates them away.
             if (!_done)
             {
                 handle.Dispose();

@@ -1,30 +1,30 @@
 using System.Buffers;
 using System.IO.Pipelines;
-using System.Security.Cryptography;
 using Berth.Data;
 using Berth.Data.Entities;
 using Berth.Oci;
 using Berth.Registry.Blobs;
 using Berth.Registry.Storage;
-using Microsoft.AspNetCore.Http;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 
 namespace Berth.Registry.Uploads;
 
+/// <summary>
+/// Uploads whose whole state is the session row and the storage writer's checkpoint, so any node can take the next chunk.
+/// A request first claims the session at the offset it read (<see cref="UploadClaim"/>); a second request meanwhile,
+/// on any node, answers 416. The chunk streams through SHA-256 into the writer, which is suspended, and one UPDATE naming
+/// the claim advances the offset, the writer's checkpoint and the hash state together. Only the final PUT commits the writer.
+/// </summary>
 internal sealed partial class UploadService(
     BerthDbContext db,
     IStorageDriver storage,
-    UploadHashStates states,
+    UploadSettings settings,
     RepositoryDefaults defaults,
     RegistryCaller caller,
     TimeProvider time,
     ILogger<UploadService> logger) : IUploadService
 {
-    // Bytes gathered from the request before they are hashed and written in one go. Must stay below
-    // Kestrel's MaxRequestBufferSize (1 MiB), or the connection pauses while we wait for more.
-    private const int WriteBatchBytes = 256 * 1024;
-
     private const string UploadsPrefix = "uploads";
 
     public async Task<UploadStatus> StartAsync(string repository, CancellationToken cancellationToken)
@@ -39,60 +39,55 @@ internal sealed partial class UploadService(
     public async Task<Result<UploadStatus>> GetStatusAsync(string repository, string uploadId, CancellationToken cancellationToken)
     {
         var session = await FindSessionAsync(repository, uploadId, cancellationToken);
-        if (!session.IsSuccess)
-        {
-            return session.Error;
-        }
-
-        return new UploadStatus(uploadId, repository, await StoredSizeAsync(uploadId, cancellationToken));
+        return session.IsSuccess ? new UploadStatus(uploadId, repository, session.Value.Size) : session.Error;
     }
 
-    public Task<Result<UploadStatus>> AppendAsync(string repository, string uploadId, ChunkRange range, PipeReader body, CancellationToken cancellationToken) =>
-        WithSessionLockAsync(repository, uploadId, async entry =>
+    public async Task<Result<UploadStatus>> AppendAsync(string repository, string uploadId, ChunkRange range, PipeReader body, CancellationToken cancellationToken)
+    {
+        var claimed = await ClaimAsync(repository, uploadId, range.Start, cancellationToken);
+        if (!claimed.IsSuccess)
         {
-            var appended = await AppendLockedAsync(entry, uploadId, range, body, cancellationToken);
-            if (!appended.IsSuccess)
-            {
-                return appended.Error;
-            }
+            return claimed.Error;
+        }
 
-            await db.Uploads.Where(u => u.Id == uploadId)
-                .ExecuteUpdateAsync(u => u.SetProperty(x => x.UpdatedAt, time.GetUtcNow().UtcDateTime), cancellationToken);
-            return (Result<UploadStatus>)new UploadStatus(uploadId, repository, appended.Value);
-        }, cancellationToken);
+        await using var claim = claimed.Value;
+        var received = await ReceiveAsync(claim, range, body, commit: false, cancellationToken);
+        return received.IsSuccess ? new UploadStatus(uploadId, repository, received.Value.Size) : received.Error;
+    }
 
-    public Task<Result<BlobInfo>> CompleteAsync(string repository, string uploadId, Digest digest, ChunkRange range, PipeReader? body, CancellationToken cancellationToken) =>
-        WithSessionLockAsync(repository, uploadId, async entry =>
+    public async Task<Result<BlobInfo>> CompleteAsync(string repository, string uploadId, Digest digest, ChunkRange range, PipeReader? body, CancellationToken cancellationToken)
+    {
+        var claimed = await ClaimAsync(repository, uploadId, body is null ? null : range.Start, cancellationToken);
+        if (!claimed.IsSuccess)
         {
-            long size;
-            if (body is not null)
-            {
-                var appended = await AppendLockedAsync(entry, uploadId, range, body, cancellationToken);
-                if (!appended.IsSuccess)
-                {
-                    return appended.Error;
-                }
+            return claimed.Error;
+        }
 
-                size = appended.Value;
-            }
-            else
-            {
-                size = await StoredSizeAsync(uploadId, cancellationToken);
-            }
+        await using var claim = claimed.Value;
+        var received = await ReceiveAsync(claim, range, body, commit: true, cancellationToken);
+        if (!received.IsSuccess)
+        {
+            return received.Error;
+        }
 
-            var actual = await ComputeDigestAsync(entry, uploadId, size, digest.Algorithm, cancellationToken);
-            if (actual != digest)
-            {
-                LogDigestMismatch(logger, repository, digest.ToString(), actual.ToString());
-                await DiscardAsync(uploadId, CancellationToken.None);
-                return new OciError(OciErrorCode.DigestInvalid, Detail: new { expected = digest.ToString(), actual = actual.ToString() });
-            }
+        var (size, sha256) = received.Value;
+        var actual = digest.Algorithm == DigestAlgorithm.Sha256 && sha256 is not null
+            ? Digest.FromHash(DigestAlgorithm.Sha256, sha256)
+            : await HashStoredAsync(uploadId, size, digest.Algorithm, cancellationToken);
+        if (actual != digest)
+        {
+            LogDigestMismatch(logger, repository, digest.ToString(), actual.ToString());
+            await DiscardAsync(uploadId, CancellationToken.None);
+            claim.Ended();
+            return new OciError(OciErrorCode.DigestInvalid, Detail: new { expected = digest.ToString(), actual = actual.ToString() });
+        }
 
-            await PublishAsync(uploadId, digest, size, cancellationToken);
-            await BlobStore.LinkAsync(db, defaults, caller, repository, digest, size, time.GetUtcNow().UtcDateTime, cancellationToken);
-            await DiscardAsync(uploadId, cancellationToken);
-            return (Result<BlobInfo>)new BlobInfo(digest, size);
-        }, cancellationToken);
+        await PublishAsync(uploadId, digest, size, cancellationToken);
+        await BlobStore.LinkAsync(db, defaults, caller, repository, digest, size, time.GetUtcNow().UtcDateTime, cancellationToken);
+        await DiscardAsync(uploadId, cancellationToken);
+        claim.Ended();
+        return new BlobInfo(digest, size);
+    }
 
     public async Task<Result<BlobInfo>> UploadMonolithicAsync(string repository, Digest digest, long? length, PipeReader body, CancellationToken cancellationToken)
     {
@@ -107,35 +102,34 @@ internal sealed partial class UploadService(
         return result;
     }
 
-    public Task<Result<UploadStatus>> CancelAsync(string repository, string uploadId, CancellationToken cancellationToken) =>
-        WithSessionLockAsync(repository, uploadId, async _ =>
+    public async Task<Result<UploadStatus>> CancelAsync(string repository, string uploadId, CancellationToken cancellationToken)
+    {
+        var session = await FindSessionAsync(repository, uploadId, cancellationToken);
+        if (!session.IsSuccess)
         {
-            await DiscardAsync(uploadId, cancellationToken);
-            return (Result<UploadStatus>)new UploadStatus(uploadId, repository, 0);
-        }, cancellationToken);
+            return session.Error;
+        }
+
+        // A request writing it now finds its claim gone when it tries to advance, and removes what it wrote.
+        await DiscardAsync(uploadId, cancellationToken);
+        return new UploadStatus(uploadId, repository, 0);
+    }
 
     public async Task<int> PurgeAbandonedAsync(DateTime idleSince, CancellationToken cancellationToken)
     {
         var stale = await db.Uploads.Where(u => u.UpdatedAt < idleSince).Select(u => u.Id).ToListAsync(cancellationToken);
+        var purged = 0;
         foreach (var id in stale)
         {
-            var entry = states.Get(id);
-            if (!await entry.Lock.WaitAsync(0, cancellationToken))
+            // Still idle at the moment of deletion: a request that claimed it since (claims touch UpdatedAt) keeps it.
+            if (await db.Uploads.Where(u => u.Id == id && u.UpdatedAt < idleSince).ExecuteDeleteAsync(cancellationToken) == 1)
             {
-                continue; // bytes are arriving right now: not abandoned
-            }
-
-            try
-            {
-                await DiscardAsync(id, cancellationToken);
-            }
-            finally
-            {
-                entry.Lock.Release();
+                await storage.DeleteAsync(StorageKeys.Upload(id), cancellationToken);
+                purged++;
             }
         }
 
-        return stale.Count;
+        return purged;
     }
 
     public async Task<IReadOnlyList<string>> FindOrphanedDataAsync(CancellationToken cancellationToken)
@@ -171,61 +165,124 @@ internal sealed partial class UploadService(
 
     public async Task<bool> DeleteOrphanedDataAsync(string uploadId, CancellationToken cancellationToken)
     {
-        if (!UploadId.IsValid(uploadId))
+        if (!UploadId.IsValid(uploadId) || await db.Uploads.AnyAsync(u => u.Id == uploadId, cancellationToken))
         {
             return false;
         }
 
-        var entry = states.Get(uploadId);
-        if (!await entry.Lock.WaitAsync(0, cancellationToken))
-        {
-            return false; // a request holds it right now
-        }
-
-        try
-        {
-            if (await db.Uploads.AnyAsync(u => u.Id == uploadId, cancellationToken))
-            {
-                return false;
-            }
-
-            states.Remove(uploadId);
-            await storage.DeleteAsync(StorageKeys.Upload(uploadId), cancellationToken);
-            return true;
-        }
-        finally
-        {
-            entry.Lock.Release();
-        }
+        await storage.DeleteAsync(StorageKeys.Upload(uploadId), cancellationToken);
+        return true;
     }
 
-    /// <summary>Runs <paramref name="work"/> on an existing session of <paramref name="repository"/>, holding the upload's lock.</summary>
-    private async Task<Result<T>> WithSessionLockAsync<T>(string repository, string uploadId, Func<UploadHashStates.Entry, Task<Result<T>>> work, CancellationToken cancellationToken)
+    /// <summary>
+    /// Claims the session for this request at <paramref name="start"/> (or wherever it stands). Fails with 404 when the
+    /// session is gone, 416 when the offset is elsewhere or another live request holds it.
+    /// </summary>
+    private async Task<Result<UploadClaim>> ClaimAsync(string repository, string uploadId, long? start, CancellationToken cancellationToken)
     {
-        var session = await FindSessionAsync(repository, uploadId, cancellationToken);
-        if (!session.IsSuccess)
+        var found = await FindSessionAsync(repository, uploadId, cancellationToken);
+        if (!found.IsSuccess)
         {
-            return session.Error;
+            return found.Error;
         }
 
-        var entry = states.Get(uploadId);
-        await entry.Lock.WaitAsync(cancellationToken);
-        try
+        var session = found.Value;
+        var offset = start ?? session.Size;
+        if (offset != session.Size)
         {
-            // Read again under the lock: a request that waited here behind the PUT completing (or the DELETE
-            // cancelling) this upload must find it gone, not write bytes no session will ever claim.
-            if (!await db.Uploads.AnyAsync(u => u.Id == uploadId, cancellationToken))
-            {
-                return new OciError(OciErrorCode.BlobUploadUnknown);
-            }
+            return OffsetError(offset, session.Size);
+        }
 
-            return await work(entry);
-        }
-        finally
+        var token = UploadId.New();
+        var now = time.GetUtcNow().UtcDateTime;
+        var staleBefore = now - settings.ClaimTimeout;
+        var claimed = await db.Uploads
+            .Where(u => u.Id == uploadId && u.Size == offset && (u.ClaimToken == null || u.ClaimedAt < staleBefore))
+            .ExecuteUpdateAsync(u => u.SetProperty(x => x.ClaimToken, token).SetProperty(x => x.ClaimedAt, now).SetProperty(x => x.UpdatedAt, now), cancellationToken);
+        if (claimed == 1)
         {
-            entry.Lock.Release();
+            return new UploadClaim(db, time, settings, session, token);
         }
+
+        var current = await db.Uploads.Where(u => u.Id == uploadId).Select(u => (long?)u.Size).FirstOrDefaultAsync(cancellationToken);
+        return current switch
+        {
+            null => new OciError(OciErrorCode.BlobUploadUnknown),
+            { } size when size != offset => OffsetError(offset, size),
+            { } size => new OciError(OciErrorCode.RangeInvalid, "another request is writing this upload", new { offset = size }),
+        };
     }
+
+    /// <summary>
+    /// Streams <paramref name="body"/> (if any) into the claimed upload. With <paramref name="commit"/> a complete body
+    /// makes the stored object final and the claim is kept for the caller; otherwise, and whenever the body ends early,
+    /// the writer is suspended and the offset advanced to every byte both stored and hashed, so the client can resume.
+    /// </summary>
+    private async Task<Result<Received>> ReceiveAsync(UploadClaim claim, ChunkRange range, PipeReader? body, bool commit, CancellationToken cancellationToken)
+    {
+        var session = claim.Session;
+        var uploadId = session.Id;
+        await using var writer = await storage.OpenWriterAsync(StorageKeys.UploadData(uploadId), new WriterCheckpoint(session.Size, session.StorageState), cancellationToken);
+        if (writer is null)
+        {
+            // The stored bytes are gone (deleted by hand, or the upload was discarded as we claimed it): nothing to resume.
+            LogDataMissing(logger, uploadId, session.Size);
+            await DiscardAsync(uploadId, CancellationToken.None);
+            claim.Ended();
+            return new OciError(OciErrorCode.BlobUploadUnknown, "the upload's data is gone; start again");
+        }
+
+        // Known for a fresh upload, or carried over from the last chunk on whichever node took it; else computed at the end.
+        using var hash = session.Size == 0 ? ResumableSha256.Create() : session.HashState is { } state ? ResumableSha256.Import(state) : null;
+        var outcome = body is null
+            ? new CopyOutcome(0, null)
+            : await ChunkCopy.CopyAsync(body, writer, hash, claim.KeepAsync, cancellationToken);
+
+        if (outcome.StoppedBecause is { } reason)
+        {
+            LogBodyAborted(logger, uploadId, reason);
+        }
+
+        var sizeError = outcome.StoppedBecause is null && range.Length is { } declared && declared != outcome.Written
+            ? new OciError(OciErrorCode.SizeInvalid, $"chunk declared {declared} bytes but carried {outcome.Written}")
+            : null;
+        if (commit && outcome.StoppedBecause is null && sizeError is null)
+        {
+            await writer.CommitAsync(cancellationToken);
+            return new Received(writer.Size, hash?.GetCurrentHash());
+        }
+
+        // After an aborted body the request's token is cancelled, yet what arrived must still be recorded.
+        var checkpoint = await writer.SuspendAsync(CancellationToken.None);
+        if (!await claim.AdvanceAsync(checkpoint, hash?.Export(), CancellationToken.None))
+        {
+            return await LostClaimErrorAsync(uploadId, CancellationToken.None);
+        }
+
+        if (outcome.StoppedBecause is not null)
+        {
+            return new OciError(OciErrorCode.BlobUploadInvalid, "the request body ended before its declared length");
+        }
+
+        return sizeError is not null ? sizeError : new Received(checkpoint.Size, null);
+    }
+
+    /// <summary>A request lost its claim while writing: the upload was cancelled, completed or taken over meanwhile.</summary>
+    private async Task<OciError> LostClaimErrorAsync(string uploadId, CancellationToken cancellationToken)
+    {
+        var size = await db.Uploads.Where(u => u.Id == uploadId).Select(u => (long?)u.Size).FirstOrDefaultAsync(cancellationToken);
+        if (size is null)
+        {
+            // Ended meanwhile: what this request wrote (perhaps re-creating the upload's data) belongs to no session.
+            await storage.DeleteAsync(StorageKeys.Upload(uploadId), cancellationToken);
+            return new OciError(OciErrorCode.BlobUploadUnknown);
+        }
+
+        return new OciError(OciErrorCode.RangeInvalid, "another request took this upload over", new { offset = size });
+    }
+
+    private static OciError OffsetError(long start, long size) =>
+        new(OciErrorCode.RangeInvalid, $"chunk starts at {start} but the upload has {size} bytes", new { offset = size });
 
     private async Task<Result<UploadSession>> FindSessionAsync(string repository, string uploadId, CancellationToken cancellationToken)
     {
@@ -240,137 +297,37 @@ internal sealed partial class UploadService(
             : new OciError(OciErrorCode.BlobUploadUnknown);
     }
 
-    private async Task<long> StoredSizeAsync(string uploadId, CancellationToken cancellationToken) =>
-        await storage.StatAsync(StorageKeys.UploadData(uploadId), cancellationToken) ?? 0;
-
-    /// <summary>Streams the request body into the upload area, hashing as it goes. Returns the new size.</summary>
-    private async Task<Result<long>> AppendLockedAsync(UploadHashStates.Entry entry, string uploadId, ChunkRange range, PipeReader body, CancellationToken cancellationToken)
+    /// <summary>The digest of a committed upload, read back once: another algorithm than SHA-256, or no hash state kept.</summary>
+    private async Task<Digest> HashStoredAsync(string uploadId, long size, DigestAlgorithm algorithm, CancellationToken cancellationToken)
     {
-        var size = await StoredSizeAsync(uploadId, cancellationToken);
-        if (range.Start is { } start && start != size)
+        using var hash = algorithm.CreateHash();
+        if (size > 0)
         {
-            return new OciError(OciErrorCode.RangeInvalid, $"chunk starts at {start} but the upload has {size} bytes", new { offset = size });
-        }
-
-        var hash = await EnsureHashAsync(entry, uploadId, size, cancellationToken);
-        await using var writer = await storage.OpenWriterAsync(StorageKeys.UploadData(uploadId), append: true, cancellationToken);
-        long written;
-        try
-        {
-            written = await CopyAsync(body, writer, hash, cancellationToken);
-            await writer.CommitAsync(cancellationToken);
-        }
-        catch (Exception e) when (e is IOException or BadHttpRequestException or OperationCanceledException)
-        {
-            // The client went away or sent less than it declared. What reached the disk stays (the upload
-            // can be resumed from the offset a status request reports); the running hash may be ahead of
-            // the disk, so forget it and rebuild it from the stored bytes next time.
-            entry.Reset();
-            LogBodyAborted(logger, uploadId, e.Message);
-            return new OciError(OciErrorCode.BlobUploadInvalid, "the request body ended before its declared length");
-        }
-        catch
-        {
-            entry.Reset();
-            throw;
-        }
-
-        entry.Set(hash, size + written);
-        if (range.Length is { } length && length != written)
-        {
-            return new OciError(OciErrorCode.SizeInvalid, $"chunk declared {length} bytes but carried {written}");
-        }
-
-        return size + written;
-    }
-
-    private static async Task<long> CopyAsync(PipeReader body, IStorageWriter writer, IncrementalHash hash, CancellationToken cancellationToken)
-    {
-        long total = 0;
-        while (true)
-        {
-            var result = await body.ReadAsync(cancellationToken);
-            var buffer = result.Buffer;
-            if (buffer.Length < WriteBatchBytes && !result.IsCompleted)
+            await using var stream = await storage.OpenReadAsync(StorageKeys.UploadData(uploadId), 0, cancellationToken)
+                ?? throw new InvalidOperationException($"upload {uploadId} has {size} bytes but no data");
+            var buffer = ArrayPool<byte>.Shared.Rent(1024 * 1024);
+            try
             {
-                // Let more bytes gather in the pipe: fewer, larger writes.
-                body.AdvanceTo(buffer.Start, buffer.End);
-                continue;
-            }
-
-            foreach (var segment in buffer)
-            {
-                hash.AppendData(segment.Span);
-            }
-
-            await writer.WriteAsync(buffer, cancellationToken);
-            total += buffer.Length;
-            body.AdvanceTo(buffer.End);
-            if (result.IsCompleted)
-            {
-                return total;
-            }
-        }
-    }
-
-    /// <summary>The SHA-256 state for the first <paramref name="size"/> bytes, rebuilt from storage when this process lacks it.</summary>
-    private async Task<IncrementalHash> EnsureHashAsync(UploadHashStates.Entry entry, string uploadId, long size, CancellationToken cancellationToken)
-    {
-        if (entry.Sha256 is { } current && entry.Offset == size)
-        {
-            return current;
-        }
-
-        var hash = await HashStoredAsync(uploadId, size, DigestAlgorithm.Sha256, cancellationToken);
-        entry.Set(hash, size);
-        return hash;
-    }
-
-    private async Task<Digest> ComputeDigestAsync(UploadHashStates.Entry entry, string uploadId, long size, DigestAlgorithm algorithm, CancellationToken cancellationToken)
-    {
-        if (algorithm == DigestAlgorithm.Sha256)
-        {
-            var hash = await EnsureHashAsync(entry, uploadId, size, cancellationToken);
-            return Digest.FromHash(algorithm, hash.GetCurrentHash());
-        }
-
-        // Uploads are hashed with SHA-256 as they stream; another algorithm is only known at the end.
-        using var other = await HashStoredAsync(uploadId, size, algorithm, cancellationToken);
-        return Digest.FromHash(algorithm, other.GetCurrentHash());
-    }
-
-    private async Task<IncrementalHash> HashStoredAsync(string uploadId, long size, DigestAlgorithm algorithm, CancellationToken cancellationToken)
-    {
-        var hash = algorithm.CreateHash();
-        if (size == 0)
-        {
-            return hash;
-        }
-
-        await using var stream = await storage.OpenReadAsync(StorageKeys.UploadData(uploadId), 0, cancellationToken)
-            ?? throw new InvalidOperationException($"upload {uploadId} has {size} bytes but no data");
-        var buffer = ArrayPool<byte>.Shared.Rent(1024 * 1024);
-        try
-        {
-            var remaining = size;
-            while (remaining > 0)
-            {
-                var read = await stream.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, remaining)), cancellationToken);
-                if (read == 0)
+                var remaining = size;
+                while (remaining > 0)
                 {
-                    throw new InvalidOperationException($"upload {uploadId} is shorter than its recorded size");
-                }
+                    var read = await stream.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, remaining)), cancellationToken);
+                    if (read == 0)
+                    {
+                        throw new InvalidOperationException($"upload {uploadId} is shorter than its recorded size");
+                    }
 
-                hash.AppendData(buffer, 0, read);
-                remaining -= read;
+                    hash.AppendData(buffer, 0, read);
+                    remaining -= read;
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
             }
         }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
 
-        return hash;
+        return Digest.FromHash(algorithm, hash.GetCurrentHash());
     }
 
     /// <summary>Moves verified bytes to their content address; if the same bytes are already there, keeps those.</summary>
@@ -382,26 +339,82 @@ internal sealed partial class UploadService(
             return;
         }
 
-        if (size == 0 && await storage.StatAsync(StorageKeys.UploadData(uploadId), cancellationToken) is null)
-        {
-            await using var empty = await storage.OpenWriterAsync(blobKey, append: false, cancellationToken);
-            await empty.CommitAsync(cancellationToken);
-            return;
-        }
-
         await storage.MoveAsync(StorageKeys.UploadData(uploadId), blobKey, cancellationToken);
     }
 
+    /// <summary>Ends an upload: its row first, so no request can claim it while its bytes go.</summary>
     private async Task DiscardAsync(string uploadId, CancellationToken cancellationToken)
     {
-        states.Remove(uploadId);
-        await storage.DeleteAsync(StorageKeys.Upload(uploadId), cancellationToken);
         await db.Uploads.Where(u => u.Id == uploadId).ExecuteDeleteAsync(cancellationToken);
+        await storage.DeleteAsync(StorageKeys.Upload(uploadId), cancellationToken);
+    }
+
+    /// <summary>What a chunk left: the upload's size, and its SHA-256 when the final chunk kept one.</summary>
+    private readonly record struct Received(long Size, byte[]? Sha256);
+
+    /// <summary>
+    /// One request's hold on an upload session: renewed while bytes stream, given up (without moving the offset) when the
+    /// request ends without advancing it.
+    /// </summary>
+    private sealed class UploadClaim(BerthDbContext db, TimeProvider time, UploadSettings settings, UploadSession session, string token) : IAsyncDisposable
+    {
+        private long _renewedAt = time.GetTimestamp();
+        private bool _held = true;
+
+        public UploadSession Session => session;
+
+        /// <summary>The session ended with this request (completed or discarded): nothing is left to release.</summary>
+        public void Ended() => _held = false;
+
+        /// <summary>Renews the claim when due; false once another request has taken it.</summary>
+        public async ValueTask<bool> KeepAsync(CancellationToken cancellationToken)
+        {
+            if (time.GetElapsedTime(_renewedAt) < settings.RenewEvery)
+            {
+                return true;
+            }
+
+            var now = time.GetUtcNow().UtcDateTime;
+            _held = await db.Uploads.Where(u => u.Id == session.Id && u.ClaimToken == token)
+                .ExecuteUpdateAsync(u => u.SetProperty(x => x.ClaimedAt, now).SetProperty(x => x.UpdatedAt, now), CancellationToken.None) == 1;
+            _renewedAt = time.GetTimestamp();
+            return _held;
+        }
+
+        /// <summary>Records the new offset, writer checkpoint and hash state, releasing the claim; false if it was lost.</summary>
+        public async Task<bool> AdvanceAsync(WriterCheckpoint checkpoint, byte[]? hashState, CancellationToken cancellationToken)
+        {
+            var now = time.GetUtcNow().UtcDateTime;
+            var advanced = await db.Uploads.Where(u => u.Id == session.Id && u.ClaimToken == token)
+                .ExecuteUpdateAsync(
+                    u => u.SetProperty(x => x.Size, checkpoint.Size)
+                        .SetProperty(x => x.StorageState, checkpoint.State)
+                        .SetProperty(x => x.HashState, hashState)
+                        .SetProperty(x => x.ClaimToken, (string?)null)
+                        .SetProperty(x => x.ClaimedAt, (DateTime?)null)
+                        .SetProperty(x => x.UpdatedAt, now),
+                    cancellationToken) == 1;
+            _held = false;
+            return advanced;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (_held)
+            {
+                _held = false;
+                await db.Uploads.Where(u => u.Id == session.Id && u.ClaimToken == token)
+                    .ExecuteUpdateAsync(u => u.SetProperty(x => x.ClaimToken, (string?)null).SetProperty(x => x.ClaimedAt, (DateTime?)null), CancellationToken.None);
+            }
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Upload to {Repository} rejected: digest {Expected} named, content is {Actual}")]
     private static partial void LogDigestMismatch(ILogger logger, string repository, string expected, string actual);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Upload {UploadId} body ended early: {Reason}")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "Upload {UploadId} chunk ended early: {Reason}")]
     private static partial void LogBodyAborted(ILogger logger, string uploadId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Upload {UploadId} lost its stored data ({Size} bytes recorded); the session is discarded")]
+    private static partial void LogDataMissing(ILogger logger, string uploadId, long size);
 }

@@ -81,6 +81,12 @@ public sealed class BerthOptions
     /// <summary>How long an upload may sit untouched before its session and bytes are purged (default a day).</summary>
     public int UploadIdleSeconds { get; set; } = 86_400;
 
+    /// <summary>
+    /// How long a request's hold on an upload outlives its last renewal (default 15 s). Only a request whose node died
+    /// stops renewing; after this long another node may continue its upload. For tests and operators.
+    /// </summary>
+    public int UploadClaimSeconds { get; set; } = 15;
+
     /// <summary><c>sqlite</c> (default).</summary>
     public string Database { get; set; } = "sqlite";
 

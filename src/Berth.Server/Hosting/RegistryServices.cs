@@ -8,6 +8,7 @@ using Berth.Index.Tokens;
 using Berth.Registry;
 using Berth.Registry.Events;
 using Berth.Registry.Storage;
+using Berth.Registry.Uploads;
 using Berth.Server.Auth;
 using Microsoft.EntityFrameworkCore;
 
@@ -147,6 +148,12 @@ internal static class RegistryServices
             services.AddHostedService<ReceivedEventPruner>();
         }
 
+        if (options.UploadClaimSeconds < 1)
+        {
+            throw new ConfigurationException("--Berth:UploadClaimSeconds must be at least 1");
+        }
+
+        services.AddSingleton(new UploadSettings(TimeSpan.FromSeconds(options.UploadClaimSeconds)));
         services.AddRegistryCore();
         services.AddHostedService<AbandonedUploadPurger>();
     }

@@ -30,6 +30,9 @@ public class RegistryFixture : IAsyncLifetime
 {
     private static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(120);
 
+    // A request killed with its server holds its upload until the claim lapses: short here, so fault tests resume quickly.
+    private static readonly string[] ShortUploadClaim = ["--Berth:UploadClaimSeconds", "3"];
+
     private RegistryServer? _server;
     private HttpClient? _http;
     private TokenAuthenticator? _tokens;
@@ -54,13 +57,13 @@ public class RegistryFixture : IAsyncLifetime
         {
             // bcrypt at its lowest cost: every token request checks the admin password, and the KDF is not under test here.
             _server = await RegistryServer.StartAsync(TestTarget.Kind, extraArgs:
-                ["--auth", "token", "--admin-password", TestTarget.AdminPassword, "--Berth:BcryptWorkFactor", "4"]);
+                ["--auth", "token", "--admin-password", TestTarget.AdminPassword, "--Berth:BcryptWorkFactor", "4", .. ShortUploadClaim]);
             _tokens = new TokenAuthenticator("admin", TestTarget.AdminPassword);
             RawHttp.Authenticators[_server.Port] = _tokens;
         }
         else
         {
-            _server = await RegistryServer.StartAsync(TestTarget.Kind);
+            _server = await RegistryServer.StartAsync(TestTarget.Kind, extraArgs: TestTarget.Kind == RegistryKind.Berth ? ShortUploadClaim : null);
         }
 
         _http = NewClient();

@@ -65,8 +65,8 @@ public sealed class FileSystemStorageDriverTests : StorageDriverContract
 
         await Assert.ThrowsAsync<ArgumentException>(() => Driver.StatAsync(key, None));
         await Assert.ThrowsAsync<ArgumentException>(() => Driver.OpenReadAsync(key, 0, None));
-        await Assert.ThrowsAsync<ArgumentException>(() => Driver.OpenWriterAsync(key, append: false, None));
-        await Assert.ThrowsAsync<ArgumentException>(() => Driver.OpenWriterAsync(key, append: true, None));
+        await Assert.ThrowsAsync<ArgumentException>(() => Driver.OpenWriterAsync(key, null, None));
+        await Assert.ThrowsAsync<ArgumentException>(() => Driver.OpenWriterAsync(key, new WriterCheckpoint(1, null), None));
         await Assert.ThrowsAsync<ArgumentException>(() => Driver.DeleteAsync(key, None));
         await Assert.ThrowsAsync<ArgumentException>(() => Driver.GetDirectAccessAsync(key, None));
         await Assert.ThrowsAsync<ArgumentException>(async () =>
@@ -105,7 +105,7 @@ public sealed class FileSystemStorageDriverTests : StorageDriverContract
     public async Task An_absolute_key_inside_the_sandbox_is_refused_and_nothing_is_written_there()
     {
         var outside = Path.Combine(_sandbox, "outside", "data");
-        await Assert.ThrowsAsync<ArgumentException>(() => Driver.OpenWriterAsync(outside, append: false, None));
+        await Assert.ThrowsAsync<ArgumentException>(() => Driver.OpenWriterAsync(outside, null, None));
         await PutAsync(Key("existing"), [1]);
         await Assert.ThrowsAsync<ArgumentException>(() => Driver.MoveAsync(Key("existing"), outside, None));
         Assert.Empty(SandboxEntriesOutsideTheStore());
@@ -171,23 +171,5 @@ public sealed class FileSystemStorageDriverTests : StorageDriverContract
         using var buffer = new MemoryStream();
         await stream.CopyToAsync(buffer);
         Assert.Equal(content, buffer.ToArray());
-    }
-
-    [Fact]
-    public async Task A_writer_abandoned_without_commit_or_cancel_leaves_a_resumable_object()
-    {
-        // Filesystem-specific: an upload interrupted by a crash can be resumed from what reached the disk.
-        var key = Key("uploads/crashed/data");
-        var written = Bytes(123, 72);
-        await using (var writer = await Driver.OpenWriterAsync(key, append: false, None))
-        {
-            await writer.WriteAsync(new ReadOnlySequence<byte>(written), None);
-        }
-
-        Assert.Equal(123, await Driver.StatAsync(key, None));
-        await using (var resumed = await Driver.OpenWriterAsync(key, append: true, None))
-        {
-            Assert.Equal(123, resumed.Size);
-        }
     }
 }

@@ -52,12 +52,18 @@ public abstract class StorageDriverContract : IAsyncLifetime
 
     // ---- helpers ----
 
-    protected async Task PutAsync(string key, byte[] content, bool append = false)
+    protected async Task PutAsync(string key, byte[] content)
     {
-        await using var writer = await Driver.OpenWriterAsync(key, append, None);
+        await using var writer = await OpenNewAsync(key);
         await writer.WriteAsync(new ReadOnlySequence<byte>(content), None);
         await writer.CommitAsync(None);
     }
+
+    protected async Task<IStorageWriter> OpenNewAsync(string key, IStorageDriver? driver = null) =>
+        await (driver ?? Driver).OpenWriterAsync(key, null, None) ?? throw new InvalidOperationException("a new writer must always open");
+
+    protected async Task<IStorageWriter> ResumeAsync(string key, WriterCheckpoint checkpoint, IStorageDriver? driver = null) =>
+        await (driver ?? Driver).OpenWriterAsync(key, checkpoint, None) ?? throw new InvalidOperationException($"no object to resume at {key}");
 
     protected async Task<byte[]?> ReadAsync(string key, long offset = 0)
     {
@@ -145,7 +151,7 @@ public abstract class StorageDriverContract : IAsyncLifetime
     public async Task An_empty_object_exists_with_size_zero()
     {
         var key = Key("empty");
-        await using (var writer = await Driver.OpenWriterAsync(key, append: false, None))
+        await using (var writer = await OpenNewAsync(key))
         {
             Assert.Equal(0, writer.Size);
             await writer.CommitAsync(None);
@@ -169,7 +175,7 @@ public abstract class StorageDriverContract : IAsyncLifetime
     public async Task Writer_size_counts_every_byte_written()
     {
         var key = Key("sized");
-        await using var writer = await Driver.OpenWriterAsync(key, append: false, None);
+        await using var writer = await OpenNewAsync(key);
         Assert.Equal(0, writer.Size);
         await writer.WriteAsync(new ReadOnlySequence<byte>(Bytes(10, 4)), None);
         Assert.Equal(10, writer.Size);
@@ -187,7 +193,7 @@ public abstract class StorageDriverContract : IAsyncLifetime
         var first = Bytes(100, 6);
         var second = Bytes(33, 7);
         var key = Key("concat");
-        await using (var writer = await Driver.OpenWriterAsync(key, append: false, None))
+        await using (var writer = await OpenNewAsync(key))
         {
             await writer.WriteAsync(new ReadOnlySequence<byte>(first), None);
             await writer.WriteAsync(new ReadOnlySequence<byte>(second), None);
@@ -205,7 +211,7 @@ public abstract class StorageDriverContract : IAsyncLifetime
         Assert.False(sequence.IsSingleSegment);
 
         var key = Key("segments");
-        await using (var writer = await Driver.OpenWriterAsync(key, append: false, None))
+        await using (var writer = await OpenNewAsync(key))
         {
             await writer.WriteAsync(sequence, None);
             Assert.Equal(parts.Sum(p => p.Length), writer.Size);
@@ -216,14 +222,22 @@ public abstract class StorageDriverContract : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Append_continues_an_existing_object()
+    public async Task A_suspended_writer_resumes_from_its_checkpoint_on_another_driver_instance()
     {
         var first = Bytes(500, 12);
         var second = Bytes(250, 13);
         var key = Key("uploads/u1/data");
-        await PutAsync(key, first);
+        WriterCheckpoint checkpoint;
+        await using (var writer = await OpenNewAsync(key))
+        {
+            await writer.WriteAsync(new ReadOnlySequence<byte>(first), None);
+            checkpoint = await writer.SuspendAsync(None);
+        }
 
-        await using (var writer = await Driver.OpenWriterAsync(key, append: true, None))
+        Assert.Equal(500, checkpoint.Size);
+
+        // Another node: a driver of its own over the same backend, knowing only the checkpoint.
+        await using (var writer = await ResumeAsync(key, checkpoint, CreateDriver()))
         {
             Assert.Equal(500, writer.Size);
             await writer.WriteAsync(new ReadOnlySequence<byte>(second), None);
@@ -236,11 +250,11 @@ public abstract class StorageDriverContract : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Append_to_an_absent_key_starts_empty()
+    public async Task Resuming_at_size_zero_starts_empty_even_where_nothing_was_stored()
     {
         var content = Bytes(42, 14);
-        var key = Key("fresh-append");
-        await using (var writer = await Driver.OpenWriterAsync(key, append: true, None))
+        var key = Key("fresh-resume");
+        await using (var writer = await ResumeAsync(key, WriterCheckpoint.Empty))
         {
             Assert.Equal(0, writer.Size);
             await writer.WriteAsync(new ReadOnlySequence<byte>(content), None);
@@ -251,15 +265,24 @@ public abstract class StorageDriverContract : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Several_appends_build_one_object()
+    public async Task Several_suspended_sessions_build_one_object()
     {
         var key = Key("chunks");
         var expected = new List<byte>();
+        var checkpoint = WriterCheckpoint.Empty;
         for (var i = 0; i < 5; i++)
         {
             var chunk = Bytes(100 + i, 20 + i);
             expected.AddRange(chunk);
-            await PutAsync(key, chunk, append: i > 0);
+            await using var writer = await ResumeAsync(key, checkpoint);
+            await writer.WriteAsync(new ReadOnlySequence<byte>(chunk), None);
+            checkpoint = await writer.SuspendAsync(None);
+            Assert.Equal(expected.Count, checkpoint.Size);
+        }
+
+        await using (var writer = await ResumeAsync(key, checkpoint))
+        {
+            await writer.CommitAsync(None);
         }
 
         Assert.Equal(expected.Count, await Driver.StatAsync(key, None));
@@ -267,13 +290,93 @@ public abstract class StorageDriverContract : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Writing_without_append_replaces_an_existing_object()
+    public async Task Bytes_written_after_the_last_checkpoint_by_an_abandoned_writer_are_dropped_on_resume()
+    {
+        // A request that died (or lost its claim) mid-chunk: its bytes past the checkpoint must not survive.
+        var kept = Bytes(300, 63);
+        var abandoned = Bytes(1000, 64);
+        var replacement = Bytes(77, 65);
+        var key = Key("uploads/abandoned/data");
+        WriterCheckpoint checkpoint;
+        await using (var writer = await OpenNewAsync(key))
+        {
+            await writer.WriteAsync(new ReadOnlySequence<byte>(kept), None);
+            checkpoint = await writer.SuspendAsync(None);
+        }
+
+        await using (var writer = await ResumeAsync(key, checkpoint))
+        {
+            await writer.WriteAsync(new ReadOnlySequence<byte>(abandoned), None);
+        }
+
+        await using (var writer = await ResumeAsync(key, checkpoint))
+        {
+            Assert.Equal(300, writer.Size);
+            await writer.WriteAsync(new ReadOnlySequence<byte>(replacement), None);
+            await writer.CommitAsync(None);
+        }
+
+        Assert.Equal(kept.Concat(replacement).ToArray(), await ReadAsync(key));
+    }
+
+    [Fact]
+    public async Task A_suspended_object_is_listed_and_deleted_and_then_cannot_be_resumed()
+    {
+        var key = Key("uploads/gone/data");
+        WriterCheckpoint checkpoint;
+        await using (var writer = await OpenNewAsync(key))
+        {
+            await writer.WriteAsync(new ReadOnlySequence<byte>(Bytes(64, 66)), None);
+            checkpoint = await writer.SuspendAsync(None);
+        }
+
+        Assert.Equal([key], await ListAsync(Key("uploads")));
+        await Driver.DeleteAsync(Key("uploads/gone"), None);
+        Assert.Empty(await ListAsync(Key("uploads")));
+        Assert.Null(await Driver.OpenWriterAsync(key, checkpoint, None));
+    }
+
+    [Fact]
+    public async Task A_checkpoint_beyond_the_stored_bytes_cannot_be_resumed()
+    {
+        var key = Key("uploads/short/data");
+        await using (var writer = await OpenNewAsync(key))
+        {
+            await writer.WriteAsync(new ReadOnlySequence<byte>(Bytes(10, 67)), None);
+            await writer.SuspendAsync(None);
+        }
+
+        Assert.Null(await Driver.OpenWriterAsync(key, new WriterCheckpoint(11, null), None));
+    }
+
+    [Fact]
+    public async Task Cancel_after_resume_removes_the_object()
+    {
+        var key = Key("uploads/cancel-resumed/data");
+        WriterCheckpoint checkpoint;
+        await using (var writer = await OpenNewAsync(key))
+        {
+            await writer.WriteAsync(new ReadOnlySequence<byte>(Bytes(10, 68)), None);
+            checkpoint = await writer.SuspendAsync(None);
+        }
+
+        await using (var writer = await ResumeAsync(key, checkpoint))
+        {
+            await writer.CancelAsync(None);
+        }
+
+        Assert.Null(await Driver.StatAsync(key, None));
+        Assert.DoesNotContain(key, await ListAsync(Root));
+    }
+
+    [Fact]
+    public async Task A_new_writer_replaces_an_existing_object()
     {
         var key = Key("replaced");
         await PutAsync(key, Bytes(1000, 15));
         var replacement = Bytes(10, 16);
 
-        await using (var writer = await Driver.OpenWriterAsync(key, append: false, None))
+        await using (var writer = await OpenNewAsync(key))
         {
             Assert.Equal(0, writer.Size);
             await writer.WriteAsync(new ReadOnlySequence<byte>(replacement), None);
@@ -288,7 +391,7 @@ public abstract class StorageDriverContract : IAsyncLifetime
     public async Task Cancel_removes_the_object()
     {
         var key = Key("cancelled");
-        await using (var writer = await Driver.OpenWriterAsync(key, append: false, None))
+        await using (var writer = await OpenNewAsync(key))
         {
             await writer.WriteAsync(new ReadOnlySequence<byte>(Bytes(100, 17)), None);
             await writer.CancelAsync(None);
@@ -304,7 +407,7 @@ public abstract class StorageDriverContract : IAsyncLifetime
     {
         var neighbour = Key("dir/kept");
         await PutAsync(neighbour, Bytes(5, 18));
-        await using (var writer = await Driver.OpenWriterAsync(Key("dir/cancelled"), append: false, None))
+        await using (var writer = await OpenNewAsync(Key("dir/cancelled")))
         {
             await writer.WriteAsync(new ReadOnlySequence<byte>(Bytes(5, 19)), None);
             await writer.CancelAsync(None);
@@ -445,7 +548,7 @@ public abstract class StorageDriverContract : IAsyncLifetime
         await PutAsync(Key("m/kept"), Bytes(1, 52));
         await PutAsync(Key("m/deleted"), Bytes(1, 53));
         await Driver.DeleteAsync(Key("m/deleted"), None);
-        await using (var writer = await Driver.OpenWriterAsync(Key("m/cancelled"), append: false, None))
+        await using (var writer = await OpenNewAsync(Key("m/cancelled")))
         {
             await writer.WriteAsync(new ReadOnlySequence<byte>(Bytes(1, 54)), None);
             await writer.CancelAsync(None);
@@ -473,7 +576,7 @@ public abstract class StorageDriverContract : IAsyncLifetime
         var random = new Random(61);
         var key = Key("large/data");
 
-        await using (var writer = await Driver.OpenWriterAsync(key, append: false, None))
+        await using (var writer = await OpenNewAsync(key))
         {
             var written = 0;
             var piece = 0;
@@ -517,17 +620,25 @@ public abstract class StorageDriverContract : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_large_object_appended_in_several_sessions_round_trips()
+    public async Task A_large_object_written_in_several_resumed_sessions_round_trips()
     {
         var content = Bytes(6 * 1024 * 1024 + 17, 62);
         var key = Key("large/appended");
         var boundaries = new[] { 0, 1, 1_048_577, 3_000_000, content.Length };
+        var checkpoint = WriterCheckpoint.Empty;
         for (var i = 0; i < boundaries.Length - 1; i++)
         {
-            await using var writer = await Driver.OpenWriterAsync(key, append: i > 0, None);
+            await using var writer = await ResumeAsync(key, checkpoint, CreateDriver());
             Assert.Equal(boundaries[i], writer.Size);
             await writer.WriteAsync(new ReadOnlySequence<byte>(content, boundaries[i], boundaries[i + 1] - boundaries[i]), None);
-            await writer.CommitAsync(None);
+            if (i < boundaries.Length - 2)
+            {
+                checkpoint = await writer.SuspendAsync(None);
+            }
+            else
+            {
+                await writer.CommitAsync(None);
+            }
         }
 
         Assert.Equal(content.Length, await Driver.StatAsync(key, None));

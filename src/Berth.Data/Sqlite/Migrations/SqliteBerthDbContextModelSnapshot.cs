@@ -756,6 +756,17 @@ namespace Berth.Data.Sqlite.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("ClaimToken")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("ClaimedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<byte[]>("HashState")
+                        .HasMaxLength(256)
+                        .HasColumnType("BLOB");
+
                     b.Property<string>("RepositoryName")
                         .IsRequired()
                         .HasMaxLength(255)

@@ -1,0 +1,69 @@
+using System.IO.Pipelines;
+using Berth.Registry.Storage;
+
+namespace Berth.Registry.Uploads;
+
+/// <summary>How a chunk's copy ended: bytes stored (and hashed), and why it stopped early, if it did.</summary>
+internal readonly record struct CopyOutcome(long Written, string? StoppedBecause);
+
+/// <summary>The upload hot path: request body pipe → SHA-256 → vectored write, in large batches.</summary>
+internal static class ChunkCopy
+{
+    // Bytes gathered from the request before they are hashed and written in one go. Must stay below
+    // Kestrel's MaxRequestBufferSize (1 MiB), or the connection pauses while we wait for more.
+    private const int WriteBatchBytes = 256 * 1024;
+
+    /// <summary>
+    /// Copies the body to <paramref name="writer"/>, hashing what is written. Every byte counted in the outcome was both
+    /// hashed and written, so the hash state and the writer agree even when the client goes away mid-body. A write that
+    /// fails throws (the hash may then be ahead of the stored bytes: the caller keeps neither).
+    /// <paramref name="keepClaim"/> is asked before each batch; false means the request no longer owns the upload.
+    /// </summary>
+    public static async Task<CopyOutcome> CopyAsync(PipeReader body, IStorageWriter writer, ResumableSha256? hash, Func<CancellationToken, ValueTask<bool>>? keepClaim, CancellationToken cancellationToken)
+    {
+        long total = 0;
+        while (true)
+        {
+            ReadResult result;
+            try
+            {
+                result = await body.ReadAsync(cancellationToken);
+            }
+            catch (Exception e) when (e is IOException or OperationCanceledException)
+            {
+                // Kestrel's BadHttpRequestException (body shorter than declared) is an IOException too.
+                return new CopyOutcome(total, e.Message);
+            }
+
+            var buffer = result.Buffer;
+            if (buffer.Length < WriteBatchBytes && !result.IsCompleted)
+            {
+                // Let more bytes gather in the pipe: fewer, larger writes.
+                body.AdvanceTo(buffer.Start, buffer.End);
+                continue;
+            }
+
+            if (keepClaim is not null && !await keepClaim(cancellationToken))
+            {
+                body.AdvanceTo(buffer.Start);
+                return new CopyOutcome(total, "another request took the upload over");
+            }
+
+            if (hash is not null)
+            {
+                foreach (var segment in buffer)
+                {
+                    hash.Append(segment.Span);
+                }
+            }
+
+            await writer.WriteAsync(buffer, cancellationToken);
+            total += buffer.Length;
+            body.AdvanceTo(buffer.End);
+            if (result.IsCompleted)
+            {
+                return new CopyOutcome(total, null);
+            }
+        }
+    }
+}
