@@ -6,7 +6,6 @@ using Berth.Data.Entities;
 using Berth.Oci;
 using Berth.Registry.Blobs;
 using Berth.Registry.Storage;
-using Microsoft.AspNetCore.Http;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 
@@ -260,7 +259,7 @@ internal sealed partial class UploadService(
             written = await CopyAsync(body, writer, hash, cancellationToken);
             await writer.CommitAsync(cancellationToken);
         }
-        catch (Exception e) when (e is IOException or BadHttpRequestException or OperationCanceledException)
+        catch (Exception e) when (e is IOException or OperationCanceledException)
         {
             // The client went away or sent less than it declared. What reached the disk stays (the upload
             // can be resumed from the offset a status request reports); the running hash may be ahead of
