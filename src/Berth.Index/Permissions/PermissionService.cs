@@ -1,7 +1,6 @@
 using Berth.Data;
 using Berth.Data.Entities;
 using Berth.Index.Accounts;
-using Berth.Registry;
 using Microsoft.EntityFrameworkCore;
 
 namespace Berth.Index.Permissions;

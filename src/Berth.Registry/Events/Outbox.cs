@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Berth.Data.Events;
 using Berth.Data;
 using Berth.Data.Entities;
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Berth.Data.Events;
 using Berth.Data;
 using Berth.Data.Entities;
 using Berth.Oci;

@@ -1,3 +1,4 @@
+using Berth.Data.Events;
 using Berth.Data;
 using Berth.Registry.Events;
 
