@@ -71,6 +71,28 @@ internal sealed class PermissionService(BerthDbContext db) : IPermissionService
         return db.Repositories.Where(r => r.Visibility == Visibility.Public || owned.Contains(r.Namespace) || granted.Contains(r.Id));
     }
 
+    public async Task<IQueryable<string>> VisibleRepositoryNamesAsync(string? subject, bool siteAdmin, CancellationToken cancellationToken)
+    {
+        Principal? principal = null;
+        if (subject is not null)
+        {
+            var account = await db.Accounts.AsNoTracking()
+                .Where(a => a.Name == subject && !a.IsDisabled)
+                .Select(a => new { a.Id, a.Name, a.IsAdmin })
+                .FirstOrDefaultAsync(cancellationToken);
+            if (account is null)
+            {
+                return db.Repositories.Where(_ => false).Select(r => r.Name);
+            }
+
+            // The token's powers are the credential's: without site-admin powers (a read-only admin token) an admin
+            // account sees what its own grants show.
+            principal = new Principal(account.Id, account.Name, account.IsAdmin, siteAdmin ? Principal.AllScopes : Principal.AllScopes & ~TokenScopes.Admin);
+        }
+
+        return VisibleRepositories(principal).Select(r => r.Name);
+    }
+
     public async Task<bool> CanCreateInAsync(Principal? principal, string @namespace, CancellationToken cancellationToken)
     {
         if (principal is null || !CredentialAllows(principal, RepositoryAccess.Push))
