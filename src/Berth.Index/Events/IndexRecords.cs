@@ -1,6 +1,6 @@
-using Berth.Data.Events;
 using Berth.Data;
 using Berth.Data.Entities;
+using Berth.Data.Events;
 using Berth.Index.Accounts;
 using Berth.Index.Permissions;
 using Microsoft.EntityFrameworkCore;

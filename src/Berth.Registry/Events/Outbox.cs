@@ -1,8 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Berth.Data.Events;
 using Berth.Data;
 using Berth.Data.Entities;
+using Berth.Data.Events;
 
 namespace Berth.Registry.Events;
 

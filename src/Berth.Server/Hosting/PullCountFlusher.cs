@@ -1,5 +1,5 @@
-using Berth.Data.Events;
 using Berth.Data;
+using Berth.Data.Events;
 using Berth.Registry.Events;
 
 namespace Berth.Server.Hosting;
