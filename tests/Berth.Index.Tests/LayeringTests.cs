@@ -29,6 +29,14 @@ public sealed class LayeringTests
     }
 
     [Fact]
+    public void Kestrel_body_failures_reach_the_registry_as_an_IOException()
+    {
+        // The upload service catches IOException for a client that went away or sent less than it declared; it can
+        // name no ASP.NET type, so this holds only while Kestrel's exception stays one.
+        Assert.True(typeof(Microsoft.AspNetCore.Http.BadHttpRequestException).IsAssignableTo(typeof(IOException)));
+    }
+
+    [Fact]
     public void The_index_and_the_registry_do_not_reference_each_other()
     {
         Assert.DoesNotContain("Berth.Registry", ReferencesOf(Index));
