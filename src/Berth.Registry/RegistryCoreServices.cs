@@ -1,3 +1,4 @@
+using Berth.Data;
 using Berth.Registry.Blobs;
 using Berth.Registry.Catalog;
 using Berth.Registry.Events;

@@ -1,9 +1,8 @@
 using Berth.Data;
 using Berth.Data.Entities;
+using Berth.Data.Events;
 using Berth.Index.Accounts;
 using Berth.Index.Permissions;
-using Berth.Registry;
-using Berth.Registry.Events;
 using Microsoft.EntityFrameworkCore;
 
 namespace Berth.Index.Events;

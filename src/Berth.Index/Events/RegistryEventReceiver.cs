@@ -1,6 +1,6 @@
 using Berth.Data;
 using Berth.Data.Entities;
-using Berth.Registry.Events;
+using Berth.Data.Events;
 using Microsoft.EntityFrameworkCore;
 
 namespace Berth.Index.Events;

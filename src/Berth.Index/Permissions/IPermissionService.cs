@@ -22,6 +22,14 @@ public interface IPermissionService
     /// <summary>Repositories the caller may read, as a query to filter or page further.</summary>
     IQueryable<RepositoryRecord> VisibleRepositories(Principal? principal);
 
+    /// <summary>
+    /// The names of the repositories the holder of a registry token may read (the <c>/v2</c> catalog).
+    /// <paramref name="subject"/> is the token's subject (null: anonymous); <paramref name="siteAdmin"/> whether the
+    /// token carried site-admin powers, which count only for an admin account. An unknown or disabled account sees
+    /// nothing.
+    /// </summary>
+    Task<IQueryable<string>> VisibleRepositoryNamesAsync(string? subject, bool siteAdmin, CancellationToken cancellationToken);
+
     /// <summary>Whether the caller may create repositories (and so own content) in a namespace.</summary>
     Task<bool> CanCreateInAsync(Principal? principal, string @namespace, CancellationToken cancellationToken);
 

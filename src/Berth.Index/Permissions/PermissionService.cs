@@ -1,7 +1,6 @@
 using Berth.Data;
 using Berth.Data.Entities;
 using Berth.Index.Accounts;
-using Berth.Registry;
 using Microsoft.EntityFrameworkCore;
 
 namespace Berth.Index.Permissions;
@@ -70,6 +69,28 @@ internal sealed class PermissionService(BerthDbContext db) : IPermissionService
             .Where(p => p.AccountId == accountId || (p.TeamId != null && teams.Contains(p.TeamId.Value)))
             .Select(p => p.RepositoryId);
         return db.Repositories.Where(r => r.Visibility == Visibility.Public || owned.Contains(r.Namespace) || granted.Contains(r.Id));
+    }
+
+    public async Task<IQueryable<string>> VisibleRepositoryNamesAsync(string? subject, bool siteAdmin, CancellationToken cancellationToken)
+    {
+        Principal? principal = null;
+        if (subject is not null)
+        {
+            var account = await db.Accounts.AsNoTracking()
+                .Where(a => a.Name == subject && !a.IsDisabled)
+                .Select(a => new { a.Id, a.Name, a.IsAdmin })
+                .FirstOrDefaultAsync(cancellationToken);
+            if (account is null)
+            {
+                return db.Repositories.Where(_ => false).Select(r => r.Name);
+            }
+
+            // The token's powers are the credential's: without site-admin powers (a read-only admin token) an admin
+            // account sees what its own grants show.
+            principal = new Principal(account.Id, account.Name, account.IsAdmin, siteAdmin ? Principal.AllScopes : Principal.AllScopes & ~TokenScopes.Admin);
+        }
+
+        return VisibleRepositories(principal).Select(r => r.Name);
     }
 
     public async Task<bool> CanCreateInAsync(Principal? principal, string @namespace, CancellationToken cancellationToken)

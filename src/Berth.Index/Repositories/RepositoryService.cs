@@ -44,7 +44,7 @@ internal sealed class RepositoryService(
             return IndexError.Invalid($"the description is limited to {MaxDescription} characters");
         }
 
-        var @namespace = NamespaceOf(name);
+        var @namespace = RepositoryRecords.NamespaceOf(name);
         if (!await permissions.CanCreateInAsync(caller, @namespace, cancellationToken))
         {
             // Decided before looking the name up, so a refusal says nothing about what exists there.
@@ -193,11 +193,5 @@ internal sealed class RepositoryService(
             .Skip(skip).Take(take)
             .ToListAsync(cancellationToken);
         return tags.Select(t => new TagInfo(t.Tag, t.Digest, t.MediaType, t.Size, Times.Utc(t.PushedAt))).ToList();
-    }
-
-    internal static string NamespaceOf(string name)
-    {
-        var slash = name.IndexOf('/', StringComparison.Ordinal);
-        return slash < 0 ? "" : name[..slash];
     }
 }

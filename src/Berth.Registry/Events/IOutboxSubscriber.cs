@@ -1,3 +1,5 @@
+using Berth.Data.Events;
+
 namespace Berth.Registry.Events;
 
 /// <summary>

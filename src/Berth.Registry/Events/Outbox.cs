@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Berth.Data;
 using Berth.Data.Entities;
+using Berth.Data.Events;
 
 namespace Berth.Registry.Events;
 

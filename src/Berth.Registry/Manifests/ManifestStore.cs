@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Berth.Data;
 using Berth.Data.Entities;
+using Berth.Data.Events;
 using Berth.Oci;
 using Berth.Registry.Events;
 using Microsoft.EntityFrameworkCore;

@@ -1,5 +1,4 @@
 using Berth.Data;
-using Berth.Index.Accounts;
 using Berth.Index.Permissions;
 using Berth.Index.Tokens;
 using Microsoft.EntityFrameworkCore;
@@ -88,22 +87,8 @@ internal sealed class TokenAccessControl(TokenValidator validator, TokenChalleng
             return null;
         }
 
-        var services = context.RequestServices;
-        var db = services.GetRequiredService<BerthDbContext>();
-        Principal? principal = null;
-        if (grant.Subject is { } subject)
-        {
-            var account = await db.Accounts.AsNoTracking().FirstOrDefaultAsync(a => a.Name == subject && !a.IsDisabled, cancellationToken);
-            if (account is null)
-            {
-                return db.Repositories.Where(_ => false).Select(r => r.Name);
-            }
-
-            // Admin powers only when the token says the credential carried them (a read-only admin token does not).
-            principal = new Principal(account.Id, account.Name, account.IsAdmin && grant.SiteAdmin, Principal.AllScopes);
-        }
-
-        return services.GetRequiredService<IPermissionService>().VisibleRepositories(principal).Select(r => r.Name);
+        var permissions = context.RequestServices.GetRequiredService<IPermissionService>();
+        return await permissions.VisibleRepositoryNamesAsync(grant.Subject, grant.SiteAdmin, cancellationToken);
     }
 
     /// <summary>Whether a create grant still holds: the repository is absent, or <paramref name="subject"/> created it.</summary>

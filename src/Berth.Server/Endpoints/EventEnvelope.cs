@@ -1,8 +1,8 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Serialization;
+using Berth.Data.Events;
 using Berth.Index.Events;
-using Berth.Registry.Events;
 
 namespace Berth.Server.Endpoints;
 

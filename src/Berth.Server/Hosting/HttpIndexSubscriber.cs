@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Berth.Data.Events;
 using Berth.Registry.Events;
 using Berth.Server.Endpoints;
 

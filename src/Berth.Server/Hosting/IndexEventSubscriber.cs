@@ -1,3 +1,4 @@
+using Berth.Data.Events;
 using Berth.Index.Events;
 using Berth.Registry.Events;
 

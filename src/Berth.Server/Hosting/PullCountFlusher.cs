@@ -1,4 +1,5 @@
 using Berth.Data;
+using Berth.Data.Events;
 using Berth.Registry.Events;
 
 namespace Berth.Server.Hosting;

@@ -1,5 +1,6 @@
-namespace Berth.Registry.Events;
+namespace Berth.Data.Events;
 
+/// <summary>The actions a <see cref="RegistryEvent"/> names.</summary>
 public static class RegistryActions
 {
     public const string Push = "push";
@@ -9,13 +10,14 @@ public static class RegistryActions
 
 /// <summary>
 /// Something that happened to a repository, in the terms of Distribution's notifications (action, target,
-/// actor). The index keeps its records from these; webhooks are built from them.
+/// actor). The registry writes them to its outbox; the index keeps its records from them; webhooks are built from
+/// them. They live here, beside the outbox table, so both sides share the contract without referencing each other.
 /// </summary>
 /// <param name="Tag">The tag pushed or deleted; null for digest-only operations.</param>
 /// <param name="ImageSize">Manifest bytes plus what it references directly (config and layers, or child manifests).</param>
 /// <param name="Count">
 /// How many times it happened: pulls are counted in memory and written as one event per repository and interval
-/// (<see cref="PullCounter"/>); 1 for everything else.
+/// (the registry's <c>PullCounter</c>); 1 for everything else.
 /// </param>
 public sealed record RegistryEvent(
     string Id,

@@ -1,10 +1,9 @@
-using Berth.Data;
 using Berth.Data.Entities;
 using Microsoft.EntityFrameworkCore;
 
-namespace Berth.Registry;
+namespace Berth.Data;
 
-/// <summary>Finding and creating repository records, shared by the stores.</summary>
+/// <summary>Finding and creating repository records, shared by the registry's stores and the index's event records.</summary>
 public static class RepositoryRecords
 {
     public static Task<long> FindIdAsync(this BerthDbContext db, string name, CancellationToken cancellationToken) =>
