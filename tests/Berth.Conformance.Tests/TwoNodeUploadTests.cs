@@ -128,10 +128,22 @@ public sealed class TwoNodeUploadTests(TwoNodeFixture nodes, Xunit.Abstractions.
         var content = new GeneratedContent(data, FirstChunk, SecondChunk) { PauseAfter = MiB + 3 };
         var patchA = PatchAsync(new RegistryApi(clientA), session, data, FirstChunk, SecondChunk, content);
         await content.Paused.WaitAsync(TimeSpan.FromSeconds(30));
+        var sincePause = Stopwatch.StartNew();
         await WaitForStoredAsync(session, FirstChunk + 1);
 
-        using (var racing = await PatchAsync(nodes.ApiB, onB, data, FirstChunk, SecondChunk))
+        // B's client asks where the upload stands and sends from there: the recorded offset, which A is appending at.
+        using (var status = await nodes.ApiB.SendAsync(HttpMethod.Get, onB))
         {
+            await Check.StatusAsync(status, HttpStatusCode.NoContent);
+            Check.UploadRange(status, FirstChunk - 1);
+        }
+
+        // A short chunk: the race is decided before A's claim, last renewed before the pause, could lapse (2 s).
+        using (var racing = await PatchAsync(nodes.ApiB, onB, data, FirstChunk, 1000))
+        {
+            Assert.True(
+                racing.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable,
+                $"B appended at the offset A is writing: {(int)racing.StatusCode}, {sincePause.Elapsed.TotalSeconds:0.00} s after A paused");
             await Check.ErrorAsync(racing, HttpStatusCode.RequestedRangeNotSatisfiable, "RANGE_INVALID");
             Check.UploadRange(racing, FirstChunk - 1);
         }
