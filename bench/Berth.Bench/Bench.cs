@@ -28,7 +28,7 @@ internal sealed record Outcome(IReadOnlyList<(string Key, double Value)> Values,
 internal sealed record Workload(string Id, string Title, Func<Target, int, CancellationToken, Task<Outcome>> Run, Func<int, CancellationToken, Task>? Prepare = null);
 
 /// <summary>The whole run: servers, set-up, interleaved repetitions, the table.</summary>
-internal sealed class Bench(Options o)
+internal sealed partial class Bench(Options o)
 {
     private const string User = "bench";
     private const string Password = "bench-secret";
@@ -103,6 +103,11 @@ internal sealed class Bench(Options o)
             await using var berth = await Server.StartBerthTokenAsync(o.BerthDll, Dir("berth-token"), ("admin", Password));
             using var b = new Target(berth);
             await RepeatAsync([b], TokenWorkloads(), "token.", ct);
+        }
+
+        if (_clock.Elapsed < Budget && o.Runs(ResumeId))
+        {
+            await RunResumeAsync(ct);
         }
 
         preamble.Add($"- {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {Cpu()}, {(o.Smoke ? "**smoke run (tiny sizes, 1 repetition: not a measurement)**" : $"{o.Reps} repetitions")}, run time {_clock.Elapsed.TotalMinutes:0.0} min.");

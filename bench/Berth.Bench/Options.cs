@@ -21,6 +21,8 @@ internal sealed class Options
           --layers N              layers of the many-layer image (default 100, 64 KiB each)
           --entries N             repositories in the catalog and tags in the tag list (default 10000)
           --concurrent-pulls N    simultaneous skopeo pulls (default 16)
+          --resume-mib N          upload continued on another process (resume-1g): size before the last chunk (default 1024)
+          --resume-chunk-mib N    its PATCH size, the last chunk's too (default 64)
           --no-auth               skip the htpasswd section
           --only IDS              run only these workloads (comma-separated ids, e.g. upload-mono,blob-get,catalog,token)
           --max-minutes N         stop starting new measurements after N minutes (default 60)
@@ -55,6 +57,10 @@ internal sealed class Options
 
     public int Entries { get; private set; } = 10_000;
 
+    public long ResumeBytes { get; private set; } = 1L << 30;
+
+    public int ResumeChunkBytes { get; private set; } = 64 << 20;
+
     public int ConcurrentPulls { get; private set; } = 16;
 
     public int BlobGetsPerRep { get; private set; } = 4;
@@ -88,6 +94,8 @@ internal sealed class Options
             o.ManyLayerBytes = 16 << 10;
             o.IndexLayerBytes = 16 << 10;
             o.Entries = 200;
+            o.ResumeBytes = 16L << 20;
+            o.ResumeChunkBytes = 4 << 20;
             o.ConcurrentPulls = 4;
             o.BlobGetsPerRep = 1;
             o.Warmup = false;
@@ -113,6 +121,8 @@ internal sealed class Options
                 case "--layers": o.ManyLayers = Math.Min(Int(), 1000); break;
                 case "--entries": o.Entries = Math.Min(Int(), 200_000); break;
                 case "--concurrent-pulls": o.ConcurrentPulls = Math.Min(Int(), 64); break;
+                case "--resume-mib": o.ResumeBytes = (long)Math.Min(Int(), 8192) << 20; break;
+                case "--resume-chunk-mib": o.ResumeChunkBytes = Math.Min(Int(), 1024) << 20; break;
                 case "--no-auth": o.Auth = false; break;
                 case "--max-minutes": o.MaxMinutes = Math.Min(Int(), 600); break;
                 case "--keep": o.Keep = true; break;

@@ -89,6 +89,29 @@ internal sealed class RegistryClient : IDisposable
         return total + stopwatch.Elapsed;
     }
 
+    /// <summary>One PATCH of <paramref name="file"/> at <paramref name="offset"/>, sent by curl to this server whichever node began the upload.</summary>
+    public async Task<(TimeSpan Elapsed, Uri Next)> PatchAsync(Uri location, string file, long offset, CancellationToken ct)
+    {
+        var length = new FileInfo(file).Length;
+        var headers = AuthHeaders().Append($"Content-Range: {offset}-{offset + length - 1}");
+        var (status, elapsed, sent, next) = await Curl.RunAsync("PATCH", OnThisServer(location), file, headers, ct);
+        ExpectCurl(status, 202, sent, length, "PATCH blob");
+        return (elapsed, Resolve(new Uri(next, UriKind.RelativeOrAbsolute)));
+    }
+
+    /// <summary>The empty PUT that completes an upload on this server; returns its time.</summary>
+    public async Task<TimeSpan> CompleteAsync(Uri location, string digest, CancellationToken ct)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        using var put = new HttpRequestMessage(HttpMethod.Put, WithDigest(OnThisServer(location), digest)) { Content = Octets(ReadOnlyMemory<byte>.Empty) };
+        using var done = await _http.SendAsync(put, ct);
+        await Expect(done, HttpStatusCode.Created, "PUT blob");
+        return stopwatch.Elapsed;
+    }
+
+    /// <summary>An upload URL (perhaps another node's) on this server.</summary>
+    public Uri OnThisServer(Uri location) => new(Server.BaseUri, location.PathAndQuery);
+
     /// <summary>GETs a blob into /dev/null with curl; returns curl's transfer time.</summary>
     public async Task<TimeSpan> GetBlobAsync(string repository, string digest, long expectedSize, CancellationToken ct)
     {
@@ -154,7 +177,7 @@ internal sealed class RegistryClient : IDisposable
         }
     }
 
-    private async Task<Uri> StartUploadAsync(string repository, CancellationToken ct)
+    public async Task<Uri> StartUploadAsync(string repository, CancellationToken ct)
     {
         using var response = await _http.PostAsync($"/v2/{repository}/blobs/uploads/", null, ct);
         await Expect(response, HttpStatusCode.Accepted, "POST upload");

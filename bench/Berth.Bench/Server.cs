@@ -51,10 +51,12 @@ internal sealed class Server : IAsyncDisposable
     /// <summary>Peak RSS over the life of this process, in bytes (the maximum of every phase's peak).</summary>
     public long RunPeakRssBytes => Math.Max(_runPeakKiB, ReadStatusKiB("VmHWM:")) * 1024;
 
-    public static async Task<Server> StartBerthAsync(string serverDll, string workDir, (string User, string Password, string File)? htpasswd)
+    /// <summary>Berth; with <paramref name="sharedDataDir"/>, a second node over another's database and storage.</summary>
+    public static async Task<Server> StartBerthAsync(string serverDll, string workDir, (string User, string Password, string File)? htpasswd, string? sharedDataDir = null)
     {
         var port = FreePort();
-        var dataDir = Path.Combine(workDir, "data");
+        var dataDir = sharedDataDir ?? Path.Combine(workDir, "data");
+        Directory.CreateDirectory(workDir);
         Directory.CreateDirectory(dataDir);
         var info = new ProcessStartInfo("dotnet") { WorkingDirectory = workDir };
         foreach (var arg in new[] { serverDll, "--urls", $"http://127.0.0.1:{port}", "--data-dir", dataDir })
@@ -96,15 +98,22 @@ internal sealed class Server : IAsyncDisposable
         return await StartAsync(Registry.Berth, info, port, workDir, dataDir, admin);
     }
 
-    public static async Task<Server> StartDistributionAsync(string workDir, (string User, string Password, string File)? htpasswd)
+    /// <summary>
+    /// Distribution; with <paramref name="sharedDataDir"/>, a second process over another's root directory. Its upload
+    /// state travels in a <c>_state</c> parameter signed with <c>http.secret</c>, so processes sharing uploads need one
+    /// <paramref name="secret"/> (without it, each process signs with a random one of its own).
+    /// </summary>
+    public static async Task<Server> StartDistributionAsync(string workDir, (string User, string Password, string File)? htpasswd, string? sharedDataDir = null, string? secret = null)
     {
         var port = FreePort();
-        var dataDir = Path.Combine(workDir, "data");
+        var dataDir = sharedDataDir ?? Path.Combine(workDir, "data");
+        Directory.CreateDirectory(workDir);
         Directory.CreateDirectory(dataDir);
         var config = Path.Combine(workDir, "config.yml");
         // Debian's default configuration (in-memory blob descriptor cache, delete enabled), without access log,
         // on loopback, with its filesystem driver: the settings a user of the package gets.
         var auth = htpasswd is { } h ? $"auth:\n  htpasswd:\n    realm: bench\n    path: {h.File}\n" : "";
+        var httpSecret = secret is null ? "" : $"\n  secret: {secret}";
         await File.WriteAllTextAsync(config, $"""
             version: 0.1
             log:
@@ -119,7 +128,7 @@ internal sealed class Server : IAsyncDisposable
               delete:
                 enabled: true
             http:
-              addr: 127.0.0.1:{port}
+              addr: 127.0.0.1:{port}{httpSecret}
             {auth}
             """);
         var info = new ProcessStartInfo("docker-registry") { WorkingDirectory = workDir };

@@ -1,0 +1,84 @@
+using Berth.Testing;
+using Microsoft.Data.Sqlite;
+
+namespace Berth.Conformance.Tests.Support;
+
+/// <summary>
+/// Two Berth processes, A and B, over one data directory: one SQLite database (WAL) and one storage root, as two nodes
+/// behind a load balancer would share them. Claims on uploads lapse after 2 s, so a dead node's claim goes stale within a test.
+/// </summary>
+public sealed class TwoNodeFixture : IAsyncLifetime
+{
+    public const int ClaimSeconds = 2;
+
+    private RegistryServer? _a;
+    private RegistryServer? _b;
+    private HttpClient? _httpA;
+    private HttpClient? _httpB;
+
+    public RegistryServer A => _a ?? throw new InvalidOperationException("node A is not started");
+
+    public RegistryServer B => _b ?? throw new InvalidOperationException("node B is not started");
+
+    public RegistryApi ApiA => new(_httpA ?? throw new InvalidOperationException("node A is not started"));
+
+    public RegistryApi ApiB => new(_httpB ?? throw new InvalidOperationException("node B is not started"));
+
+    /// <summary>The database both nodes use (A's data directory, which B was pointed at).</summary>
+    public string DatabasePath => Path.Combine(A.DataDir, "berth.db");
+
+    public async Task InitializeAsync()
+    {
+        string[] claim = ["--Berth:UploadClaimSeconds", ClaimSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)];
+        _a = await RegistryServer.StartAsync(RegistryKind.Berth, extraArgs: claim);
+        // Later arguments win: B's own --data-dir (an empty directory) is replaced by A's.
+        _b = await RegistryServer.StartAsync(RegistryKind.Berth, extraArgs: ["--data-dir", _a.DataDir, .. claim]);
+        _httpA = RegistryFixture.CreateClient(_a.BaseUri, TimeSpan.FromSeconds(60));
+        _httpB = RegistryFixture.CreateClient(_b.BaseUri, TimeSpan.FromSeconds(60));
+    }
+
+    /// <summary>The same upload URL, on <paramref name="node"/>.</summary>
+    public static Uri On(RegistryServer node, Uri session) => new(node.BaseUri, session.PathAndQuery);
+
+    /// <summary>Runs one statement on the shared database, as another process would (WAL, waiting for the servers' locks).</summary>
+    public async Task<int> ExecuteAsync(string sql, params (string Name, object? Value)[] parameters)
+    {
+        await using var connection = new SqliteConnection($"Data Source={DatabasePath};Pooling=False;Default Timeout=30");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+
+        return await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>One column of an upload's row (null when the row or the value is absent).</summary>
+    public async Task<object?> UploadColumnAsync(string uploadId, string column)
+    {
+        await using var connection = new SqliteConnection($"Data Source={DatabasePath};Pooling=False;Default Timeout=30");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT \"{column}\" FROM uploads WHERE \"Id\" = $id";
+        command.Parameters.AddWithValue("$id", uploadId);
+        var value = await command.ExecuteScalarAsync();
+        return value is DBNull ? null : value;
+    }
+
+    public async Task DisposeAsync()
+    {
+        _httpA?.Dispose();
+        _httpB?.Dispose();
+        if (_b is not null)
+        {
+            await _b.DisposeAsync();
+        }
+
+        if (_a is not null)
+        {
+            await _a.DisposeAsync();
+        }
+    }
+}
