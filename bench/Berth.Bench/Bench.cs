@@ -69,9 +69,11 @@ internal sealed partial class Bench(Options o)
         {
             await using var berth = await Server.StartBerthAsync(o.BerthDll, Dir("berth"), null);
             await using var distribution = await Server.StartDistributionAsync(Dir("distribution"), null);
+            await using var baseline = o.BaselineDll is { } dll ? await Server.StartBerthAsync(dll, Dir("berth-baseline"), null, registry: Registry.BerthBaseline) : null;
             using var b = new Target(berth);
             using var d = new Target(distribution);
-            Target[] targets = [b, d];
+            using var before = baseline is null ? null : new Target(baseline);
+            Target[] targets = before is null ? [b, d] : [b, d, before];
             Log("set-up: test blobs, images, catalog and tag list");
             await SetUpAsync(targets, listings: o.Runs("catalog") || o.Runs("tags"), ct);
             await RepeatAsync(targets, NoAuthWorkloads(), "", ct);

@@ -10,6 +10,8 @@ internal sealed class Options
 
           --berth-dll PATH        Berth.Server.dll to run (Release build)          (required)
           --wrk-script PATH       bench/wrk.lua                                    (required)
+          --baseline-dll PATH     another Berth.Server.dll, measured beside the two in the no-auth section
+                                  (a third column and the ratio Berth / baseline: regressions between builds)
           --out DIR               where the Markdown table goes (bench/results)
           --work DIR              scratch directory (deleted at the end unless --keep)
           --smoke                 1 repetition, tiny sizes, no warm-up: checks that everything starts (< 2 min)
@@ -32,6 +34,8 @@ internal sealed class Options
     public string BerthDll { get; private set; } = "";
 
     public string WrkScript { get; private set; } = "";
+
+    public string? BaselineDll { get; private set; }
 
     public string OutDir { get; private set; } = "bench/results";
 
@@ -111,6 +115,7 @@ internal sealed class Options
                 case "--smoke": break;
                 case "--berth-dll": o.BerthDll = Path.GetFullPath(Next()); break;
                 case "--wrk-script": o.WrkScript = Path.GetFullPath(Next()); break;
+                case "--baseline-dll": o.BaselineDll = Path.GetFullPath(Next()); break;
                 case "--out": o.OutDir = Path.GetFullPath(Next()); break;
                 case "--work": o.WorkDir = Path.GetFullPath(Next()); break;
                 case "--reps": o.Reps = Math.Min(Int(), 50); break;
@@ -135,6 +140,11 @@ internal sealed class Options
         if (!File.Exists(o.BerthDll))
         {
             throw new ArgumentException($"--berth-dll '{o.BerthDll}' does not exist (build Berth.Server first)");
+        }
+
+        if (o.BaselineDll is not null && !File.Exists(o.BaselineDll))
+        {
+            throw new ArgumentException($"--baseline-dll '{o.BaselineDll}' does not exist");
         }
 
         if (!File.Exists(o.WrkScript))

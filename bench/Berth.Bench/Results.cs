@@ -72,7 +72,7 @@ internal sealed class Results
         }
 
         md.AppendLine();
-        md.AppendLine("Each cell: median (min–max) over the repetitions. Ratio = Berth median / Distribution median. ");
+        md.AppendLine("Each cell: median (min–max) over the repetitions. Ratio = Berth median / Distribution median (and, with a baseline build, Berth median / baseline median). ");
         md.AppendLine("Target = the bound on that ratio from issue 5 (≥ when higher is better, ≤ when lower is better).").AppendLine();
         Table(md, _metrics.Where(m => m.Headline));
         var resources = _metrics.Where(m => !m.Headline).ToList();
@@ -96,8 +96,10 @@ internal sealed class Results
 
     private void Table(StringBuilder md, IEnumerable<Metric> metrics)
     {
-        md.AppendLine("| workload | figure | Berth | Distribution 2.8.2 | ratio | target | met |");
-        md.AppendLine("| --- | --- | --- | --- | --- | --- | --- |");
+        // A baseline build measured beside the two gets its own column and the ratio to it (--baseline-dll).
+        var baseline = _samples.Keys.Any(k => k.Registry == Registry.BerthBaseline);
+        md.AppendLine("| workload | figure | Berth | Distribution 2.8.2 | ratio | target | met |" + (baseline ? " Berth baseline | Berth / baseline |" : ""));
+        md.AppendLine("| --- | --- | --- | --- | --- | --- | --- |" + (baseline ? " --- | --- |" : ""));
         foreach (var m in metrics)
         {
             var berth = Stats(m.Key, Registry.Berth);
@@ -107,13 +109,17 @@ internal sealed class Results
                 continue;
             }
 
+            var before = baseline ? Stats(m.Key, Registry.BerthBaseline) : null;
+            double? change = berth is { } now && before is { } then && then.Median != 0 ? now.Median / then.Median : null;
+            var beforeCells = baseline ? $" {Cell(before)} | {(change is { } c ? c.ToString("0.00", CultureInfo.InvariantCulture) + "×" : "–")} |" : "";
+
             double? ratio = berth is { } b && dist is { } d && d.Median != 0 ? b.Median / d.Median : null;
             var target = m.Target is { } t ? (m.Better == Better.Higher ? "≥ " : "≤ ") + t.ToString("0.##", CultureInfo.InvariantCulture) + "×" : "";
             var met = m.Target is { } bound && ratio is { } r
                 ? (m.Better == Better.Higher ? r >= bound : r <= bound) ? "yes" : "**no**"
                 : "";
             md.AppendLine(CultureInfo.InvariantCulture,
-                $"| {m.Workload} | {m.Label} ({m.Unit}, {(m.Better == Better.Higher ? "higher" : "lower")} is better) | {Cell(berth)} | {Cell(dist)} | {(ratio is { } x ? x.ToString("0.00", CultureInfo.InvariantCulture) + "×" : "–")} | {target} | {met} |");
+                $"| {m.Workload} | {m.Label} ({m.Unit}, {(m.Better == Better.Higher ? "higher" : "lower")} is better) | {Cell(berth)} | {Cell(dist)} | {(ratio is { } x ? x.ToString("0.00", CultureInfo.InvariantCulture) + "×" : "–")} | {target} | {met} |{beforeCells}");
         }
     }
 

@@ -10,6 +10,9 @@ internal enum Registry
 {
     Berth,
     Distribution,
+
+    /// <summary>Another build of Berth (<c>--baseline-dll</c>): the figures the current one must not regress from.</summary>
+    BerthBaseline,
 }
 
 /// <summary>
@@ -46,13 +49,18 @@ internal sealed class Server : IAsyncDisposable
 
     public Uri BaseUri => new($"http://{HostPort}");
 
-    public string Name => Registry == Registry.Berth ? "Berth" : "Distribution";
+    public string Name => Registry switch
+    {
+        Registry.Berth => "Berth",
+        Registry.BerthBaseline => "Berth (baseline)",
+        _ => "Distribution",
+    };
 
     /// <summary>Peak RSS over the life of this process, in bytes (the maximum of every phase's peak).</summary>
     public long RunPeakRssBytes => Math.Max(_runPeakKiB, ReadStatusKiB("VmHWM:")) * 1024;
 
     /// <summary>Berth; with <paramref name="sharedDataDir"/>, a second node over another's database and storage.</summary>
-    public static async Task<Server> StartBerthAsync(string serverDll, string workDir, (string User, string Password, string File)? htpasswd, string? sharedDataDir = null)
+    public static async Task<Server> StartBerthAsync(string serverDll, string workDir, (string User, string Password, string File)? htpasswd, string? sharedDataDir = null, Registry registry = Registry.Berth)
     {
         var port = FreePort();
         var dataDir = sharedDataDir ?? Path.Combine(workDir, "data");
@@ -78,7 +86,7 @@ internal sealed class Server : IAsyncDisposable
 
         info.Environment["DOTNET_NOLOGO"] = "1";
         info.Environment["Logging__LogLevel__Default"] = "Warning";
-        return await StartAsync(Registry.Berth, info, port, workDir, dataDir, htpasswd is { } c ? (c.User, c.Password) : null);
+        return await StartAsync(registry, info, port, workDir, dataDir, htpasswd is { } c ? (c.User, c.Password) : null);
     }
 
     /// <summary>Berth as the all-in-one server with token auth and its real bcrypt cost; <paramref name="admin"/> is the admin account.</summary>
