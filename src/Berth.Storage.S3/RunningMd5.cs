@@ -7,7 +7,9 @@ namespace Berth.Storage.S3;
 /// MD5 over a whole object written in parts, whose running state (four registers and a length) survives a checkpoint:
 /// between parts the byte count is a multiple of 64, so no partial block needs keeping. .NET's MD5 cannot be seeded
 /// with a state, hence this small implementation. It exists to check a completed multipart upload against backends
-/// that report a whole-object MD5 as its ETag without checking part ETags themselves (s3rver).
+/// that report a whole-object MD5 as its ETag without checking part ETags themselves (s3rver). The blocks go through
+/// OpenSSL's MD5 where libcrypto is there (its <c>MD5_CTX</c> is plain data: the registers, a bit count, an empty block
+/// buffer between whole blocks), else through the managed transform below, at about half the speed.
 /// </summary>
 internal struct RunningMd5
 {
@@ -72,9 +74,12 @@ internal struct RunningMd5
             throw new ArgumentException("only whole 64-byte blocks keep a resumable state", nameof(data));
         }
 
-        for (var offset = 0; offset < data.Length; offset += 64)
+        if (!NativeMd5.TryUpdate(ref _a, ref _b, ref _c, ref _d, Length, data))
         {
-            Transform(data.Slice(offset, 64));
+            for (var offset = 0; offset < data.Length; offset += 64)
+            {
+                Transform(data.Slice(offset, 64));
+            }
         }
 
         Length += data.Length;
