@@ -66,15 +66,15 @@ internal struct RunningMd5
         return Convert.ToHexStringLower(registers) + ":" + Length;
     }
 
-    /// <summary>Hashes whole 64-byte blocks.</summary>
-    public void AppendBlocks(ReadOnlySpan<byte> data)
+    /// <summary>Hashes whole 64-byte blocks (<paramref name="managed"/>: without OpenSSL, as where it is missing).</summary>
+    public void AppendBlocks(ReadOnlySpan<byte> data, bool managed = false)
     {
         if (data.Length % 64 != 0)
         {
             throw new ArgumentException("only whole 64-byte blocks keep a resumable state", nameof(data));
         }
 
-        if (!NativeMd5.TryUpdate(ref _a, ref _b, ref _c, ref _d, Length, data))
+        if (managed || !NativeMd5.TryUpdate(ref _a, ref _b, ref _c, ref _d, Length, data))
         {
             for (var offset = 0; offset < data.Length; offset += 64)
             {

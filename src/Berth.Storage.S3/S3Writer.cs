@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
+using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
 using Berth.Registry.Storage;
@@ -39,6 +40,7 @@ internal sealed partial class S3Writer : IStorageWriter
     private string? _uploadId;
     private byte[]? _buffer;
     private int _buffered;
+    private Task? _inFlight;
     private string? _resumedState;
     private bool _touchedWriterArea;
     private bool _broken;
@@ -119,7 +121,7 @@ internal sealed partial class S3Writer : IStorageWriter
                 {
                     try
                     {
-                        await SendPartAsync(last: false, cancellationToken);
+                        await StartPartAsync(cancellationToken);
                     }
                     catch
                     {
@@ -136,6 +138,7 @@ internal sealed partial class S3Writer : IStorageWriter
     {
         ObjectDisposedException.ThrowIf(_done, this);
         ThrowIfBroken();
+        await FinishPartInFlightAsync();
         _done = true;
         try
         {
@@ -155,7 +158,7 @@ internal sealed partial class S3Writer : IStorageWriter
             {
                 // Named by the size it ends at and a random part: unique, and older tails are recognisable by size.
                 tail = string.Create(CultureInfo.InvariantCulture, $"{S3StorageDriver.TailPrefix}{Size}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))}");
-                await PutAsync(_writerDir + tail, _buffer.AsMemory(0, _buffered), cancellationToken);
+                await PutAsync(_writerDir + tail, _buffer, _buffered, cancellationToken);
                 _touchedWriterArea = true;
             }
 
@@ -187,13 +190,14 @@ internal sealed partial class S3Writer : IStorageWriter
     {
         ObjectDisposedException.ThrowIf(_done, this);
         ThrowIfBroken();
+        await FinishPartInFlightAsync();
         _done = true;
         try
         {
             if (_uploadId is null)
             {
                 // The fast path of most layers: one request.
-                await PutAsync(_objectKey, _buffer.AsMemory(0, _buffered), cancellationToken);
+                await PutAsync(_objectKey, _buffer, _buffered, cancellationToken);
             }
             else
             {
@@ -214,6 +218,7 @@ internal sealed partial class S3Writer : IStorageWriter
     public async Task CancelAsync(CancellationToken cancellationToken)
     {
         _done = true;
+        await AbandonPartInFlightAsync();
         ReturnBuffer();
         if (_uploadId is { } uploadId)
         {
@@ -224,12 +229,12 @@ internal sealed partial class S3Writer : IStorageWriter
         await _driver.Client.DeleteObjectAsync(_driver.Bucket, _objectKey, cancellationToken);
     }
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         // Abandoned: the parts and tails it sent stay until the upload is resumed and committed, cancelled or deleted.
         _done = true;
+        await AbandonPartInFlightAsync();
         ReturnBuffer();
-        return ValueTask.CompletedTask;
     }
 
     private bool LoadParts(S3WriterState state)
@@ -299,62 +304,125 @@ internal sealed partial class S3Writer : IStorageWriter
         }
     }
 
-    /// <summary>Sends the buffer as the next part, creating the multipart upload (and its marker) first if needed.</summary>
-    private async Task SendPartAsync(bool last, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends the full buffer as the next part while the next buffer fills. One part is in flight at a time, so a writer
+    /// holds at most two parts of memory and parts are listed in order. The send is not tied to the request: a client
+    /// that goes away mid-chunk still has what it sent recorded (the registry suspends the writer then).
+    /// </summary>
+    private async Task StartPartAsync(CancellationToken cancellationToken)
+    {
+        await FinishPartInFlightAsync();
+        var (buffer, count) = (_buffer!, _buffered);
+        _buffer = null;
+        _buffered = 0;
+        try
+        {
+            var md5 = await PreparePartAsync(buffer, count, last: false, cancellationToken);
+            _inFlight = SendPartAsync(buffer, count, PartCount + 1, md5, returnBuffer: true);
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+    }
+
+    /// <summary>Creates the multipart upload (and its marker) if needed, and hashes the part: its MD5, the running MD5.</summary>
+    private async Task<byte[]> PreparePartAsync(byte[] buffer, int count, bool last, CancellationToken cancellationToken)
     {
         if (PartCount >= MaxParts)
         {
             throw new IOException($"an S3 object has at most {MaxParts} parts of {_partSize} bytes");
         }
 
-        var client = _driver.Client;
         if (_uploadId is null)
         {
-            var initiated = await client.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = _driver.Bucket, Key = _objectKey }, cancellationToken);
+            var initiated = await _driver.Client.InitiateMultipartUploadAsync(new InitiateMultipartUploadRequest { BucketName = _driver.Bucket, Key = _objectKey }, cancellationToken);
             _uploadId = initiated.UploadId;
-            await PutAsync(_writerDir + S3StorageDriver.UploadMarkerPrefix + Uri.EscapeDataString(_uploadId), ReadOnlyMemory<byte>.Empty, cancellationToken);
+            await PutAsync(_writerDir + S3StorageDriver.UploadMarkerPrefix + Uri.EscapeDataString(_uploadId), null, 0, cancellationToken);
             _touchedWriterArea = true;
         }
 
-        var data = _buffer.AsMemory(0, _buffered);
-        var md5 = MD5.HashData(data.Span);
-        using var body = new MemoryStream(_buffer!, 0, _buffered, writable: false);
-        var sent = await client.UploadPartAsync(
-            new UploadPartRequest
-            {
-                BucketName = _driver.Bucket,
-                Key = _objectKey,
-                UploadId = _uploadId,
-                PartNumber = PartCount + 1,
-                InputStream = body,
-                PartSize = _buffered,
-                MD5Digest = Convert.ToBase64String(md5),
-                UseChunkEncoding = false,
-                DisablePayloadSigning = !_driver.SignPayloads,
-                IsLastPart = last,
-            },
-            cancellationToken);
-
-        var etag = Unquote(sent.ETag);
-        if (_partETags is null && string.Equals(etag, Convert.ToHexStringLower(md5), StringComparison.OrdinalIgnoreCase))
-        {
-            _partMd5s.Add(md5);
-        }
-        else
-        {
-            // Not MD5 ETags (e.g. encrypted with KMS): kept as given, and the completed object cannot be checked.
-            _partETags ??= [.. _partMd5s.Select(Convert.ToHexStringLower)];
-            _partETags.Add(etag);
-            _md5 = null;
-        }
-
+        var data = buffer.AsSpan(0, count);
         if (!last && _md5 is { } running)
         {
-            running.AppendBlocks(data.Span);
+            running.AppendBlocks(data);
             _md5 = running;
         }
 
-        _buffered = 0;
+        return MD5.HashData(data);
+    }
+
+    private async Task SendPartAsync(byte[] buffer, int count, int number, byte[] md5, bool returnBuffer)
+    {
+        try
+        {
+            using var body = new MemoryStream(buffer, 0, count, writable: false);
+            var sent = await _driver.Client.UploadPartAsync(
+                new UploadPartRequest
+                {
+                    BucketName = _driver.Bucket,
+                    Key = _objectKey,
+                    UploadId = _uploadId,
+                    PartNumber = number,
+                    InputStream = body,
+                    PartSize = count,
+                    MD5Digest = Convert.ToBase64String(md5),
+                    UseChunkEncoding = false,
+                    DisablePayloadSigning = !_driver.SignPayloads,
+                },
+                CancellationToken.None);
+
+            var etag = Unquote(sent.ETag);
+            if (_partETags is null && string.Equals(etag, Convert.ToHexStringLower(md5), StringComparison.OrdinalIgnoreCase))
+            {
+                _partMd5s.Add(md5);
+            }
+            else
+            {
+                // Not MD5 ETags (e.g. encrypted with KMS): kept as given, and the completed object cannot be checked.
+                _partETags ??= [.. _partMd5s.Select(Convert.ToHexStringLower)];
+                _partETags.Add(etag);
+                _md5 = null;
+            }
+        }
+        finally
+        {
+            if (returnBuffer)
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+    }
+
+    /// <summary>Waits for the part in flight; if it failed, the writer is broken (only the last checkpoint holds).</summary>
+    private async Task FinishPartInFlightAsync()
+    {
+        if (_inFlight is { } inFlight)
+        {
+            _inFlight = null;
+            try
+            {
+                await inFlight;
+            }
+            catch
+            {
+                _broken = true;
+                throw;
+            }
+        }
+    }
+
+    private async Task AbandonPartInFlightAsync()
+    {
+        try
+        {
+            await FinishPartInFlightAsync();
+        }
+        catch (Exception e) when (e is AmazonServiceException or IOException or HttpRequestException or OperationCanceledException)
+        {
+            LogAbandonedPartFailed(_logger, _objectKey, e.Message);
+        }
     }
 
     private async Task CompleteAsync(CancellationToken cancellationToken)
@@ -363,7 +431,9 @@ internal sealed partial class S3Writer : IStorageWriter
         if (_buffered > 0)
         {
             wholeMd5 = _md5?.Finish(_buffer.AsSpan(0, _buffered));
-            await SendPartAsync(last: true, cancellationToken);
+            var md5 = await PreparePartAsync(_buffer!, _buffered, last: true, cancellationToken);
+            await SendPartAsync(_buffer!, _buffered, PartCount + 1, md5, returnBuffer: false);
+            _buffered = 0;
         }
         else
         {
@@ -405,12 +475,12 @@ internal sealed partial class S3Writer : IStorageWriter
         }
     }
 
-    private async Task PutAsync(string objectKey, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    private async Task PutAsync(string objectKey, byte[]? buffer, int count, CancellationToken cancellationToken)
     {
         // A MemoryStream over the buffer, not a copy (the buffer is ours until the call returns).
-        using var body = data.Length == 0
+        using var body = count == 0
             ? new MemoryStream([], writable: false)
-            : new MemoryStream(_buffer!, 0, data.Length, writable: false);
+            : new MemoryStream(buffer!, 0, count, writable: false);
         await _driver.Client.PutObjectAsync(
             new PutObjectRequest
             {
@@ -418,7 +488,7 @@ internal sealed partial class S3Writer : IStorageWriter
                 Key = objectKey,
                 InputStream = body,
                 AutoCloseStream = false,
-                MD5Digest = Convert.ToBase64String(MD5.HashData(data.Span)),
+                MD5Digest = Convert.ToBase64String(MD5.HashData(buffer.AsSpan(0, count))),
                 UseChunkEncoding = false,
                 DisablePayloadSigning = !_driver.SignPayloads,
             },
@@ -471,6 +541,9 @@ internal sealed partial class S3Writer : IStorageWriter
     }
 
     private static string Unquote(string? etag) => (etag ?? "").Trim('"');
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "A part of abandoned writer {Key} failed: {Reason}")]
+    private static partial void LogAbandonedPartFailed(ILogger logger, string key, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Completed S3 object {Key} has ETag {ETag}, not that of the parts written ({Expected}); deleted")]
     private static partial void LogCompletedMismatch(ILogger logger, string key, string etag, string expected);

@@ -31,6 +31,24 @@ public sealed class RunningMd5Tests
     }
 
     [Theory]
+    [InlineData(0)]
+    [InlineData(64)]
+    [InlineData(1_048_576)]
+    public void The_managed_transform_agrees_with_openssl(int length)
+    {
+        var data = new byte[length + 64];
+        new Random(length).NextBytes(data);
+        var native = RunningMd5.Create();
+        native.AppendBlocks(data.AsSpan(0, length));
+        var managed = RunningMd5.Create();
+        managed.AppendBlocks(data.AsSpan(0, length), managed: true);
+
+        Assert.Equal(native.Export(), managed.Export());
+        managed.AppendBlocks(data.AsSpan(length), managed: true);
+        Assert.Equal(MD5.HashData(data), managed.Finish([]));
+    }
+
+    [Theory]
     [InlineData(null)]
     [InlineData("")]
     [InlineData("00112233445566778899aabbccddeeff:63")]
