@@ -153,3 +153,19 @@ public sealed class S3StorageTests(S3RegistryFixture fixture) : IClassFixture<S3
         Assert.Empty(Directory.Exists(writers) ? Directory.EnumerateFiles(writers, "*", SearchOption.AllDirectories) : []);
     }
 }
+
+/// <summary>A wrong S3 setting stops berth-server at start with one line naming it.</summary>
+public sealed class S3ConfigurationTests
+{
+    [Theory]
+    [InlineData("--s3-access-key k --s3-secret-key s", "--storage s3 needs --s3-bucket NAME")]
+    [InlineData("--s3-bucket b", "--storage s3 needs --s3-access-key and --s3-secret-key")]
+    [InlineData("--s3-bucket b --s3-access-key k --s3-secret-key s --s3-endpoint ftp://x", "--s3-endpoint 'ftp://x' is not an absolute http(s) URL")]
+    [InlineData("--s3-bucket a/b --s3-access-key k --s3-secret-key s", "--s3-bucket 'a/b' is not a bucket name")]
+    public async Task Missing_or_invalid_s3_options_are_refused_at_start(string options, string message)
+    {
+        var failure = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            RegistryServer.StartAsync(RegistryKind.Berth, extraArgs: ["--storage", "s3", .. options.Split(' ')]));
+        Assert.Contains("berth-server: " + message, failure.Message, StringComparison.Ordinal);
+    }
+}
