@@ -43,6 +43,22 @@ if [ "${#missing[@]}" -gt 0 ]; then
   fi
 fi
 
+# s3rver, the S3 emulator the storage tests run the S3 driver against (npm; the tests find it under .test-work/npm, or
+# where BERTH_S3RVER points). The tests fail, not skip, without it.
+S3RVER_VERSION=3.7.1
+S3RVER_DIR="$ROOT/.test-work/npm"
+export BERTH_S3RVER="$S3RVER_DIR/node_modules/s3rver/bin/s3rver.js"
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  log "installing nodejs and npm (for s3rver)"
+  apt_get() { if [ "$(id -u)" -eq 0 ]; then apt-get "$@"; else sudo -n apt-get "$@"; fi; }
+  apt_get update -qq && apt_get install -y -qq --no-install-recommends nodejs npm || echo "could not install nodejs/npm" >&2
+fi
+if [ ! -f "$BERTH_S3RVER" ] || ! grep -q "\"version\": \"$S3RVER_VERSION\"" "$S3RVER_DIR/node_modules/s3rver/package.json" 2>/dev/null; then
+  log "npm install s3rver@$S3RVER_VERSION"
+  mkdir -p "$S3RVER_DIR"
+  npm install --prefix "$S3RVER_DIR" --no-audit --no-fund --loglevel=error "s3rver@$S3RVER_VERSION" || echo "could not install s3rver" >&2
+fi
+
 # --- (b) build ----------------------------------------------------------------------------------------------------
 log "dotnet build Berth.slnx -c Release"
 if ! dotnet build Berth.slnx -c Release -nologo -v:minimal; then

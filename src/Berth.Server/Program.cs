@@ -10,6 +10,8 @@ if (args.Contains("--help") || args.Contains("-h"))
     return 0;
 }
 
+args = CommandLine.ExpandFlags(args);
+
 // Before anything is written: the database, blobs and keys are for this user only.
 PrivateFiles.RestrictNewFiles();
 

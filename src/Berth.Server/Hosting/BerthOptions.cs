@@ -75,8 +75,30 @@ public sealed class BerthOptions
     /// <summary>The htpasswd file (bcrypt entries) for <c>--auth htpasswd</c>.</summary>
     public string? Htpasswd { get; set; }
 
-    /// <summary><c>filesystem</c> (default).</summary>
+    /// <summary><c>filesystem</c> (default) or <c>s3</c>.</summary>
     public string Storage { get; set; } = "filesystem";
+
+    // S3-compatible storage (--storage s3).
+
+    /// <summary>The store's URL, e.g. <c>http://127.0.0.1:9000</c>; unset for AWS S3 itself (by region).</summary>
+    public string? S3Endpoint { get; set; }
+
+    public string? S3Bucket { get; set; }
+
+    public string S3Region { get; set; } = "us-east-1";
+
+    public string? S3AccessKey { get; set; }
+
+    public string? S3SecretKey { get; set; }
+
+    /// <summary>Bucket in the path (<c>endpoint/bucket/key</c>), as most S3-compatible stores want.</summary>
+    public bool S3PathStyle { get; set; }
+
+    /// <summary>Blob GETs answer 307 to a short-lived presigned URL instead of streaming through the registry.</summary>
+    public bool S3Redirect { get; set; }
+
+    /// <summary>Keys live under this prefix in the bucket (default: the bucket's root).</summary>
+    public string? S3Prefix { get; set; }
 
     /// <summary>How long an upload may sit untouched before its session and bytes are purged (default a day).</summary>
     public int UploadIdleSeconds { get; set; } = 86_400;

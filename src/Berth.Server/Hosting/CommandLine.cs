@@ -29,6 +29,14 @@ internal static class CommandLine
         ["--auth"] = "Berth:Auth",
         ["--htpasswd"] = "Berth:Htpasswd",
         ["--storage"] = "Berth:Storage",
+        ["--s3-endpoint"] = "Berth:S3Endpoint",
+        ["--s3-bucket"] = "Berth:S3Bucket",
+        ["--s3-region"] = "Berth:S3Region",
+        ["--s3-access-key"] = "Berth:S3AccessKey",
+        ["--s3-secret-key"] = "Berth:S3SecretKey",
+        ["--s3-path-style"] = "Berth:S3PathStyle",
+        ["--s3-redirect"] = "Berth:S3Redirect",
+        ["--s3-prefix"] = "Berth:S3Prefix",
         ["--upload-idle-seconds"] = "Berth:UploadIdleSeconds",
         ["--database"] = "Berth:Database",
         ["--connection-string"] = "Berth:ConnectionString",
@@ -45,11 +53,21 @@ internal static class CommandLine
           --role all|index|registry   What this process serves (default all: index, registry, tokens) BERTH_ROLE
           --auth none|htpasswd|token  Access control for /v2 (default token for role all, else none) BERTH_AUTH
           --htpasswd FILE             bcrypt htpasswd file for --auth htpasswd                    BERTH_HTPASSWD
-          --storage filesystem        Blob storage driver (default filesystem, in DATA_DIR/storage) BERTH_STORAGE
+          --storage filesystem|s3     Blob storage driver (default filesystem, in DATA_DIR/storage) BERTH_STORAGE
           --upload-idle-seconds N     Purge uploads untouched this long, and orphaned upload data BERTH_UPLOAD_IDLE_SECONDS
                                       (default 86400)
           --database sqlite           Metadata database (default sqlite, DATA_DIR/berth.db)       BERTH_DATABASE
           --connection-string CS      Database connection string (overrides the default file)     BERTH_CONNECTION_STRING
+
+        S3-compatible storage (--storage s3):
+          --s3-endpoint URL           The store, e.g. http://127.0.0.1:9000 (default: AWS S3)     BERTH_S3_ENDPOINT
+          --s3-bucket NAME            Bucket holding blobs and uploads (required)                 BERTH_S3_BUCKET
+          --s3-region R               Region to sign for (default us-east-1)                      BERTH_S3_REGION
+          --s3-access-key K           Access key id (required)                                    BERTH_S3_ACCESS_KEY
+          --s3-secret-key S           Secret access key (required)                                BERTH_S3_SECRET_KEY
+          --s3-path-style             Bucket in the URL path, not the host name                   BERTH_S3_PATH_STYLE
+          --s3-redirect               Blob GETs redirect (307) to a presigned URL valid 5 minutes BERTH_S3_REDIRECT
+          --s3-prefix P               Keys under this prefix in the bucket                        BERTH_S3_PREFIX
 
         Index (roles all and index):
           --admin-password PW         Password of the 'admin' account made at first start         BERTH_ADMIN_PASSWORD
@@ -78,6 +96,25 @@ internal static class CommandLine
 
         TLS: configure Kestrel certificates in appsettings.json (Kestrel:Endpoints) and use https:// URLs.
         """;
+
+    /// <summary>Switches that may stand alone, meaning "true" (the configuration binder wants a value after each).</summary>
+    public static readonly HashSet<string> Flags = new(StringComparer.Ordinal) { "--s3-path-style", "--s3-redirect" };
+
+    /// <summary><c>--s3-redirect</c> → <c>--s3-redirect true</c> unless a value follows it.</summary>
+    public static string[] ExpandFlags(string[] args)
+    {
+        var expanded = new List<string>(args.Length + 2);
+        for (var i = 0; i < args.Length; i++)
+        {
+            expanded.Add(args[i]);
+            if (Flags.Contains(args[i]) && (i + 1 == args.Length || !bool.TryParse(args[i + 1], out _)))
+            {
+                expanded.Add("true");
+            }
+        }
+
+        return [.. expanded];
+    }
 
     /// <summary><c>BERTH_DATA_DIR</c> → <c>Berth:DATADIR</c> (configuration keys ignore case).</summary>
     public static IEnumerable<KeyValuePair<string, string?>> EnvironmentSettings()

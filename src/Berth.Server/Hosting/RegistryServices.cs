@@ -10,6 +10,7 @@ using Berth.Registry.Events;
 using Berth.Registry.Storage;
 using Berth.Registry.Uploads;
 using Berth.Server.Auth;
+using Berth.Storage.S3;
 using Microsoft.EntityFrameworkCore;
 
 namespace Berth.Server.Hosting;
@@ -102,8 +103,12 @@ internal static class RegistryServices
             case "filesystem":
                 services.AddSingleton<IStorageDriver>(new FileSystemStorageDriver(Path.Combine(options.FullDataDir, "storage")));
                 break;
+            case "s3":
+                var s3 = S3Options(options);
+                services.AddSingleton<IStorageDriver>(sp => new S3StorageDriver(s3, TimeProvider.System, sp.GetRequiredService<ILogger<S3StorageDriver>>()));
+                break;
             default:
-                throw new ConfigurationException($"unknown storage driver '{options.Storage}' (expected: filesystem)");
+                throw new ConfigurationException($"unknown storage driver '{options.Storage}' (expected: filesystem, s3)");
         }
 
         switch (options.EffectiveAuth)
@@ -156,6 +161,53 @@ internal static class RegistryServices
         services.AddSingleton(new UploadSettings(TimeSpan.FromSeconds(options.UploadClaimSeconds)));
         services.AddRegistryCore();
         services.AddHostedService<AbandonedUploadPurger>();
+    }
+
+    /// <summary>The S3 driver's settings, every mistake reported before the server starts.</summary>
+    private static S3StorageOptions S3Options(BerthOptions options)
+    {
+        Uri? endpoint = null;
+        if (!string.IsNullOrWhiteSpace(options.S3Endpoint))
+        {
+            if (!Uri.TryCreate(options.S3Endpoint, UriKind.Absolute, out endpoint) || endpoint.Scheme is not ("http" or "https") || endpoint.Query.Length > 0)
+            {
+                throw new ConfigurationException($"--s3-endpoint '{options.S3Endpoint}' is not an absolute http(s) URL");
+            }
+        }
+
+        var bucket = string.IsNullOrWhiteSpace(options.S3Bucket) ? throw new ConfigurationException("--storage s3 needs --s3-bucket NAME") : options.S3Bucket.Trim();
+        if (bucket.Contains('/'))
+        {
+            throw new ConfigurationException($"--s3-bucket '{bucket}' is not a bucket name (put a key prefix in --s3-prefix)");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.S3AccessKey) || string.IsNullOrWhiteSpace(options.S3SecretKey))
+        {
+            throw new ConfigurationException("--storage s3 needs --s3-access-key and --s3-secret-key");
+        }
+
+        if (string.IsNullOrWhiteSpace(options.S3Region))
+        {
+            throw new ConfigurationException("--s3-region must not be empty");
+        }
+
+        var prefix = (options.S3Prefix ?? "").Trim('/');
+        if (prefix.Split('/').Any(s => s is "." or "..") || prefix.Contains("//", StringComparison.Ordinal))
+        {
+            throw new ConfigurationException($"--s3-prefix '{options.S3Prefix}' is not a plain key path");
+        }
+
+        return new S3StorageOptions
+        {
+            Endpoint = endpoint,
+            Bucket = bucket,
+            Region = options.S3Region.Trim(),
+            AccessKey = options.S3AccessKey,
+            SecretKey = options.S3SecretKey,
+            PathStyle = options.S3PathStyle,
+            Redirect = options.S3Redirect,
+            Prefix = prefix.Length == 0 ? "" : prefix + "/",
+        };
     }
 
     /// <summary>
