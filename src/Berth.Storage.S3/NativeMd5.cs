@@ -1,4 +1,4 @@
-using System.Runtime.InteropServices;
+using Berth.Registry.Native;
 
 namespace Berth.Storage.S3;
 
@@ -7,9 +7,6 @@ internal static unsafe class NativeMd5
 {
     // MD5_CTX in OpenSSL's md5.h: uint A, B, C, D, Nl, Nh; uint data[16]; uint num.
     private const int ContextSize = 92;
-
-    // libcrypto.so.3 on current Linux distributions, 1.1 on older ones; Homebrew's on macOS.
-    private static readonly string[] Libraries = ["libcrypto.so.3", "libcrypto.so.1.1", "libcrypto.3.dylib", "/opt/homebrew/opt/openssl@3/lib/libcrypto.3.dylib"];
 
     private static readonly delegate* unmanaged<byte*, byte*, nuint, int> Update = Load();
 
@@ -37,16 +34,6 @@ internal static unsafe class NativeMd5
         return true;
     }
 
-    private static delegate* unmanaged<byte*, byte*, nuint, int> Load()
-    {
-        foreach (var name in Libraries)
-        {
-            if (NativeLibrary.TryLoad(name, out var library) && NativeLibrary.TryGetExport(library, "MD5_Update", out var update))
-            {
-                return (delegate* unmanaged<byte*, byte*, nuint, int>)update;
-            }
-        }
-
-        return null;
-    }
+    private static delegate* unmanaged<byte*, byte*, nuint, int> Load() =>
+        LibCrypto.TryGetExport("MD5_Update", out var update) ? (delegate* unmanaged<byte*, byte*, nuint, int>)update : null;
 }

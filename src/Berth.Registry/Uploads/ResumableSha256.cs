@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Berth.Registry.Native;
 
 namespace Berth.Registry.Uploads;
 
@@ -115,9 +116,6 @@ internal sealed unsafe class ResumableSha256 : IDisposable
 
     private sealed class Native
     {
-        // libcrypto.so.3 on current Linux distributions, 1.1 on older ones; Homebrew's on macOS.
-        private static readonly string[] Libraries = ["libcrypto.so.3", "libcrypto.so.1.1", "libcrypto.3.dylib", "/opt/homebrew/opt/openssl@3/lib/libcrypto.3.dylib"];
-
         private readonly delegate* unmanaged<byte*, int> _init;
         private readonly delegate* unmanaged<byte*, byte*, nuint, int> _update;
         private readonly delegate* unmanaged<byte*, byte*, int> _final;
@@ -129,21 +127,12 @@ internal sealed unsafe class ResumableSha256 : IDisposable
             _final = (delegate* unmanaged<byte*, byte*, int>)final;
         }
 
-        public static Native? Load()
-        {
-            foreach (var name in Libraries)
-            {
-                if (NativeLibrary.TryLoad(name, out var library) &&
-                    NativeLibrary.TryGetExport(library, "SHA256_Init", out var init) &&
-                    NativeLibrary.TryGetExport(library, "SHA256_Update", out var update) &&
-                    NativeLibrary.TryGetExport(library, "SHA256_Final", out var final))
-                {
-                    return new Native(init, update, final);
-                }
-            }
-
-            return null;
-        }
+        public static Native? Load() =>
+            LibCrypto.TryGetExport("SHA256_Init", out var init) &&
+            LibCrypto.TryGetExport("SHA256_Update", out var update) &&
+            LibCrypto.TryGetExport("SHA256_Final", out var final)
+                ? new Native(init, update, final)
+                : null;
 
         public void Init(byte* context) => Check(_init(context));
 
