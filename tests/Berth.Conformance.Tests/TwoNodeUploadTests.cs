@@ -138,7 +138,7 @@ public sealed class TwoNodeUploadTests(TwoNodeFixture nodes, Xunit.Abstractions.
             Check.UploadRange(status, FirstChunk - 1);
         }
 
-        // A short chunk: the race is decided before A's claim, last renewed before the pause, could lapse (2 s).
+        // A short chunk: the race is decided before A's claim, last renewed before the pause, could lapse (4 s; each request waits up to a quarter of that for a live claim to settle).
         using (var racing = await PatchAsync(nodes.ApiB, onB, data, FirstChunk, 1000))
         {
             Assert.True(

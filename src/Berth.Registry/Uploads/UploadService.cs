@@ -27,6 +27,8 @@ internal sealed partial class UploadService(
 {
     private const string UploadsPrefix = "uploads";
 
+    private static readonly TimeSpan SettlePoll = TimeSpan.FromMilliseconds(25);
+
     public async Task<UploadStatus> StartAsync(string repository, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().UtcDateTime;
@@ -38,7 +40,7 @@ internal sealed partial class UploadService(
 
     public async Task<Result<UploadStatus>> GetStatusAsync(string repository, string uploadId, CancellationToken cancellationToken)
     {
-        var session = await FindSessionAsync(repository, uploadId, cancellationToken);
+        var session = await SettledSessionAsync(repository, uploadId, cancellationToken);
         return session.IsSuccess ? new UploadStatus(uploadId, repository, session.Value.Size) : session.Error;
     }
 
@@ -180,7 +182,7 @@ internal sealed partial class UploadService(
     /// </summary>
     private async Task<Result<UploadClaim>> ClaimAsync(string repository, string uploadId, long? start, CancellationToken cancellationToken)
     {
-        var found = await FindSessionAsync(repository, uploadId, cancellationToken);
+        var found = await SettledSessionAsync(repository, uploadId, cancellationToken);
         if (!found.IsSuccess)
         {
             return found.Error;
@@ -283,6 +285,27 @@ internal sealed partial class UploadService(
 
     private static OciError OffsetError(long start, long size) =>
         new(OciErrorCode.RangeInvalid, $"chunk starts at {start} but the upload has {size} bytes", new { offset = size });
+
+    /// <summary>
+    /// The session once no live request holds it, or as it stands after <see cref="UploadSettings.SettleWait"/>. A request
+    /// whose client just went away records what it stored a moment after the client sees the connection drop: the
+    /// client's status request, or its next chunk, must see that rather than be told the upload is busy.
+    /// </summary>
+    private async Task<Result<UploadSession>> SettledSessionAsync(string repository, string uploadId, CancellationToken cancellationToken)
+    {
+        var started = time.GetTimestamp();
+        while (true)
+        {
+            var found = await FindSessionAsync(repository, uploadId, cancellationToken);
+            if (!found.IsSuccess || found.Value.ClaimToken is null || found.Value.ClaimedAt < time.GetUtcNow().UtcDateTime - settings.ClaimTimeout ||
+                time.GetElapsedTime(started) >= settings.SettleWait)
+            {
+                return found;
+            }
+
+            await Task.Delay(SettlePoll, time, cancellationToken);
+        }
+    }
 
     private async Task<Result<UploadSession>> FindSessionAsync(string repository, string uploadId, CancellationToken cancellationToken)
     {

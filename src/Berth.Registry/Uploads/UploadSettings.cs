@@ -9,4 +9,9 @@ public sealed record UploadSettings(TimeSpan ClaimTimeout)
     public static UploadSettings Default { get; } = new(TimeSpan.FromSeconds(15));
 
     internal TimeSpan RenewEvery => ClaimTimeout / 6;
+
+    /// <summary>How long a status request or a chunk waits for a request holding the upload to finish before answering.</summary>
+    internal TimeSpan SettleWait => ClaimTimeout / 4 < MaxSettleWait ? ClaimTimeout / 4 : MaxSettleWait;
+
+    private static TimeSpan MaxSettleWait => TimeSpan.FromSeconds(3);
 }

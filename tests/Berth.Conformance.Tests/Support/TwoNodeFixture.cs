@@ -9,7 +9,7 @@ namespace Berth.Conformance.Tests.Support;
 /// </summary>
 public sealed class TwoNodeFixture : IAsyncLifetime
 {
-    public const int ClaimSeconds = 2;
+    public const int ClaimSeconds = 4;
 
     private RegistryServer? _a;
     private RegistryServer? _b;
