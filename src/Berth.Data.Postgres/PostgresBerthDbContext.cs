@@ -23,6 +23,10 @@ public sealed class PostgresBerthDbContext : BerthDbContext
     {
     }
 
+    /// <summary>How every PostgreSQL context is configured: Npgsql on <paramref name="connectionString"/>, transactions serialised (<see cref="SerializedTransactions"/>).</summary>
+    public static DbContextOptionsBuilder Configure(DbContextOptionsBuilder options, string connectionString) =>
+        options.UseNpgsql(connectionString).AddInterceptors(SerializedTransactions.Instance);
+
     public override async Task MigrateAsync(CancellationToken cancellationToken)
     {
         var creator = this.GetService<IRelationalDatabaseCreator>();

@@ -7,5 +7,5 @@ namespace Berth.Data.Postgres;
 internal sealed class PostgresDesignTimeFactory : IDesignTimeDbContextFactory<PostgresBerthDbContext>
 {
     public PostgresBerthDbContext CreateDbContext(string[] args) =>
-        new(new DbContextOptionsBuilder<PostgresBerthDbContext>().UseNpgsql("Host=localhost;Database=berth_design").Options);
+        new((DbContextOptions<PostgresBerthDbContext>)PostgresBerthDbContext.Configure(new DbContextOptionsBuilder<PostgresBerthDbContext>(), "Host=localhost;Database=berth_design").Options);
 }

@@ -46,7 +46,7 @@ internal static class RegistryServices
                 // No retrying execution strategy: it cannot replay the services' own transactions. A failure is a
                 // clean 503 (Faults), and the client retries the request.
                 var postgres = options.ConnectionString ?? throw new ConfigurationException("--database postgres needs --connection-string CS");
-                services.AddDbContextPool<BerthDbContext, PostgresBerthDbContext>(o => o.UseNpgsql(postgres));
+                services.AddDbContextPool<BerthDbContext, PostgresBerthDbContext>(o => PostgresBerthDbContext.Configure(o, postgres));
                 break;
             default:
                 throw new ConfigurationException($"unknown database '{options.Database}' (expected: sqlite, postgres)");
