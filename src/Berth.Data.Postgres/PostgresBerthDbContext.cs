@@ -8,16 +8,11 @@ namespace Berth.Data.Postgres;
 
 /// <summary>
 /// The PostgreSQL flavour of the model; its migrations live beside it. Where PostgreSQL would behave unlike SQLite,
-/// this type makes it behave the same: text compares in byte order, and outbox ids commit in the order they are taken.
+/// this type makes it behave the same: text compares in byte order, transactions write one at a time, and outbox ids
+/// commit in the order they are taken.
 /// </summary>
 public sealed class PostgresBerthDbContext : BerthDbContext
 {
-    /// <summary>Session lock held while one node migrates (<c>pg_advisory_lock</c>); others wait, then find nothing to do.</summary>
-    internal const long MigrationLock = 0x4265_7274_6801;
-
-    /// <summary>Transaction lock held from an outbox insert to its commit, so outbox ids become visible in id order.</summary>
-    internal const long OutboxLock = 0x4265_7274_6802;
-
     public PostgresBerthDbContext(DbContextOptions<PostgresBerthDbContext> options)
         : base(options)
     {
@@ -46,14 +41,14 @@ public sealed class PostgresBerthDbContext : BerthDbContext
         await Database.OpenConnectionAsync(cancellationToken);
         try
         {
-            await Database.ExecuteSqlAsync($"SELECT pg_advisory_lock({MigrationLock})", cancellationToken);
+            await Database.ExecuteSqlAsync($"SELECT pg_advisory_lock({AdvisoryLocks.Migration})", cancellationToken);
             try
             {
                 await Database.MigrateAsync(cancellationToken);
             }
             finally
             {
-                await Database.ExecuteSqlAsync($"SELECT pg_advisory_unlock({MigrationLock})", CancellationToken.None);
+                await Database.ExecuteSqlAsync($"SELECT pg_advisory_unlock({AdvisoryLocks.Migration})", CancellationToken.None);
             }
         }
         finally
@@ -63,10 +58,12 @@ public sealed class PostgresBerthDbContext : BerthDbContext
     }
 
     /// <summary>
-    /// Saves as usual; a save that adds outbox events first takes <see cref="OutboxLock"/> in its transaction (one is
+    /// Saves as usual; a save that adds outbox events first takes <see cref="AdvisoryLocks.Outbox"/> in its transaction (one is
     /// begun if the caller has none). Identity values are taken at insert but become visible at commit, so without
     /// the lock a reader could pass an id whose transaction commits later, and that event would never be delivered;
     /// with it, the next outbox writer waits for this one's commit. SQLite has one writer at a time and needs no lock.
+    /// (<see cref="SerializedTransactions"/> serialises all transactions today; this lock keeps the outbox's own
+    /// guarantee should that ever be narrowed.)
     /// </summary>
     public override async Task<int> SaveChangesAsync(bool acceptAllChangesOnSuccess, CancellationToken cancellationToken = default)
     {
@@ -114,5 +111,5 @@ public sealed class PostgresBerthDbContext : BerthDbContext
         ChangeTracker.Entries<OutboxEvent>().Any(e => e.State == EntityState.Added);
 
     private Task LockOutboxAsync(CancellationToken cancellationToken) =>
-        Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({OutboxLock})", cancellationToken);
+        Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({AdvisoryLocks.Outbox})", cancellationToken);
 }

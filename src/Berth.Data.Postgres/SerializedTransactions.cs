@@ -15,10 +15,7 @@ internal sealed class SerializedTransactions : DbTransactionInterceptor
 {
     public static readonly SerializedTransactions Instance = new();
 
-    /// <summary>The lock's key (<c>pg_advisory_xact_lock(bigint)</c>), distinct from the migration and outbox keys.</summary>
-    internal const long WriteLock = 0x4265_7274_6803;
-
-    private static readonly string Sql = FormattableString.Invariant($"SELECT pg_advisory_xact_lock({WriteLock})");
+    private static readonly string Sql = FormattableString.Invariant($"SELECT pg_advisory_xact_lock({AdvisoryLocks.Transactions})");
 
     public override DbTransaction TransactionStarted(DbConnection connection, TransactionEndEventData eventData, DbTransaction result)
     {
