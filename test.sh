@@ -12,6 +12,8 @@ export DEBIAN_FRONTEND=noninteractive
 # Debian packages the tests need: registry clients, the reference registry (CNCF Distribution 2.8.2) and the Docker
 # engine and CLI (the Docker tests start their own dockerd: vfs storage, no iptables, no bridge, a private socket).
 PACKAGES=(skopeo podman buildah umoci docker-registry docker.io)
+# PostgreSQL: the metadata suites run a second time against a throw-away cluster (section d2).
+PACKAGES+=(postgresql)
 
 passed=0
 failed=0
@@ -118,6 +120,7 @@ run_project() {
 }
 
 for project in "${projects[@]}"; do
+  [[ "$project" == */Berth.Postgres.Tests.csproj ]] && continue # needs the cluster: run in (d2)
   run_project "$project" "$(basename "$project" .csproj)"
 done
 
@@ -132,6 +135,38 @@ if BERTH_SERVER_DLL="$ROOT/src/Berth.Server/bin/Release/net10.0/Berth.Server.dll
 else
   echo "bench smoke failed: see $RESULTS/bench-smoke.log" >&2
   tail -n 20 "$RESULTS/bench-smoke.log" >&2
+  failed=$((failed + 1))
+fi
+
+# --- (d2) the database-touching suites again, on PostgreSQL ------------------------------------------------------
+# A throw-away cluster in .test-work/pg: a unix socket there only (no TCP port to collide with), trust for local
+# connections, ICU "en" as the default collation so a missing COLLATE "C" shows up as a paging test failure.
+# PostgreSQL refuses to run as root: as root, the cluster belongs to the postgres user.
+PG_WORK="$ROOT/.test-work/pg"
+pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+stop_postgres() { [ -f "$PG_WORK/data/postmaster.pid" ] && as_pg "$(pg_bin)/pg_ctl" -D "$PG_WORK/data" -m immediate -w stop >/dev/null 2>&1; }
+start_postgres() {
+  local bin; bin="$(pg_bin)"
+  [ -n "$bin" ] || return 1
+  stop_postgres
+  rm -rf "$PG_WORK" && mkdir -p "$PG_WORK" || return 1
+  if [ "$(id -u)" -eq 0 ]; then chown postgres: "$PG_WORK"; fi
+  as_pg "$bin/initdb" -D "$PG_WORK/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 \
+    --locale-provider=icu --icu-locale=en >"$PG_WORK/initdb.log" 2>&1 || return 1
+  as_pg "$bin/pg_ctl" -D "$PG_WORK/data" -l "$PG_WORK/server.log" -w -t 60 \
+    -o "-c listen_addresses='' -c unix_socket_directories='$PG_WORK' -c max_connections=400 -c fsync=off" start >/dev/null || return 1
+  export BERTH_TEST_PG="Host=$PG_WORK;Username=postgres;Database=postgres"
+}
+trap stop_postgres EXIT
+if start_postgres; then
+  for suite in Berth.Conformance.Tests Berth.Security.Tests Berth.Index.Tests; do
+    run_project "tests/$suite/$suite.csproj" "$suite.Postgres" BERTH_TEST_DATABASE=postgres
+  done
+  run_project tests/Berth.Postgres.Tests/Berth.Postgres.Tests.csproj Berth.Postgres.Tests
+  stop_postgres
+else
+  echo "could not start PostgreSQL: see $PG_WORK" >&2
   failed=$((failed + 1))
 fi
 

@@ -66,6 +66,12 @@ public abstract class BerthDbContext : DbContext
 
     public DbSet<OutboxCursor> OutboxCursors => Set<OutboxCursor>();
 
+    /// <summary>
+    /// Applies pending migrations and sets the database up for concurrent use, as this provider needs it. Safe to
+    /// call from several nodes starting at once against one database.
+    /// </summary>
+    public abstract Task MigrateAsync(CancellationToken cancellationToken);
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.Entity<RepositoryRecord>(e =>

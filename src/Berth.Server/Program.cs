@@ -93,6 +93,7 @@ builder.Services.AddRateLimiter(limiter =>
 });
 
 var app = builder.Build();
+app.UseFaultResponses();
 await app.Services.InitializeAsync(options, app.Lifetime.ApplicationStopping);
 if (options.RunsRegistry)
 {

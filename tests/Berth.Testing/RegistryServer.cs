@@ -24,6 +24,7 @@ public sealed class RegistryServer : IAsyncDisposable
     private readonly string _readyPath;
     private readonly bool _defaultAuth;
     private Process? _process;
+    private string? _database;
 
     private RegistryServer(RegistryKind kind, string workDir, int port, string? htpasswdFile, IReadOnlyList<string> extraArgs, string readyPath, bool defaultAuth)
     {
@@ -72,6 +73,7 @@ public sealed class RegistryServer : IAsyncDisposable
         var workDir = Path.Combine(Path.GetTempPath(), "berth-tests", $"{kind.ToString().ToLowerInvariant()}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(workDir);
         var server = new RegistryServer(kind, workDir, port ?? FreeLoopbackPort(), htpasswdFile, extraArgs ?? [], readyPath, defaultAuth);
+        await server.UsePostgresIfAskedAsync(cancellationToken);
         await server.RestartAsync(cancellationToken);
         return server;
     }
@@ -122,6 +124,11 @@ public sealed class RegistryServer : IAsyncDisposable
     {
         await KillAsync();
         _process?.Dispose();
+        if (_database is not null)
+        {
+            await TestPostgres.ReleaseAsync(_database);
+        }
+
         try
         {
             Directory.Delete(_workDir, recursive: true);
@@ -157,12 +164,46 @@ public sealed class RegistryServer : IAsyncDisposable
             info.ArgumentList.Add("none");
         }
 
+        if (_database is not null)
+        {
+            info.ArgumentList.Add("--database");
+            info.ArgumentList.Add("postgres");
+            info.ArgumentList.Add("--connection-string");
+            info.ArgumentList.Add(TestPostgres.ConnectionString(_database));
+        }
+
         foreach (var arg in _extraArgs)
         {
             info.ArgumentList.Add(arg);
         }
 
         return info;
+    }
+
+    /// <summary>
+    /// With <c>BERTH_TEST_DATABASE=postgres</c>, a Berth whose arguments choose no database gets the PostgreSQL
+    /// database of its data directory (its own, or the one <c>--data-dir</c> in its arguments names: servers on one
+    /// data directory share one database, as they would share the SQLite file).
+    /// </summary>
+    private async Task UsePostgresIfAskedAsync(CancellationToken cancellationToken)
+    {
+        if (Kind != RegistryKind.Berth || !TestPostgres.Enabled || _extraArgs.Contains("--database") || _extraArgs.Contains("--connection-string"))
+        {
+            return;
+        }
+
+        var dataDir = DataDir;
+        for (var i = 0; i < _extraArgs.Count - 1; i++)
+        {
+            if (_extraArgs[i] == "--data-dir")
+            {
+                dataDir = _extraArgs[i + 1];
+            }
+        }
+
+        var database = TestPostgres.DatabaseFor(dataDir);
+        await TestPostgres.AcquireAsync(database, cancellationToken);
+        _database = database;
     }
 
     private ProcessStartInfo DistributionStartInfo()

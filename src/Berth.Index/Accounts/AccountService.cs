@@ -163,6 +163,11 @@ internal sealed class AccountService(
         var created = await CreateAsync("admin", password, null, isAdmin: true, cancellationToken);
         if (!created.IsSuccess)
         {
+            if (await db.Accounts.AnyAsync(a => a.IsAdmin, cancellationToken))
+            {
+                return null; // another node starting at the same time on the same database made it first
+            }
+
             throw new InvalidOperationException($"cannot create the admin account: {created.Error.Detail}");
         }
 

@@ -48,7 +48,18 @@ internal static class EventEnvelope
     public static IEnumerable<(RegistryEvent Event, string? SourceUrl)> ToEvents(Envelope envelope) => envelope.Events
         .Where(e => e.Target is not null)
         .Select(e => (new RegistryEvent(e.Id ?? "", e.Action ?? "", e.Target!.Repository ?? "", e.Target.Tag, e.Target.Digest ?? "",
-            e.Target.MediaType ?? "", e.Target.Size, e.Target.ImageSize, e.Actor?.Name, e.Timestamp, Math.Max(1, e.Count ?? 1)), RegistryUrls.Normalize(e.Source?.Url)));
+            e.Target.MediaType ?? "", e.Target.Size, e.Target.ImageSize, e.Actor?.Name, Utc(e.Timestamp), Math.Max(1, e.Count ?? 1)), RegistryUrls.Normalize(e.Source?.Url)));
+
+    /// <summary>
+    /// Times are stored as UTC (PostgreSQL's <c>timestamp with time zone</c> takes nothing else): a timestamp with an
+    /// offset is converted, one without is read as UTC.
+    /// </summary>
+    private static DateTime Utc(DateTime value) => value.Kind switch
+    {
+        DateTimeKind.Local => value.ToUniversalTime(),
+        DateTimeKind.Unspecified => DateTime.SpecifyKind(value, DateTimeKind.Utc),
+        _ => value,
+    };
 
     /// <summary><c>sha256=</c> HMAC of <c>timestamp.body</c>, so a captured envelope cannot be replayed later.</summary>
     public static string Sign(long timestamp, ReadOnlySpan<byte> body, string secret)

@@ -11,6 +11,9 @@ internal static partial class Faults
 {
     private const int DiskFull = 28; // ENOSPC
 
+    /// <summary>What a 503 tells the client to wait: a restarting database is usually back within seconds.</summary>
+    public const string RetryAfterSeconds = "1";
+
     public static OciError? Classify(Exception exception) => exception switch
     {
         DbException or InvalidOperationException { InnerException: DbException } =>

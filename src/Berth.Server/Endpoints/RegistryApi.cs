@@ -70,6 +70,11 @@ internal static class RegistryApi
         catch (Exception e) when (!context.RequestAborted.IsCancellationRequested && Faults.Classify(e) is { } fault)
         {
             Faults.Log(context.RequestServices.GetRequiredService<ILoggerFactory>(), e, method, path);
+            if (fault.HttpStatus == StatusCodes.Status503ServiceUnavailable && !context.Response.HasStarted)
+            {
+                context.Response.Headers.RetryAfter = Faults.RetryAfterSeconds;
+            }
+
             await OciResponses.WriteErrorAsync(context, fault);
         }
     }

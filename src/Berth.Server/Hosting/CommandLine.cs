@@ -56,8 +56,9 @@ internal static class CommandLine
           --storage filesystem|s3     Blob storage driver (default filesystem, in DATA_DIR/storage) BERTH_STORAGE
           --upload-idle-seconds N     Purge uploads untouched this long, and orphaned upload data BERTH_UPLOAD_IDLE_SECONDS
                                       (default 86400)
-          --database sqlite           Metadata database (default sqlite, DATA_DIR/berth.db)       BERTH_DATABASE
-          --connection-string CS      Database connection string (overrides the default file)     BERTH_CONNECTION_STRING
+          --database sqlite|postgres  Metadata database (default sqlite, DATA_DIR/berth.db)       BERTH_DATABASE
+          --connection-string CS      Database connection string (sqlite: overrides the default   BERTH_CONNECTION_STRING
+                                      file; postgres: required, e.g. Host=db;Database=berth;Username=u;Password=p)
 
         S3-compatible storage (--storage s3):
           --s3-endpoint URL           The store, e.g. http://127.0.0.1:9000 (default: AWS S3)     BERTH_S3_ENDPOINT

@@ -1,5 +1,6 @@
 using Berth.Data;
 using Berth.Data.Entities;
+using Berth.Data.Postgres;
 using Berth.Data.Sqlite;
 using Berth.Index;
 using Berth.Index.Accounts;
@@ -42,8 +43,14 @@ internal static class RegistryServices
                 var connection = options.ConnectionString ?? $"Data Source={Path.Combine(options.FullDataDir, "berth.db")};Pooling=True";
                 services.AddDbContextPool<BerthDbContext, SqliteBerthDbContext>(o => o.UseSqlite(connection));
                 break;
+            case "postgres":
+                // No retrying execution strategy: it cannot replay the services' own transactions. A failure is a
+                // clean 503 (Faults), and the client retries the request.
+                var postgres = options.ConnectionString ?? throw new ConfigurationException("--database postgres needs --connection-string CS");
+                services.AddDbContextPool<BerthDbContext, PostgresBerthDbContext>(o => PostgresBerthDbContext.Configure(o, postgres));
+                break;
             default:
-                throw new ConfigurationException($"unknown database '{options.Database}' (expected: sqlite)");
+                throw new ConfigurationException($"unknown database '{options.Database}' (expected: sqlite, postgres)");
         }
 
         SigningKeys? keys = null;
@@ -78,12 +85,7 @@ internal static class RegistryServices
     {
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<BerthDbContext>();
-        await db.Database.MigrateAsync(cancellationToken);
-        if (db.Database.IsSqlite())
-        {
-            // WAL lets readers proceed while a push writes; the setting is stored in the file.
-            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
-        }
+        await db.MigrateAsync(cancellationToken);
 
         if (options.RunsIndex)
         {

@@ -10,6 +10,15 @@ public sealed class SqliteBerthDbContext : BerthDbContext
         : base(options)
     {
     }
+
+    public override async Task MigrateAsync(CancellationToken cancellationToken)
+    {
+        // EF Core's migration lock (a row in __EFMigrationsLock) keeps two processes on one file from migrating at once.
+        await Database.MigrateAsync(cancellationToken);
+
+        // WAL lets readers proceed while a push writes; the setting is stored in the file.
+        await Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+    }
 }
 
 /// <summary>Lets <c>dotnet ef migrations add</c> build the context without the server.</summary>

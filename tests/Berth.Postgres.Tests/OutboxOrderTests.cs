@@ -1,0 +1,98 @@
+using System.Diagnostics;
+using Berth.Data.Events;
+using Berth.Data.Postgres;
+using Berth.Postgres.Tests.Support;
+using Berth.Registry.Events;
+using Berth.Testing;
+using Microsoft.EntityFrameworkCore;
+
+namespace Berth.Postgres.Tests;
+
+/// <summary>
+/// PostgreSQL hands out identity values at insert but shows rows at commit, so outbox ids could become visible out of
+/// order and the dispatcher, reading past its cursor, would skip the late one for good. Outbox writers are serialised
+/// until commit: every event reaches the index.
+/// </summary>
+public sealed class OutboxOrderTests
+{
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task An_event_committed_after_a_later_push_is_still_delivered_to_the_index()
+    {
+        await using var database = await FreshDatabase.CreateAsync();
+        await using var server = await RegistryServer.StartAsync(extraArgs: database.ServerArgs);
+        using var http = Images.Client(server.BaseUri);
+        var digest = await Images.PushAsync(http, "outbox/base", "v1");
+        await EventuallyAsync(async () => await ReceivedAsync(database) >= 1, "the first push's event never reached the index");
+
+        // A writer (as the registry writes) holds its event uncommitted; its id is taken, so it is below the next push's.
+        var options = PostgresBerthDbContext.Configure(new DbContextOptionsBuilder<PostgresBerthDbContext>(), database.ConnectionString).Options;
+        await using var db = new PostgresBerthDbContext((DbContextOptions<PostgresBerthDbContext>)options);
+        var held = new RegistryEvent(Outbox.NewEventId(), RegistryActions.Push, "outbox/base", "held", digest, Images.ManifestType, 1, 1, null, DateTime.UtcNow);
+        await using var transaction = await db.Database.BeginTransactionAsync();
+        db.AddOutboxEvent(held);
+        await db.SaveChangesAsync();
+        var heldId = await db.OutboxEvents.Where(e => e.EventId == held.Id).Select(e => e.Id).SingleAsync();
+
+        // Another push meanwhile: it must wait for the held writer, or at least not let the feed pass the held id.
+        var later = Images.PushAsync(http, "outbox/later", "v1", seed: "later");
+        await EventuallyAsync(
+            async () => await WaitingForLockAsync(database) || await CursorAsync(database) > heldId,
+            "the later push neither waited for the held event nor was delivered");
+        var skipped = await CursorAsync(database) > heldId;
+        await transaction.CommitAsync();
+        await later;
+
+        Assert.False(skipped, $"the feed passed event {heldId} before it was committed");
+        await EventuallyAsync(
+            async () => await database.ScalarAsync<long>("SELECT count(*) FROM received_events WHERE \"Id\" = $1", held.Id) == 1,
+            $"event {heldId}, committed after a later one, never reached the index");
+    }
+
+    [Fact]
+    public async Task Concurrent_pushes_into_one_repository_all_reach_the_index()
+    {
+        const int Pushes = 24;
+        await using var database = await FreshDatabase.CreateAsync();
+        await using var server = await RegistryServer.StartAsync(extraArgs: database.ServerArgs);
+        await Task.WhenAll(Enumerable.Range(0, Pushes).Select(async i =>
+        {
+            using var http = Images.Client(server.BaseUri);
+            await Images.PushAsync(http, "outbox/many", $"t{i}", seed: $"s{i}");
+        }));
+
+        // Every event the registry wrote is one the index applied, and the index knows every tag.
+        await EventuallyAsync(
+            async () => await database.ScalarAsync<long>("SELECT count(*) FROM outbox_events o WHERE NOT EXISTS (SELECT 1 FROM received_events r WHERE r.\"Id\" = o.\"EventId\")") == 0,
+            "some outbox events never reached the index");
+        var summaries = await database.ScalarAsync<long>(
+            "SELECT count(*) FROM tag_summaries t JOIN repositories r ON r.\"Id\" = t.\"RepositoryId\" WHERE r.\"Name\" = 'outbox/many'");
+        Assert.Equal(Pushes, summaries);
+    }
+
+    private static Task<long> ReceivedAsync(FreshDatabase database) =>
+        database.ScalarAsync<long>("SELECT count(*) FROM received_events");
+
+    private static Task<long> CursorAsync(FreshDatabase database) =>
+        database.ScalarAsync<long>("SELECT coalesce(max(\"Position\"), 0) FROM outbox_cursors");
+
+    private static async Task<bool> WaitingForLockAsync(FreshDatabase database) =>
+        await database.ScalarAsync<long>("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())") > 0;
+
+    private static async Task EventuallyAsync(Func<Task<bool>> condition, string failure)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < Deadline)
+        {
+            if (await condition())
+            {
+                return;
+            }
+
+            await Task.Delay(50);
+        }
+
+        Assert.Fail($"{failure} (waited {Deadline.TotalSeconds} s)");
+    }
+}
