@@ -303,7 +303,7 @@ public sealed class TwoNodeUploadTests(TwoNodeFixture nodes, Xunit.Abstractions.
 
         var id = UploadId(session);
         Assert.NotNull(await nodes.UploadColumnAsync(id, "HashState"));
-        Assert.Equal(1, await nodes.ExecuteAsync("UPDATE uploads SET \"HashState\" = NULL WHERE \"Id\" = $id", ("$id", id)));
+        Assert.Equal(1, await nodes.ForgetHashStateAsync(id));
 
         using (var second = await PatchAsync(nodes.ApiB, TwoNodeFixture.On(nodes.B, session), data, FirstChunk, SecondChunk))
         {
