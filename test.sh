@@ -14,6 +14,8 @@ export DEBIAN_FRONTEND=noninteractive
 PACKAGES=(skopeo podman buildah umoci docker-registry docker.io)
 # PostgreSQL: the metadata suites run a second time against a throw-away cluster (section d2).
 PACKAGES+=(postgresql)
+# nginx: Berth.Cluster.Tests put it round robin in front of three nodes (deploy/cluster/nginx.conf.template).
+PACKAGES+=(nginx)
 
 passed=0
 failed=0

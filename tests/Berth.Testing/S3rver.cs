@@ -18,8 +18,8 @@ public sealed class S3rver : IAsyncDisposable
 
     public const string Region = "us-east-1";
 
-    private readonly Process _process;
     private readonly string _directory;
+    private Process _process;
 
     private S3rver(Process process, string directory, int port, string bucket)
     {
@@ -61,10 +61,41 @@ public sealed class S3rver : IAsyncDisposable
 
     public static async Task<S3rver> StartAsync(string bucket = "berth", CancellationToken cancellationToken = default)
     {
-        var script = FindScript();
         var directory = Path.Combine(Path.GetTempPath(), "berth-tests", "s3rver-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
-        var port = FreeLoopbackPort();
+        try
+        {
+            return await LaunchAsync(directory, FreeLoopbackPort(), bucket, cancellationToken);
+        }
+        catch
+        {
+            Directory.Delete(directory, recursive: true);
+            throw;
+        }
+    }
+
+    /// <summary>Kills the emulator (an outage); its files stay for <see cref="RestartAsync"/>.</summary>
+    public async Task StopAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+    }
+
+    /// <summary>Starts the emulator again on the same port and files, after <see cref="StopAsync"/>.</summary>
+    public async Task RestartAsync(CancellationToken cancellationToken = default)
+    {
+        await StopAsync();
+        var again = await LaunchAsync(_directory, Port, Bucket, cancellationToken);
+        _process.Dispose();
+        _process = again._process;
+    }
+
+    private static async Task<S3rver> LaunchAsync(string directory, int port, string bucket, CancellationToken cancellationToken)
+    {
+        var script = FindScript();
         var info = new ProcessStartInfo("node")
         {
             UseShellExecute = false,
@@ -91,7 +122,7 @@ public sealed class S3rver : IAsyncDisposable
         {
             if (process.HasExited)
             {
-                await server.DisposeAsync();
+                await server.StopAsync();
                 lock (output)
                 {
                     throw new InvalidOperationException($"s3rver exited with {process.ExitCode}: {output}");
@@ -116,7 +147,7 @@ public sealed class S3rver : IAsyncDisposable
 
             if (DateTime.UtcNow > deadline)
             {
-                await server.DisposeAsync();
+                await server.StopAsync();
                 throw new TimeoutException("s3rver did not answer within 30 s");
             }
 

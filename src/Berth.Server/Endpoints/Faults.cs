@@ -24,6 +24,12 @@ internal static partial class Faults
             new OciError(OciErrorCode.Unknown, "insufficient storage", Status: StatusCodes.Status507InsufficientStorage),
         IOException =>
             new OciError(OciErrorCode.Unavailable, "storage is unavailable; retry later"),
+        // The S3 store unreachable (connection refused, reset, timed out after the SDK's retries) or failing (5xx):
+        // transient like a disk that went away. A 4xx from S3 (denied, no such bucket) is a configuration error: 500.
+        HttpRequestException or Amazon.Runtime.AmazonClientException
+            or Amazon.Runtime.AmazonServiceException { StatusCode: 0 or >= System.Net.HttpStatusCode.InternalServerError }
+            or Amazon.Runtime.AmazonServiceException { InnerException: HttpRequestException or IOException or System.Net.Sockets.SocketException } =>
+            new OciError(OciErrorCode.Unavailable, "storage is unavailable; retry later"),
         _ => new OciError(OciErrorCode.Unknown, "internal error"),
     };
 
