@@ -249,8 +249,10 @@ public sealed class RegistryServer : IAsyncDisposable
         while (DateTime.UtcNow < deadline)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            if (_process is { HasExited: true })
+            if (_process is { HasExited: true } exited)
             {
+                // Waits for the redirected output to be read to its end, so the log holds the process's last words.
+                await exited.WaitForExitAsync(cancellationToken);
                 throw new InvalidOperationException($"{Kind} exited during start-up:\n{ReadLog()}");
             }
 
