@@ -19,7 +19,7 @@ public sealed class OutageTests
     [Fact]
     public async Task A_stopped_database_gives_503_with_a_spec_error_and_Berth_recovers_when_it_returns()
     {
-        await using var cluster = await PrivateCluster.CreateAsync();
+        await using var cluster = await PrivatePostgres.CreateAsync();
 
         // The database does not exist yet: the first start creates it.
         await using var server = await RegistryServer.StartAsync(extraArgs:

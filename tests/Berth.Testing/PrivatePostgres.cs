@@ -1,10 +1,10 @@
 using System.Diagnostics;
 
-namespace Berth.Cluster.Tests.Support;
+namespace Berth.Testing;
 
 /// <summary>
-/// The cluster fixture's own PostgreSQL, so the fault tests may stop and start it (test.sh's shared cluster serves other
-/// suites). It listens on a unix socket in its directory only. PostgreSQL refuses to run as root: as
+/// A PostgreSQL cluster of a test's (or fixture's) own, so it may stop and start it (test.sh's shared cluster serves every
+/// other test meanwhile). It listens on a unix socket in its directory only. PostgreSQL refuses to run as root: as
 /// root, it runs as the <c>postgres</c> user, which owns its directory.
 /// </summary>
 public sealed class PrivatePostgres : IAsyncDisposable
