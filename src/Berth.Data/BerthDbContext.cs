@@ -58,6 +58,10 @@ public abstract class BerthDbContext : DbContext
 
     public DbSet<ReceivedEvent> ReceivedEvents => Set<ReceivedEvent>();
 
+    public DbSet<ClusterLeaseRecord> ClusterLeases => Set<ClusterLeaseRecord>();
+
+    public DbSet<RateLimitWindowRecord> RateLimitWindows => Set<RateLimitWindowRecord>();
+
     public DbSet<RegistryRepository> RegistryRepositories => Set<RegistryRepository>();
 
     public DbSet<RegistryDeletion> RegistryDeletions => Set<RegistryDeletion>();
@@ -296,6 +300,22 @@ public abstract class BerthDbContext : DbContext
             e.HasKey(r => r.Id);
             e.Property(r => r.Id).HasMaxLength(128);
             e.HasIndex(r => r.ReceivedAt);
+        });
+
+        modelBuilder.Entity<ClusterLeaseRecord>(e =>
+        {
+            e.ToTable("cluster_leases");
+            e.HasKey(l => l.Name);
+            e.Property(l => l.Name).HasMaxLength(100);
+            e.Property(l => l.Owner).HasMaxLength(200);
+        });
+
+        modelBuilder.Entity<RateLimitWindowRecord>(e =>
+        {
+            e.ToTable("rate_limit_windows");
+            e.HasKey(w => w.Key);
+            e.Property(w => w.Key).HasMaxLength(300);
+            e.HasIndex(w => w.Expires);
         });
 
         modelBuilder.Entity<RegistryRepository>(e =>

@@ -1,4 +1,3 @@
-using System.Threading.RateLimiting;
 using Berth.Server.Api;
 using Berth.Server.Endpoints;
 using Berth.Server.Hosting;
@@ -34,8 +33,10 @@ builder.WebHost.ConfigureKestrel(kestrel =>
     kestrel.AddServerHeader = false;
 });
 
+IReadOnlyList<System.Net.IPNetwork> trustedProxies;
 try
 {
+    trustedProxies = TrustedProxies.Parse(options.TrustedProxies);
     PrivateFiles.CreateDataDirectory(options.FullDataDir);
     builder.Services.AddBerth(options);
 }
@@ -56,43 +57,10 @@ builder.Services.Configure<FormOptions>(form =>
 });
 builder.Services.AddProblemDetails();
 builder.Services.AddIndexApi();
-builder.Services.AddRateLimiter(limiter =>
-{
-    // Per client address, a bound on load rather than on guessing (the login throttle stops guessing by counting
-    // failures): a CI behind one NAT address fetching a token per request must fit. --token-rate-limit 0 turns it off.
-    limiter.AddPolicy(TokenEndpoints.RateLimitPolicy, context => options.TokenRateLimit <= 0
-        ? RateLimitPartition.GetNoLimiter("all")
-        : RateLimitPartition.GetTokenBucketLimiter(
-            context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
-            _ => new TokenBucketRateLimiterOptions
-            {
-                TokenLimit = Math.Min(options.TokenRateLimit, 100_000) * 5,
-                TokensPerPeriod = Math.Min(options.TokenRateLimit, 100_000),
-                ReplenishmentPeriod = TimeSpan.FromSeconds(1),
-                QueueLimit = 0,
-            }));
-
-    // Sign-up hashes a new password with bcrypt on every request: few per address.
-    limiter.AddPolicy(AccountsApi.SignupRateLimitPolicy, context => RateLimitPartition.GetTokenBucketLimiter(
-        context.Connection.RemoteIpAddress?.ToString() ?? "unknown",
-        _ => new TokenBucketRateLimiterOptions { TokenLimit = 100, TokensPerPeriod = 20, ReplenishmentPeriod = TimeSpan.FromSeconds(1), QueueLimit = 0 }));
-    limiter.OnRejected = async (context, ct) =>
-    {
-        var http = context.HttpContext;
-        http.Response.Headers.RetryAfter = "1";
-        if (http.Request.Path.StartsWithSegments("/api"))
-        {
-            await Results.Problem("too many requests from this address; retry later", statusCode: StatusCodes.Status429TooManyRequests).ExecuteAsync(http);
-            return;
-        }
-
-        // Registry clients read the registry's error shape, also from the token endpoint.
-        http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
-        await OciResponses.WriteErrorAsync(http, Berth.Oci.OciErrorCode.TooManyRequests);
-    };
-});
+builder.Services.AddBerthRateLimits(options);
 
 var app = builder.Build();
+app.UseTrustedProxies(trustedProxies);
 app.UseFaultResponses();
 await app.Services.InitializeAsync(options, app.Lifetime.ApplicationStopping);
 if (options.RunsRegistry)

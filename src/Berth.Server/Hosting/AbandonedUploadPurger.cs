@@ -6,13 +6,14 @@ namespace Berth.Server.Hosting;
 /// Removes upload sessions idle for <c>--upload-idle-seconds</c> (default a day): their clients are gone and their bytes
 /// only take space. Also removes upload data left with no session row (a request that wrote after its upload ended,
 /// a crash between the two deletions), once it has been seen orphaned for that long. Runs every half idle period,
-/// at most hourly.
+/// at most hourly, on one node of a cluster at a time (the node holding the <c>abandoned-uploads</c> lease).
 /// </summary>
-internal sealed partial class AbandonedUploadPurger(IServiceScopeFactory scopes, BerthOptions options, TimeProvider time, ILogger<AbandonedUploadPurger> logger) : BackgroundService
+internal sealed partial class AbandonedUploadPurger(IServiceScopeFactory scopes, ClusterLeases leases, BerthOptions options, TimeProvider time, ILogger<AbandonedUploadPurger> logger) : BackgroundService
 {
     private static readonly TimeSpan MaxInterval = TimeSpan.FromHours(1);
 
-    // When each orphan was first seen. In memory only: after a restart an orphan waits one more idle period.
+    // When each orphan was first seen. In memory only: after a restart, or when the lease moves to another node (which
+    // starts its own count), an orphan waits one more idle period.
     private readonly Dictionary<string, DateTime> _orphansSeen = new(StringComparer.Ordinal);
 
     private TimeSpan MaxIdle => TimeSpan.FromSeconds(Math.Max(1, options.UploadIdleSeconds));
@@ -20,11 +21,20 @@ internal sealed partial class AbandonedUploadPurger(IServiceScopeFactory scopes,
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var interval = MaxIdle / 2 < MaxInterval ? MaxIdle / 2 : MaxInterval;
+        // Held across two missed runs, so the holder keeps it from one run to the next; a dead holder's lapses within that.
+        var lease = interval * 2.5;
         using var timer = new PeriodicTimer(interval, time);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
             try
             {
+                if (!await leases.TryHoldAsync(ClusterLeases.AbandonedUploads, lease, stoppingToken))
+                {
+                    // Another node purges; what this one saw orphaned is stale by the time the lease comes back.
+                    _orphansSeen.Clear();
+                    continue;
+                }
+
                 await using var scope = scopes.CreateAsyncScope();
                 var uploads = scope.ServiceProvider.GetRequiredService<IUploadService>();
                 var now = time.GetUtcNow().UtcDateTime;

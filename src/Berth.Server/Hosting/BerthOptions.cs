@@ -60,8 +60,14 @@ public sealed class BerthOptions
     /// </summary>
     public string? RegistryUrl { get; set; }
 
-    /// <summary>On a separate registry: the URL the index reaches it at, sent in its events; default: the first listen URL.</summary>
+    /// <summary>
+    /// The URL clients and the index reach this server at (e.g. the load balancer's). On a separate registry it is sent
+    /// in its events (default: the first listen URL); on role all it also makes the token realm <c>PublicUrl/token</c>.
+    /// </summary>
     public string? PublicUrl { get; set; }
+
+    /// <summary>Comma-separated addresses or CIDR networks whose <c>X-Forwarded-*</c> headers are honoured (none by default).</summary>
+    public string? TrustedProxies { get; set; }
 
     /// <summary>On an index: the longest wait between attempts to deliver a repository deletion to a registry.</summary>
     public int DeletionRetryMaxSeconds { get; set; } = 300;

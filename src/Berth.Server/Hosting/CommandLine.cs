@@ -25,6 +25,7 @@ internal static class CommandLine
         ["--notify-secret"] = "Berth:NotifySecret",
         ["--registry-url"] = "Berth:RegistryUrl",
         ["--public-url"] = "Berth:PublicUrl",
+        ["--trusted-proxies"] = "Berth:TrustedProxies",
         ["--deletion-retry-max-seconds"] = "Berth:DeletionRetryMaxSeconds",
         ["--auth"] = "Berth:Auth",
         ["--htpasswd"] = "Berth:Htpasswd",
@@ -59,6 +60,10 @@ internal static class CommandLine
           --database sqlite|postgres  Metadata database (default sqlite, DATA_DIR/berth.db)       BERTH_DATABASE
           --connection-string CS      Database connection string (sqlite: overrides the default   BERTH_CONNECTION_STRING
                                       file; postgres: required, e.g. Host=db;Database=berth;Username=u;Password=p)
+          --trusted-proxies CIDRS     Load balancers (addresses or CIDRs, comma-separated) whose  BERTH_TRUSTED_PROXIES
+                                      X-Forwarded-For/-Proto/-Host are honoured (default: none)
+          --public-url URL            The URL clients reach this server at (a load balancer's):   BERTH_PUBLIC_URL
+                                      role all: the token realm is URL/token; see also below
 
         S3-compatible storage (--storage s3):
           --s3-endpoint URL           The store, e.g. http://127.0.0.1:9000 (default: AWS S3)     BERTH_S3_ENDPOINT

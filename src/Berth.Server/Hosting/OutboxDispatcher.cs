@@ -37,6 +37,7 @@ internal sealed partial class OutboxDispatcher(
     IServiceScopeFactory scopes,
     OutboxSignal signal,
     OutboxSettings settings,
+    ClusterLeases leases,
     TimeProvider time,
     ILogger<OutboxDispatcher> logger) : BackgroundService
 {
@@ -201,7 +202,9 @@ internal sealed partial class OutboxDispatcher(
 
     /// <summary>
     /// Deletes events every configured subscriber has passed that are older than the retention, a bounded number at
-    /// a time. Ids are AUTOINCREMENT, never reused, so a deleted position cannot come back under a cursor.
+    /// a time. Ids are AUTOINCREMENT, never reused, so a deleted position cannot come back under a cursor. One node of
+    /// a cluster prunes (the <c>outbox-prune</c> lease, held across two missed runs); delivery needs no such lease, each
+    /// cursor row has its own.
     /// </summary>
     private async Task PruneIfDueAsync(CancellationToken cancellationToken)
     {
@@ -214,6 +217,11 @@ internal sealed partial class OutboxDispatcher(
         _nextPrune = now + settings.PruneInterval;
         try
         {
+            if (!await leases.TryHoldAsync(ClusterLeases.OutboxPrune, settings.PruneInterval * 2.5, cancellationToken))
+            {
+                return;
+            }
+
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<BerthDbContext>();
             var names = _subscribers.Select(s => s.Name).ToList();

@@ -29,6 +29,7 @@ internal static class RegistryServices
         Directory.CreateDirectory(options.FullDataDir);
         services.AddSingleton(options);
         services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<ClusterLeases>();
         var visibility = options.DefaultVisibility.ToLowerInvariant() switch
         {
             "private" => Visibility.Private,
@@ -142,7 +143,7 @@ internal static class RegistryServices
                 }
 
                 var validator = new TokenValidator(source, new TokenValidationSettings(options.TokenIssuer, options.TokenService), TimeProvider.System);
-                services.AddSingleton<IAccessController>(new TokenAccessControl(validator, new TokenChallengeSettings(options.TokenRealm, options.TokenService), options.RunsIndex));
+                services.AddSingleton<IAccessController>(new TokenAccessControl(validator, new TokenChallengeSettings(TokenRealm(options), options.TokenService), options.RunsIndex));
                 break;
             default:
                 throw new ConfigurationException($"unknown auth mode '{options.Auth}' (expected: none, htpasswd, token)");
@@ -164,6 +165,14 @@ internal static class RegistryServices
         services.AddRegistryCore();
         services.AddHostedService<AbandonedUploadPurger>();
     }
+
+    /// <summary>
+    /// The realm a 401 names: <c>--token-realm</c>; with the index in this process and a <c>--public-url</c>, that URL's
+    /// <c>/token</c>; otherwise null (the request's own scheme and host, which trusted proxies may have forwarded).
+    /// </summary>
+    private static string? TokenRealm(BerthOptions options) =>
+        options.TokenRealm
+        ?? (options.RunsIndex && !string.IsNullOrWhiteSpace(options.PublicUrl) ? PublicUrl.Resolve(options.PublicUrl, null) + "/token" : null);
 
     /// <summary>The S3 driver's settings, every mistake reported before the server starts.</summary>
     private static S3StorageOptions S3Options(BerthOptions options)
