@@ -113,6 +113,7 @@ start_node() {
     --storage s3 --s3-endpoint "http://127.0.0.1:$S3_PORT" --s3-bucket berth --s3-region us-east-1 \
     --s3-access-key S3RVER --s3-secret-key S3RVER --s3-path-style \
     --token-key "$WORK/keys/token-signing.pem" \
+    --trusted-proxies 127.0.0.1/32 \
     --admin-password "$(cat "$WORK/admin-password")"
 }
 

@@ -44,6 +44,7 @@ public sealed class ClusterFixture : IAsyncLifetime
             "--connection-string", _postgres.ConnectionString("berth"),
             .. _s3.ServerArgs(),
             "--token-key", Path.Combine(_keyDir, "token-signing.pem"),
+            "--trusted-proxies", "127.0.0.1/32",
             "--admin-password", AdminPassword,
             "--Berth:BcryptWorkFactor", "4",
             "--Berth:UploadClaimSeconds", ClaimSeconds.ToString(CultureInfo.InvariantCulture),
