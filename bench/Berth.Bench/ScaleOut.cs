@@ -77,6 +77,13 @@ internal sealed partial class Bench
 
         // Distribution's s3 driver may not work against s3rver: then Berth's figures stand alone, with the reason noted.
         var targets = await SetUpAsync([b, d], listings: false, ct, tolerateFailures: true);
+        if (!targets.Contains(d))
+        {
+            var log = Path.Combine(Dir("s3", "distribution"), "server.log");
+            var error = File.Exists(log) ? File.ReadLines(log).FirstOrDefault(l => l.Contains("level=error", StringComparison.Ordinal)) : null;
+            _results.Note($"Distribution's log: `{(error is null ? "(no error line)" : error[..Math.Min(error.Length, 300)])}`. Its s3 driver finds an upload again with ListMultipartUploads (`GET /bucket?uploads&prefix=…`) on every PUT and PATCH; s3rver 3.7.1 answers that with 501 NotImplemented, so Distribution cannot store a blob on s3rver.");
+        }
+
         string[] ids = ["upload-mono", "upload-chunked", "blob-get", "manifest-get"];
         await RepeatAsync(targets, NoAuthWorkloads(), "", ct, id => ids.Contains(id) && o.RunsIn("s3", id));
     }
