@@ -32,7 +32,7 @@ internal sealed partial class Bench(Options o)
 {
     private const string User = "bench";
     private const string Password = "bench-secret";
-    private readonly Results _results = new();
+    private Results _results = new();
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly Random _random = new(20261128);
     private byte[] _uploadData = [];
@@ -112,17 +112,26 @@ internal sealed partial class Bench(Options o)
             await RunResumeAsync(ct);
         }
 
+        // Issue 10's sections start even when the budget is spent (a smoke run must reach them); their repetitions
+        // stop at the budget as every other section's do.
+        await RunScaleOutAsync(ct);
+
         preamble.Add($"- {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {Cpu()}, {(o.Smoke ? "**smoke run (tiny sizes, 1 repetition: not a measurement)**" : $"{o.Reps} repetitions")}, run time {_clock.Elapsed.TotalMinutes:0.0} min.");
         preamble.Add($"- Berth: Release build, `--auth none` / `--auth htpasswd`, SQLite + filesystem. Distribution: `docker-registry` {Version("docker-registry", "--version")}, filesystem driver, in-memory blob descriptor cache (Debian's default config), access log off.");
         preamble.Add($"- Clients on the same 2 cores: curl for the bytes of raw uploads and GETs (from/to the page cache and /dev/null), .NET HttpClient for the other raw requests, `wrk -t2 -c32 -d{o.WrkSeconds}s` for GET request rates, `hey -c32` for HEAD (wrk cannot parse HEAD responses), skopeo {Version("skopeo", "--version").Replace("skopeo version ", "", StringComparison.Ordinal)} for image copies. Uncompressed tar layers of random bytes; new content every repetition.");
         preamble.Add("- The order of the two registries alternates between repetitions; a warm-up pass (not recorded) precedes full runs.");
         var title = o.Smoke ? "Berth vs Distribution 2.8.2 — smoke run" : "Berth vs Distribution 2.8.2";
-        var markdown = _results.Markdown(title, preamble);
+        // A run of issue 10's sections alone: their own title, and only the lines about the machine and the clients.
+        var document = new StringBuilder(_results.IsEmpty
+            ? $"# Berth scale-out: S3, PostgreSQL, several nodes{(o.Smoke ? " — smoke run" : "")}\n\n{preamble[0]}\n{preamble[2]}\n"
+            : _results.Markdown(title, preamble));
+        AppendSections(document);
+        var markdown = document.ToString();
         var stamp = DateTime.UtcNow.ToString("yyyyMMdd-HHmm", CultureInfo.InvariantCulture);
         var name = o.Smoke ? $"{stamp}-smoke" : stamp;
         var file = Path.Combine(o.OutDir, name + ".md");
         await File.WriteAllTextAsync(file, markdown, ct);
-        await File.WriteAllLinesAsync(Path.Combine(o.OutDir, name + ".csv"), _results.Csv(), ct);
+        await File.WriteAllLinesAsync(Path.Combine(o.OutDir, name + ".csv"), _results.Csv().Concat(SectionCsv()), ct);
         if (!o.Keep)
         {
             TryDelete(o.WorkDir);
@@ -246,26 +255,51 @@ internal sealed partial class Bench(Options o)
     }
 
     /// <summary>Blobs, images and listings every workload reads: the same content in both registries.</summary>
-    private async Task SetUpAsync(Target[] targets, bool listings, CancellationToken ct)
+    /// <summary>
+    /// Returns the targets that are set up: all of them, or with <paramref name="tolerateFailures"/>, those that took
+    /// the content (a registry that cannot, e.g. a storage driver that fails against an emulator, is noted and left out).
+    /// </summary>
+    private async Task<Target[]> SetUpAsync(Target[] targets, bool listings, CancellationToken ct, bool tolerateFailures = false)
     {
         var get = new byte[o.BlobBytes];
         _random.NextBytes(get);
         _getDigest = RegistryClient.DigestOf(get);
         var pull = Images.Image(Dir("images", "pull"), 1, o.PullLayerBytes, _random);
+        var ready = new List<Target>();
         foreach (var t in targets)
         {
-            await t.Client.UploadMonolithicAsync("bench/get", get, _getDigest, null, ct);
-            await Skopeo.PushAsync(pull, t.Server, "bench/pull", all: false, ct);
-            await t.Client.GetStringAsync("/v2/bench/pull/manifests/v1", RegistryClient.ManifestAccept, ct);
-            if (await t.Client.HeadAsync($"/v2/bench/get/blobs/{_getDigest}", ct) != System.Net.HttpStatusCode.OK)
+            try
             {
-                throw new InvalidOperationException($"{t.Server.Name}: HEAD of the uploaded blob failed");
+                if (tolerateFailures)
+                {
+                    // A small blob first: a registry that refuses uploads answers it whole, so the note can quote its
+                    // error, where a refused large body only shows as a connection reset.
+                    var probe = Encoding.UTF8.GetBytes("probe");
+                    await t.Client.UploadMonolithicAsync("bench/probe", probe, RegistryClient.DigestOf(probe), null, ct);
+                }
+
+                await t.Client.UploadMonolithicAsync("bench/get", get, _getDigest, null, ct);
+                await Skopeo.PushAsync(pull, t.Server, "bench/pull", all: false, ct);
+                await t.Client.GetStringAsync("/v2/bench/pull/manifests/v1", RegistryClient.ManifestAccept, ct);
+                if (await t.Client.HeadAsync($"/v2/bench/get/blobs/{_getDigest}", ct) != System.Net.HttpStatusCode.OK)
+                {
+                    throw new InvalidOperationException($"{t.Server.Name}: HEAD of the uploaded blob failed");
+                }
+
+                ready.Add(t);
+            }
+            catch (Exception e) when (tolerateFailures && e is InvalidOperationException or HttpRequestException or IOException)
+            {
+                // Noted in the table, not counted as a failure of the run: the caller expects that this may happen.
+                Log($"  set-up FAILED on {t.Server.Name}: {e.Message.Split('\n')[0]}");
+                _results.Note($"{t.Server.Name} could not be set up (so it has no figures): {e.Message.Split('\n')[0]}");
             }
         }
 
+        targets = [.. ready];
         if (!listings)
         {
-            return;
+            return targets;
         }
 
         var config = Encoding.UTF8.GetBytes("""{"architecture":"amd64","os":"linux","config":{},"rootfs":{"type":"layers","diff_ids":[]}}""");
@@ -305,11 +339,12 @@ internal sealed partial class Bench(Options o)
         }
 
         Define("seed", $"set-up: push {o.Entries} repositories + {o.Entries} tags (8 clients)", "s", "wall time", "s", Better.Lower, headline: false);
+        return targets;
     }
 
-    private async Task RepeatAsync(Target[] targets, IEnumerable<Workload> definitions, string prefix, CancellationToken ct)
+    private async Task RepeatAsync(Target[] targets, IEnumerable<Workload> definitions, string prefix, CancellationToken ct, Func<string, bool>? runs = null)
     {
-        var workloads = definitions.Where(w => o.Runs(w.Id)).ToList();
+        var workloads = definitions.Where(w => (runs ?? o.Runs)(w.Id)).ToList();
         if (workloads.Count == 0)
         {
             return;
@@ -352,6 +387,7 @@ internal sealed partial class Bench(Options o)
         var server = target.Server;
         server.ResetPeak();
         var cpuBefore = server.CpuSeconds();
+        var proxyBefore = server.Members.Count > 0 ? server.ProxyCpuSeconds() : 0;
         Outcome outcome;
         try
         {
@@ -403,6 +439,12 @@ internal sealed partial class Bench(Options o)
         {
             Define(workload.Id, title, "cpu_per_kreq", "server CPU per 1000 requests", "CPU-ms", Better.Lower, headline: false);
             _results.Add($"{workload.Id}.cpu_per_kreq", target.Registry, cpu * 1000 / (outcome.Requests / 1000.0));
+        }
+
+        if (server.Members.Count > 0)
+        {
+            Define(workload.Id, title, "proxy_cpu", "nginx CPU (not in the server figures)", "CPU-s", Better.Lower, headline: false);
+            _results.Add($"{workload.Id}.proxy_cpu", target.Registry, server.ProxyCpuSeconds() - proxyBefore);
         }
 
         Define(workload.Id, title, "rss", "server peak RSS", "MiB", Better.Lower, headline: false);

@@ -25,8 +25,14 @@ internal sealed class Options
           --concurrent-pulls N    simultaneous skopeo pulls (default 16)
           --resume-mib N          upload continued on another process (resume-1g): size before the last chunk (default 1024)
           --resume-chunk-mib N    its PATCH size, the last chunk's too (default 64)
+          --pg CS                 PostgreSQL to use (a connection string without Database; run.sh starts a throw-away
+                                  cluster): needed by the sections pg and cluster
+          --s3rver PATH           s3rver's bin/s3rver.js (run.sh installs it): needed by the sections s3 and cluster
           --no-auth               skip the htpasswd section
-          --only IDS              run only these workloads (comma-separated ids, e.g. upload-mono,blob-get,catalog,token)
+          --only IDS              run only these workloads (comma-separated ids, e.g. upload-mono,blob-get,catalog,token);
+                                  a section id runs its whole section: s3 (Berth vs Distribution on s3rver), pg (Berth on
+                                  PostgreSQL vs SQLite), cluster (three nodes vs one behind nginx); s3.blob-get etc. one
+                                  of its workloads
           --max-minutes N         stop starting new measurements after N minutes (default 60)
           --keep                  keep the scratch directory
         """;
@@ -77,8 +83,17 @@ internal sealed class Options
 
     public bool Keep { get; private set; }
 
+    public string? Postgres { get; private set; }
+
+    public string? S3rverScript { get; private set; }
+
     /// <summary>Workload ids to run; empty means all.</summary>
     public HashSet<string> Only { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Whether a workload of a scale-out section (s3, pg, cluster) runs: the whole section, or that workload.</summary>
+    public bool RunsIn(string section, string id) => Only.Count == 0 || Only.Contains(section) || Only.Contains($"{section}.{id}");
+
+    public bool RunsSection(string section) => Only.Count == 0 || Only.Contains(section) || Only.Any(id => id.StartsWith(section + ".", StringComparison.Ordinal));
 
     public bool Runs(string id) => Only.Count == 0 || Only.Contains(id) || (id.StartsWith("auth.", StringComparison.Ordinal) && Only.Contains(id[5..]));
 
@@ -131,6 +146,8 @@ internal sealed class Options
                 case "--no-auth": o.Auth = false; break;
                 case "--max-minutes": o.MaxMinutes = Math.Min(Int(), 600); break;
                 case "--keep": o.Keep = true; break;
+                case "--pg": o.Postgres = Next(); break;
+                case "--s3rver": o.S3rverScript = Path.GetFullPath(Next()); break;
                 case "--only": o.Only.UnionWith(Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)); break;
                 case "-h" or "--help": throw new HelpRequested();
                 default: throw new ArgumentException($"unknown option {args[i]}");

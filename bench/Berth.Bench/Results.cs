@@ -15,8 +15,11 @@ internal enum Better
 /// </summary>
 internal sealed record Metric(string Key, string Workload, string Label, string Unit, Better Better, double? Target = null, bool Headline = true);
 
-/// <summary>Every sample of every metric for both registries, and the Markdown tables made from them.</summary>
-internal sealed class Results
+/// <summary>
+/// Every sample of every metric for both compared servers, and the Markdown tables made from them. The two columns
+/// are Berth and Distribution unless a section compares something else (PostgreSQL vs SQLite, three nodes vs one).
+/// </summary>
+internal sealed class Results(Registry first = Registry.Berth, string firstLabel = "Berth", Registry second = Registry.Distribution, string secondLabel = "Distribution 2.8.2")
 {
     private readonly List<Metric> _metrics = [];
     private readonly Dictionary<(string Key, Registry Registry), List<double>> _samples = [];
@@ -74,36 +77,56 @@ internal sealed class Results
         md.AppendLine();
         md.AppendLine("Each cell: median (min–max) over the repetitions. Ratio = Berth median / Distribution median (and, with a baseline build, Berth median / baseline median). ");
         md.AppendLine("Target = the bound on that ratio from issue 5 (≥ when higher is better, ≤ when lower is better).").AppendLine();
+        Body(md, "##");
+        return md.ToString();
+    }
+
+    /// <summary>Whether anything was measured (a section that did not run prints nothing).</summary>
+    public bool IsEmpty => _samples.Count == 0 && _notes.Count == 0;
+
+    /// <summary>One comparison as a section of a larger file: heading, what it compares, its tables and notes.</summary>
+    public void Section(StringBuilder md, string heading, IEnumerable<string> preamble)
+    {
+        md.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"## {heading}").AppendLine();
+        foreach (var line in preamble)
+        {
+            md.AppendLine(line);
+        }
+
+        md.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"Ratio = {firstLabel} median / {secondLabel} median.").AppendLine();
+        Body(md, "###");
+    }
+
+    private void Body(StringBuilder md, string level)
+    {
         Table(md, _metrics.Where(m => m.Headline));
         var resources = _metrics.Where(m => !m.Headline).ToList();
         if (resources.Count > 0)
         {
-            md.AppendLine().AppendLine("## Server resources per phase (from /proc: utime+stime, VmHWM reset per phase)").AppendLine();
+            md.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"{level} Server resources per phase (from /proc: utime+stime, VmHWM reset per phase)").AppendLine();
             Table(md, resources);
         }
 
         if (_notes.Count > 0)
         {
-            md.AppendLine().AppendLine("## Notes").AppendLine();
+            md.AppendLine().AppendLine(CultureInfo.InvariantCulture, $"{level} Notes").AppendLine();
             foreach (var note in _notes)
             {
                 md.AppendLine(CultureInfo.InvariantCulture, $"- {note}");
             }
         }
-
-        return md.ToString();
     }
 
     private void Table(StringBuilder md, IEnumerable<Metric> metrics)
     {
         // A baseline build measured beside the two gets its own column and the ratio to it (--baseline-dll).
         var baseline = _samples.Keys.Any(k => k.Registry == Registry.BerthBaseline);
-        md.AppendLine("| workload | figure | Berth | Distribution 2.8.2 | ratio | target | met |" + (baseline ? " Berth baseline | Berth / baseline |" : ""));
+        md.AppendLine($"| workload | figure | {firstLabel} | {secondLabel} | ratio | target | met |" + (baseline ? " Berth baseline | Berth / baseline |" : ""));
         md.AppendLine("| --- | --- | --- | --- | --- | --- | --- |" + (baseline ? " --- | --- |" : ""));
         foreach (var m in metrics)
         {
-            var berth = Stats(m.Key, Registry.Berth);
-            var dist = Stats(m.Key, Registry.Distribution);
+            var berth = Stats(m.Key, first);
+            var dist = Stats(m.Key, second);
             if (berth is null && dist is null)
             {
                 continue;

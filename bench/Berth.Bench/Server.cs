@@ -13,6 +13,12 @@ internal enum Registry
 
     /// <summary>Another build of Berth (<c>--baseline-dll</c>): the figures the current one must not regress from.</summary>
     BerthBaseline,
+
+    /// <summary>Berth with its metadata in PostgreSQL (compared with <see cref="Berth"/> on SQLite).</summary>
+    BerthPostgres,
+
+    /// <summary>Three Berth nodes behind nginx (compared with one node behind nginx, <see cref="Berth"/>).</summary>
+    BerthThreeNodes,
 }
 
 /// <summary>
@@ -27,8 +33,11 @@ internal sealed class Server : IAsyncDisposable
     private long _runPeakKiB;
     private bool _clearRefsWorks = true;
 
-    private Server(Registry registry, int port, Process process, StreamWriter log, string dataDir, (string User, string Password)? credentials)
+    private readonly IReadOnlyList<Server> _members;
+
+    private Server(Registry registry, int port, Process process, StreamWriter log, string dataDir, (string User, string Password)? credentials, IReadOnlyList<Server>? members = null)
     {
+        _members = members ?? [];
         Registry = registry;
         Port = port;
         _process = process;
@@ -53,14 +62,22 @@ internal sealed class Server : IAsyncDisposable
     {
         Registry.Berth => "Berth",
         Registry.BerthBaseline => "Berth (baseline)",
+        Registry.BerthPostgres => "Berth (PostgreSQL)",
+        Registry.BerthThreeNodes => "Berth ×3",
         _ => "Distribution",
     };
 
-    /// <summary>Peak RSS over the life of this process, in bytes (the maximum of every phase's peak).</summary>
-    public long RunPeakRssBytes => Math.Max(_runPeakKiB, ReadStatusKiB("VmHWM:")) * 1024;
+    /// <summary>For a load balancer: the nodes behind it, whose CPU and memory are the figures (not the balancer's).</summary>
+    public IReadOnlyList<Server> Members => _members;
 
-    /// <summary>Berth; with <paramref name="sharedDataDir"/>, a second node over another's database and storage.</summary>
-    public static async Task<Server> StartBerthAsync(string serverDll, string workDir, (string User, string Password, string File)? htpasswd, string? sharedDataDir = null, Registry registry = Registry.Berth)
+    /// <summary>Peak RSS over the life of this process, in bytes (the maximum of every phase's peak).</summary>
+    public long RunPeakRssBytes => _members.Count > 0 ? _members.Sum(m => m.RunPeakRssBytes) : Math.Max(_runPeakKiB, ReadStatusKiB("VmHWM:")) * 1024;
+
+    /// <summary>
+    /// Berth; with <paramref name="sharedDataDir"/>, a second node over another's database and storage;
+    /// <paramref name="extraArgs"/> picks another database or storage (<c>--database postgres …</c>, <c>--storage s3 …</c>).
+    /// </summary>
+    public static async Task<Server> StartBerthAsync(string serverDll, string workDir, (string User, string Password, string File)? htpasswd, string? sharedDataDir = null, Registry registry = Registry.Berth, IReadOnlyList<string>? extraArgs = null)
     {
         var port = FreePort();
         var dataDir = sharedDataDir ?? Path.Combine(workDir, "data");
@@ -82,6 +99,11 @@ internal sealed class Server : IAsyncDisposable
         else
         {
             info.ArgumentList.Add("none");
+        }
+
+        foreach (var arg in extraArgs ?? [])
+        {
+            info.ArgumentList.Add(arg);
         }
 
         info.Environment["DOTNET_NOLOGO"] = "1";
@@ -109,9 +131,10 @@ internal sealed class Server : IAsyncDisposable
     /// <summary>
     /// Distribution; with <paramref name="sharedDataDir"/>, a second process over another's root directory. Its upload
     /// state travels in a <c>_state</c> parameter signed with <c>http.secret</c>, so processes sharing uploads need one
-    /// <paramref name="secret"/> (without it, each process signs with a random one of its own).
+    /// <paramref name="secret"/> (without it, each process signs with a random one of its own). <paramref name="storage"/>
+    /// replaces the filesystem driver's lines under <c>storage:</c> (indented two spaces), e.g. with its s3 driver.
     /// </summary>
-    public static async Task<Server> StartDistributionAsync(string workDir, (string User, string Password, string File)? htpasswd, string? sharedDataDir = null, string? secret = null)
+    public static async Task<Server> StartDistributionAsync(string workDir, (string User, string Password, string File)? htpasswd, string? sharedDataDir = null, string? secret = null, string? storage = null)
     {
         var port = FreePort();
         var dataDir = sharedDataDir ?? Path.Combine(workDir, "data");
@@ -122,6 +145,7 @@ internal sealed class Server : IAsyncDisposable
         // on loopback, with its filesystem driver: the settings a user of the package gets.
         var auth = htpasswd is { } h ? $"auth:\n  htpasswd:\n    realm: bench\n    path: {h.File}\n" : "";
         var httpSecret = secret is null ? "" : $"\n  secret: {secret}";
+        var driver = storage ?? $"  filesystem:\n    rootdirectory: {dataDir}";
         await File.WriteAllTextAsync(config, $"""
             version: 0.1
             log:
@@ -131,8 +155,7 @@ internal sealed class Server : IAsyncDisposable
             storage:
               cache:
                 blobdescriptor: inmemory
-              filesystem:
-                rootdirectory: {dataDir}
+            {driver}
               delete:
                 enabled: true
             http:
@@ -140,14 +163,108 @@ internal sealed class Server : IAsyncDisposable
             {auth}
             """);
         var info = new ProcessStartInfo("docker-registry") { WorkingDirectory = workDir };
+        // With AWS_CA_BUNDLE set (as in some sandboxes), 2.8.2's s3 driver panics at start ("LoadCustomCABundleError:
+        // unable to load custom CA bundle, HTTPClient's transport unsupported type"); the endpoints here are plain HTTP.
+        info.Environment.Remove("AWS_CA_BUNDLE");
         info.ArgumentList.Add("serve");
         info.ArgumentList.Add(config);
         return await StartAsync(Registry.Distribution, info, port, workDir, dataDir, htpasswd is { } c ? (c.User, c.Password) : null);
     }
 
-    /// <summary>CPU seconds (user + system, all threads) the server has used so far.</summary>
+    /// <summary>
+    /// nginx (Debian's, as a non-daemon child with its own configuration) in front of <paramref name="nodes"/>: round
+    /// robin, no stickiness, no body size limit, no request or response buffering, HTTP/1.1 to the nodes.
+    /// </summary>
+    public static async Task<Server> StartNginxAsync(string workDir, IReadOnlyList<Server> nodes, Registry registry)
+    {
+        var port = FreePort();
+        Directory.CreateDirectory(workDir);
+        var config = Path.Combine(workDir, "nginx.conf");
+        var servers = string.Join("\n", nodes.Select(n => $"    server {n.HostPort};"));
+        // Root starts nginx here: its workers then stay root too, so they can use the temporary paths in workDir.
+        var user = Environment.UserName == "root" ? "user root;\n" : "";
+        await File.WriteAllTextAsync(config, $$"""
+            {{user}}daemon off;
+            worker_processes 2;
+            pid {{workDir}}/nginx.pid;
+            error_log {{workDir}}/error.log warn;
+            events { worker_connections 1024; }
+            http {
+              access_log off;
+              client_body_temp_path {{workDir}}/client_body;
+              proxy_temp_path {{workDir}}/proxy;
+              fastcgi_temp_path {{workDir}}/fastcgi;
+              uwsgi_temp_path {{workDir}}/uwsgi;
+              scgi_temp_path {{workDir}}/scgi;
+              upstream berth {
+            {{servers}}
+                keepalive 64;
+              }
+              server {
+                listen 127.0.0.1:{{port}};
+                client_max_body_size 0;
+                proxy_request_buffering off;
+                proxy_buffering off;
+                proxy_http_version 1.1;
+                proxy_read_timeout 900s;
+                proxy_send_timeout 900s;
+                location / {
+                  proxy_pass http://berth;
+                  proxy_set_header Host $http_host;
+                  proxy_set_header Connection "";
+                  proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+                  proxy_set_header X-Forwarded-Proto $scheme;
+                }
+              }
+            }
+            """);
+        var info = new ProcessStartInfo("nginx") { WorkingDirectory = workDir };
+        foreach (var arg in new[] { "-p", workDir, "-c", config, "-e", Path.Combine(workDir, "error.log") })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        return await StartAsync(registry, info, port, workDir, workDir, null, nodes);
+    }
+
+    /// <summary>CPU seconds (user + system) of a load balancer's worker processes (children of its master) so far.</summary>
+    public double ProxyCpuSeconds()
+    {
+        var total = 0.0;
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            var name = Path.GetFileName(dir);
+            if (!int.TryParse(name, CultureInfo.InvariantCulture, out var pid))
+            {
+                continue;
+            }
+
+            try
+            {
+                var stat = File.ReadAllText($"/proc/{pid}/stat");
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                if (pid == _process.Id || fields[1] == _process.Id.ToString(CultureInfo.InvariantCulture))
+                {
+                    total += (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / TicksPerSecond;
+                }
+            }
+            catch (IOException)
+            {
+                // The process ended between the listing and the read.
+            }
+        }
+
+        return total;
+    }
+
+    /// <summary>CPU seconds (user + system, all threads) the server has used so far; for a load balancer, its nodes'.</summary>
     public double CpuSeconds()
     {
+        if (_members.Count > 0)
+        {
+            return _members.Sum(m => m.CpuSeconds());
+        }
+
         var stat = File.ReadAllText($"/proc/{_process.Id}/stat");
         // The command name (field 2) may contain spaces; fields after it are fixed.
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
@@ -159,6 +276,11 @@ internal sealed class Server : IAsyncDisposable
     /// <summary>Starts a new peak-RSS window.</summary>
     public void ResetPeak()
     {
+        foreach (var member in _members)
+        {
+            member.ResetPeak();
+        }
+
         _runPeakKiB = Math.Max(_runPeakKiB, ReadStatusKiB("VmHWM:"));
         if (!_clearRefsWorks)
         {
@@ -179,12 +301,17 @@ internal sealed class Server : IAsyncDisposable
     /// <summary>Peak RSS since the last <see cref="ResetPeak"/>, in bytes.</summary>
     public long PhasePeakRssBytes()
     {
+        if (_members.Count > 0)
+        {
+            return _members.Sum(m => m.PhasePeakRssBytes());
+        }
+
         var kib = ReadStatusKiB("VmHWM:");
         _runPeakKiB = Math.Max(_runPeakKiB, kib);
         return kib * 1024;
     }
 
-    public bool HasExited => _process.HasExited;
+    public bool HasExited => _process.HasExited || _members.Any(m => m.HasExited);
 
     public async ValueTask DisposeAsync()
     {
@@ -201,7 +328,7 @@ internal sealed class Server : IAsyncDisposable
         }
     }
 
-    private static async Task<Server> StartAsync(Registry registry, ProcessStartInfo info, int port, string workDir, string dataDir, (string, string)? credentials)
+    private static async Task<Server> StartAsync(Registry registry, ProcessStartInfo info, int port, string workDir, string dataDir, (string, string)? credentials, IReadOnlyList<Server>? members = null)
     {
         info.RedirectStandardOutput = true;
         info.RedirectStandardError = true;
@@ -232,7 +359,7 @@ internal sealed class Server : IAsyncDisposable
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var server = new Server(registry, port, process, log, dataDir, credentials);
+        var server = new Server(registry, port, process, log, dataDir, credentials, members);
 
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         var deadline = Stopwatch.StartNew();
