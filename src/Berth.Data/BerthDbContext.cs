@@ -44,6 +44,8 @@ public abstract class BerthDbContext : DbContext
 
     public DbSet<RefreshToken> RefreshTokens => Set<RefreshToken>();
 
+    public DbSet<WebSession> WebSessions => Set<WebSession>();
+
     public DbSet<Star> Stars => Set<Star>();
 
     public DbSet<Comment> Comments => Set<Comment>();
@@ -248,6 +250,16 @@ public abstract class BerthDbContext : DbContext
             e.Property(t => t.SecretHash).HasMaxLength(64);
             e.Property(t => t.ClientId).HasMaxLength(100);
             e.HasIndex(t => t.SecretHash).IsUnique();
+            e.HasOne<Account>().WithMany().HasForeignKey(t => t.AccountId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<WebSession>(e =>
+        {
+            e.ToTable("web_sessions");
+            e.Property(t => t.SecretHash).HasMaxLength(64);
+            e.Property(t => t.UserAgent).HasMaxLength(200);
+            e.HasIndex(t => t.SecretHash).IsUnique();
+            e.HasIndex(t => t.AccountId);
             e.HasOne<Account>().WithMany().HasForeignKey(t => t.AccountId).OnDelete(DeleteBehavior.Cascade);
         });
 

@@ -60,3 +60,27 @@ public sealed class RefreshToken
 
     public DateTime? RevokedAt { get; set; }
 }
+
+/// <summary>
+/// A signed-in browser of the web UI. The cookie holds a random secret; only its SHA-256 is stored, so a copy of the
+/// database opens no session. Deleting the row (logout, logout everywhere, a password change) ends the session at
+/// the next request, on every node.
+/// </summary>
+public sealed class WebSession
+{
+    public long Id { get; set; }
+
+    public long AccountId { get; set; }
+
+    public required string SecretHash { get; set; }
+
+    public DateTime CreatedAt { get; set; }
+
+    /// <summary>Refreshed at most once a minute, so reading pages does not turn into writes.</summary>
+    public DateTime LastSeenAt { get; set; }
+
+    public DateTime ExpiresAt { get; set; }
+
+    /// <summary>The browser's User-Agent at sign-in (trimmed), so a user can tell sessions apart.</summary>
+    public string? UserAgent { get; set; }
+}
