@@ -31,6 +31,7 @@ public static class IndexServices
         services.AddScoped<ITokenService, TokenService>();
         services.AddScoped<IndexRecords>();
         services.AddScoped<IUserService, UserService>();
+        services.AddScoped<IWebSessionService, WebSessionService>();
         services.AddScoped<IOrganizationService, OrganizationService>();
         services.AddScoped<IRepositoryService, RepositoryService>();
         services.AddScoped<ICollaboratorService, CollaboratorService>();

@@ -1,6 +1,8 @@
 using Berth.Server.Api;
 using Berth.Server.Endpoints;
 using Berth.Server.Hosting;
+using Berth.Web;
+using Berth.Web.Pages;
 using Microsoft.AspNetCore.Http.Features;
 
 if (args.Contains("--help") || args.Contains("-h"))
@@ -57,6 +59,16 @@ builder.Services.Configure<FormOptions>(form =>
 });
 builder.Services.AddProblemDetails();
 builder.Services.AddIndexApi();
+var webUi = new WebUiOptions
+{
+    RegistryHost = string.IsNullOrWhiteSpace(options.PublicUrl) ? null : new Uri(PublicUrl.Resolve(options.PublicUrl, null)).Authority,
+    SignupRateLimitPolicy = AccountsApi.SignupRateLimitPolicy,
+};
+if (options.RunsIndex)
+{
+    builder.Services.AddWebUi(o => o.RegistryHost = webUi.RegistryHost);
+}
+
 builder.Services.AddBerthRateLimits(options);
 
 var app = builder.Build();
@@ -74,6 +86,7 @@ if (options.RunsIndex)
 {
     app.MapTokenEndpoints();
     app.MapIndexApi();
+    app.MapWebUi(webUi);
     if (options.NotifySecret is { Length: > 0 } secret)
     {
         app.MapGroup("").WithBodyLimit(BodyLimits.Events).MapEventEndpoints(secret);

@@ -295,6 +295,9 @@ internal sealed class AccountService(
         var now = time.GetUtcNow().UtcDateTime;
         await db.RefreshTokens.Where(r => r.AccountId == account.Id && r.RevokedAt == null)
             .ExecuteUpdateAsync(r => r.SetProperty(x => x.RevokedAt, now), cancellationToken);
+
+        // And every signed-in browser: a password change is how a user shuts out whoever learnt the old one.
+        await db.WebSessions.Where(s => s.AccountId == account.Id).ExecuteDeleteAsync(cancellationToken);
         return true;
     }
 

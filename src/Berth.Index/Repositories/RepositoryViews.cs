@@ -18,13 +18,15 @@ public sealed record TagInfo(string Name, string Digest, string MediaType, long 
 /// <summary>One repository in full, as seen by one caller.</summary>
 /// <param name="Permission">The caller's level: at least <see cref="AccessLevel.Read"/>, or the repository would be invisible.</param>
 /// <param name="Tags">The most recently pushed tags (at most <see cref="RepositoryService.DetailTagLimit"/>).</param>
+/// <param name="TagCount">All its tags, for paging through them.</param>
 public sealed record RepositoryDetails(
     RepositoryInfo Summary,
     DateTime CreatedAt,
     long CommentCount,
     bool Starred,
     AccessLevel Permission,
-    IReadOnlyList<TagInfo> Tags);
+    IReadOnlyList<TagInfo> Tags,
+    long TagCount);
 
 /// <summary>A grant on a repository: to a user or to a team of the repository's organisation.</summary>
 public sealed record CollaboratorInfo(string? User, string? Team, AccessLevel Level);

@@ -8,7 +8,7 @@ namespace Berth.Index.Search;
 
 internal sealed class SearchService(BerthDbContext db, IPermissionService permissions) : ISearchService
 {
-    public async Task<Outcome<SearchResults>> SearchAsync(Principal? caller, string? query, PageRequest page, CancellationToken cancellationToken)
+    public async Task<Outcome<SearchResults>> SearchAsync(Principal? caller, string? query, PageRequest page, SearchSort sort, CancellationToken cancellationToken)
     {
         var q = (query ?? "").Trim().ToLowerInvariant();
         if (q.Length > ISearchService.MaxQueryLength)
@@ -29,8 +29,15 @@ internal sealed class SearchService(BerthDbContext db, IPermissionService permis
                 : 3,
         });
         var total = await matches.CountAsync(cancellationToken);
-        var rows = await ranked
-            .OrderBy(x => x.Rank).ThenByDescending(x => x.Row.StarCount).ThenByDescending(x => x.Row.PullCount).ThenBy(x => x.Row.Name)
+        var ordered = sort switch
+        {
+            SearchSort.Stars => ranked.OrderByDescending(x => x.Row.StarCount).ThenByDescending(x => x.Row.PullCount).ThenBy(x => x.Row.Name),
+            SearchSort.Pulls => ranked.OrderByDescending(x => x.Row.PullCount).ThenByDescending(x => x.Row.StarCount).ThenBy(x => x.Row.Name),
+            // Spelled out: SQLite sorts NULL first and PostgreSQL last, so ORDER BY alone would differ between them.
+            SearchSort.Updated => ranked.OrderBy(x => x.Row.LastPushedAt == null).ThenByDescending(x => x.Row.LastPushedAt).ThenBy(x => x.Row.Name),
+            _ => ranked.OrderBy(x => x.Rank).ThenByDescending(x => x.Row.StarCount).ThenByDescending(x => x.Row.PullCount).ThenBy(x => x.Row.Name),
+        };
+        var rows = await ordered
             .Skip(page.Skip).Take(page.Size)
             .Select(x => x.Row)
             .ToListAsync(cancellationToken);

@@ -51,6 +51,6 @@ internal static class SearchApi
     private static async Task<Outcome<SearchResults>> RunAsync(HttpContext http, ISearchService search, string? q, CancellationToken cancellationToken)
     {
         var page = ApiResults.Page(http);
-        return page.IsSuccess ? await search.SearchAsync(http.Caller(), q, page.Value, cancellationToken) : page.Error;
+        return page.IsSuccess ? await search.SearchAsync(http.Caller(), q, page.Value, SearchSort.Relevance, cancellationToken) : page.Error;
     }
 }

@@ -1,0 +1,16 @@
+using System.Text.RegularExpressions;
+using Berth.Index.Social;
+
+namespace Berth.Web.Content;
+
+/// <summary>A repository's Markdown description as page HTML: the index's safe renderer, headings moved under the page's own.</summary>
+internal static partial class Descriptions
+{
+    /// <summary>The page has its h1 and the "About" h2: a description's <c># Title</c> becomes an h3, and so on down (h6 at most).</summary>
+    public static string ToHtml(string markdown) =>
+        Heading().Replace(CommentRenderer.ToHtml(markdown), m => $"<{m.Groups[1].Value}h{Math.Min(6, m.Groups[2].Value[0] - '0' + 2)}>");
+
+    // The sanitiser writes every heading tag as a bare <hN> / </hN> (no attributes are allowed on them).
+    [GeneratedRegex("<(/?)h([1-6])>")]
+    private static partial Regex Heading();
+}
