@@ -16,6 +16,8 @@ PACKAGES=(skopeo podman buildah umoci docker-registry docker.io)
 PACKAGES+=(postgresql)
 # nginx: Berth.Cluster.Tests put it round robin in front of three nodes (deploy/cluster/nginx.conf.template).
 PACKAGES+=(nginx)
+# Chromium: Berth.Web.Tests drive Debian's browser (/usr/bin/chromium) with Playwright; no browser download.
+PACKAGES+=(chromium)
 
 passed=0
 failed=0

@@ -835,6 +835,9 @@ namespace Berth.Data.Postgres.Migrations
 
                     b.HasKey("RepositoryId", "Tag");
 
+                    b.HasIndex("RepositoryId", "PushedAt", "Tag")
+                        .IsDescending(false, true, false);
+
                     b.ToTable("tag_summaries", (string)null);
                 });
 

@@ -754,6 +754,9 @@ namespace Berth.Data.Sqlite.Migrations
 
                     b.HasKey("RepositoryId", "Tag");
 
+                    b.HasIndex("RepositoryId", "PushedAt", "Tag")
+                        .IsDescending(false, true, false);
+
                     b.ToTable("tag_summaries", (string)null);
                 });
 

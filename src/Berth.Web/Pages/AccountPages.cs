@@ -13,14 +13,14 @@ namespace Berth.Web.Pages;
 internal static class AccountPages
 {
     public static IResult Login(HttpContext http, string? @return) =>
-        WebPage.Render<LoginView, LoginModel>(http, new LoginModel("", null, WebPage.LocalPath(@return)));
+        WebPage.Render<LoginView, LoginModel>(http, new LoginModel("", null, ReturnPath(@return)));
 
     public static async Task<IResult> SignInAsync(HttpContext http, IWebSessionService sessions, CancellationToken cancellationToken)
     {
         var form = await http.Request.ReadFormAsync(cancellationToken);
         var user = ((string?)form["user"] ?? "").Trim();
         var password = (string?)form["password"] ?? "";
-        var returnTo = WebPage.LocalPath(form["return"]);
+        var returnTo = ReturnPath(form["return"]);
         if (user.Length is 0 or > 64 || password.Length is 0 or > 1024)
         {
             return WebPage.Render<LoginView, LoginModel>(http, new LoginModel(user.Length > 64 ? "" : user, "Enter your user name and password.", returnTo), StatusCodes.Status400BadRequest);
@@ -41,6 +41,13 @@ internal static class AccountPages
 
         SessionCookie.Write(http, signIn.Secret!, signIn.ExpiresAt);
         return Results.Redirect(returnTo, permanent: false, preserveMethod: false);
+    }
+
+    /// <summary>Where to go after signing in: a local page, not the sign-in or sign-up form itself.</summary>
+    private static string ReturnPath(string? path)
+    {
+        var local = WebPage.LocalPath(path);
+        return local.StartsWith("/login", StringComparison.Ordinal) || local.StartsWith("/signup", StringComparison.Ordinal) ? "/" : local;
     }
 
     /// <summary>Ends this browser's session, or with <c>scope=all</c> every session of the account.</summary>

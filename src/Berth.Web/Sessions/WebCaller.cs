@@ -25,7 +25,8 @@ internal static class WebCaller
         var http = context.HttpContext;
         var services = http.RequestServices;
         SecurityHeaders.Apply(http.Response);
-        http.Response.Headers.CacheControl = "no-cache, private";
+        http.Response.Headers.CacheControl = "no-cache, no-store";
+        http.Response.Headers.Pragma = "no-cache";
 
         // The login throttle and the audit log count per source address, as for the API.
         services.GetRequiredService<AuditContext>().Address = http.Connection.RemoteIpAddress?.ToString();

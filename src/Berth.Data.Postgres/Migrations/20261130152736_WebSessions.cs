@@ -1,9 +1,10 @@
 ﻿using System;
 using Microsoft.EntityFrameworkCore.Migrations;
+using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 
 #nullable disable
 
-namespace Berth.Data.Sqlite.Migrations
+namespace Berth.Data.Postgres.Migrations
 {
     /// <inheritdoc />
     public partial class WebSessions : Migration
@@ -15,14 +16,14 @@ namespace Berth.Data.Sqlite.Migrations
                 name: "web_sessions",
                 columns: table => new
                 {
-                    Id = table.Column<long>(type: "INTEGER", nullable: false)
-                        .Annotation("Sqlite:Autoincrement", true),
-                    AccountId = table.Column<long>(type: "INTEGER", nullable: false),
-                    SecretHash = table.Column<string>(type: "TEXT", maxLength: 64, nullable: false),
-                    CreatedAt = table.Column<DateTime>(type: "TEXT", nullable: false),
-                    LastSeenAt = table.Column<DateTime>(type: "TEXT", nullable: false),
-                    ExpiresAt = table.Column<DateTime>(type: "TEXT", nullable: false),
-                    UserAgent = table.Column<string>(type: "TEXT", maxLength: 200, nullable: true)
+                    Id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityByDefaultColumn),
+                    AccountId = table.Column<long>(type: "bigint", nullable: false),
+                    SecretHash = table.Column<string>(type: "character varying(64)", maxLength: 64, nullable: false, collation: "C"),
+                    CreatedAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    LastSeenAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    ExpiresAt = table.Column<DateTime>(type: "timestamp with time zone", nullable: false),
+                    UserAgent = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: true, collation: "C")
                 },
                 constraints: table =>
                 {
@@ -34,6 +35,12 @@ namespace Berth.Data.Sqlite.Migrations
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Cascade);
                 });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_tag_summaries_RepositoryId_PushedAt_Tag",
+                table: "tag_summaries",
+                columns: new[] { "RepositoryId", "PushedAt", "Tag" },
+                descending: new[] { false, true, false });
 
             migrationBuilder.CreateIndex(
                 name: "IX_web_sessions_AccountId",
@@ -52,6 +59,10 @@ namespace Berth.Data.Sqlite.Migrations
         {
             migrationBuilder.DropTable(
                 name: "web_sessions");
+
+            migrationBuilder.DropIndex(
+                name: "IX_tag_summaries_RepositoryId_PushedAt_Tag",
+                table: "tag_summaries");
         }
     }
 }
