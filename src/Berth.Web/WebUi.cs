@@ -42,6 +42,7 @@ public static class WebUi
         web.MapGet("/search", BrowsePages.SearchAsync);
         web.MapGet("/u/{name}", BrowsePages.NamespaceAsync);
         web.MapGet("/r/{**path}", RepositoryPages.DispatchAsync);
+        web.MapPost("/r/{**path}", SocialPages.PostAsync);
         web.MapGet("/login", AccountPages.Login);
         web.MapPost("/login", AccountPages.SignInAsync);
         web.MapPost("/logout", AccountPages.SignOutAsync);

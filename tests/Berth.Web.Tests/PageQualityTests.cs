@@ -63,8 +63,8 @@ public sealed class PageQualityTests(WebSite site, ITestOutputHelper output)
                 await WebSite.SignInAsync(page, site.Alice);
             }
 
-            // Signed in, only the header and the user's own page differ: those pages are checked both ways.
-            foreach (var (name, url, _) in MainPages.Of(site).Where(p => !signedIn || p.Name is "explore" or "user"))
+            // Signed in, the header, the repository page (star and comment forms) and the own user page differ: checked both ways.
+            foreach (var (name, url, _) in MainPages.Of(site).Where(p => !signedIn || p.Name is "explore" or "user" or "repository"))
             {
                 await page.GotoAsync(url);
                 var results = await page.RunAxe();

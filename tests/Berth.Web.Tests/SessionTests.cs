@@ -64,6 +64,19 @@ public sealed class SessionTests(WebSite site)
     }
 
     [Fact]
+    public async Task Changing_the_password_ends_every_web_session()
+    {
+        var user = await site.NewUserAsync("hank");
+        using var http = site.NewHttpClient();
+        var cookies = await Forms.SignInAsync(http, user, WebSite.Password);
+        Assert.Equal(user, Forms.SignedInAs(await Forms.GetAsync(http, "/", cookies)));
+
+        await site.Registry(user, WebSite.Password).ApiAsync(HttpMethod.Put, "api/v1/user/password",
+            new System.Text.Json.Nodes.JsonObject { ["currentPassword"] = WebSite.Password, ["newPassword"] = "An0therPassw0rd!" }, HttpStatusCode.NoContent);
+        Assert.Null(Forms.SignedInAs(await Forms.GetAsync(http, "/", cookies)));
+    }
+
+    [Fact]
     public async Task A_wrong_password_is_refused_and_failures_are_throttled_as_for_the_API()
     {
         var user = await site.NewUserAsync("dave");

@@ -16,8 +16,21 @@ public sealed record NamespaceModel(string Name, string Kind, string? Descriptio
 
 public sealed record TagRow(TagInfo Tag, IReadOnlyList<string> Platforms);
 
-public sealed record RepositoryModel(RepositoryDetails Details, string DescriptionHtml, IReadOnlyList<TagRow> Tags, int Page, int PageCount, string RegistryHost)
+/// <param name="Comments">The first comments, oldest first, their HTML ready for the page.</param>
+/// <param name="Caller">The signed-in user's name, or null.</param>
+public sealed record RepositoryModel(
+    RepositoryDetails Details,
+    string DescriptionHtml,
+    IReadOnlyList<TagRow> Tags,
+    int Page,
+    int PageCount,
+    string RegistryHost,
+    IReadOnlyList<CommentView> Comments,
+    string? Caller)
 {
+    /// <summary>Repository admins may delete anyone's comment; everyone else only their own.</summary>
+    public bool MayDelete(CommentView comment) => Caller is not null && (comment.Author == Caller || Details.Permission >= Berth.Data.Entities.AccessLevel.Admin);
+
     public string Name => Details.Summary.Name;
 
     /// <summary>The tag pull commands name: <c>latest</c> when there is one, else the most recently pushed.</summary>
@@ -49,3 +62,5 @@ public sealed record ManifestModel(
 public sealed record LoginModel(string User, string? Error, string ReturnTo);
 
 public sealed record SignupModel(string Name, string? Email, string? Error);
+
+public sealed record CommentView(long Id, string Author, string Html, DateTime CreatedAt, DateTime? UpdatedAt);

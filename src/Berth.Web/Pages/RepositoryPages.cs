@@ -2,6 +2,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using Berth.Index;
 using Berth.Index.Repositories;
+using Berth.Index.Social;
 using Berth.Oci;
 using Berth.Registry.Manifests;
 using Berth.Web.Content;
@@ -23,7 +24,10 @@ internal static class RepositoryPages
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    public static async Task<IResult> DispatchAsync(HttpContext http, string path, string? page, IRepositoryService repositories, ImageInspector images, IOptions<WebUiOptions> options, CancellationToken cancellationToken)
+    public const int CommentLimit = 100;
+
+    public static async Task<IResult> DispatchAsync(
+        HttpContext http, string path, string? page, IRepositoryService repositories, ICommentService comments, ImageInspector images, IOptions<WebUiOptions> options, CancellationToken cancellationToken)
     {
         var split = path.IndexOf(Separator, StringComparison.Ordinal);
         var name = split < 0 ? path.TrimEnd('/') : path[..split];
@@ -42,7 +46,7 @@ internal static class RepositoryPages
         var host = options.Value.RegistryHost ?? http.Request.Host.Value ?? "localhost";
         if (resource is null)
         {
-            return await RepositoryAsync(http, details.Value!, page, repositories, images, host, cancellationToken);
+            return await RepositoryAsync(http, details.Value!, page, repositories, comments, images, host, cancellationToken);
         }
 
         var parts = resource.Split('/');
@@ -60,7 +64,7 @@ internal static class RepositoryPages
     }
 
     private static async Task<IResult> RepositoryAsync(
-        HttpContext http, RepositoryDetails details, string? page, IRepositoryService repositories, ImageInspector images, string host, CancellationToken cancellationToken)
+        HttpContext http, RepositoryDetails details, string? page, IRepositoryService repositories, ICommentService comments, ImageInspector images, string host, CancellationToken cancellationToken)
     {
         var pageCount = (int)Math.Max(1, (details.TagCount + TagPageSize - 1) / TagPageSize);
         var number = BrowsePages.ParsePage(page);
@@ -84,7 +88,12 @@ internal static class RepositoryPages
         }
 
         var description = string.IsNullOrWhiteSpace(details.Summary.Description) ? "" : Descriptions.ToHtml(details.Summary.Description);
-        return WebPage.Render<RepositoryView, RepositoryModel>(http, new RepositoryModel(details, description, rows, request.Value.Page, pageCount, host));
+        var caller = WebCaller.Of(http);
+        var listed = await comments.ListAsync(caller, name, PageRequest.Create(1, CommentLimit).Value, cancellationToken);
+        var views = listed.IsSuccess
+            ? listed.Value!.Select(c => new CommentView(c.Id, c.Author, Descriptions.Demote(c.Html), c.CreatedAt, c.UpdatedAt)).ToList()
+            : [];
+        return WebPage.Render<RepositoryView, RepositoryModel>(http, new RepositoryModel(details, description, rows, request.Value.Page, pageCount, host, views, caller?.Name));
     }
 
     private static async Task<IResult> ManifestAsync(HttpContext http, string repository, string? tag, Reference reference, ImageInspector images, string host, CancellationToken cancellationToken)
