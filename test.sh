@@ -12,7 +12,7 @@ export DEBIAN_FRONTEND=noninteractive
 # Debian packages the tests need: registry clients, the reference registry (CNCF Distribution 2.8.2) and the Docker
 # engine and CLI (the Docker tests start their own dockerd: vfs storage, no iptables, no bridge, a private socket).
 PACKAGES=(skopeo podman buildah umoci docker-registry docker.io)
-# PostgreSQL: the metadata suites run a second time against a throw-away cluster (section d2).
+# PostgreSQL: the server-driving suites run a second time on it and s3rver (section d2).
 PACKAGES+=(postgresql)
 # nginx: Berth.Cluster.Tests put it round robin in front of three nodes (deploy/cluster/nginx.conf.template).
 PACKAGES+=(nginx)
@@ -142,7 +142,10 @@ else
   failed=$((failed + 1))
 fi
 
-# --- (d2) the database-touching suites again, on PostgreSQL ------------------------------------------------------
+# --- (d2) the server-driving suites again, on PostgreSQL + s3rver -------------------------------------------------
+# Every Berth a test starts without choosing its own database or storage then keeps its metadata in a PostgreSQL
+# database and its blobs under a key prefix in one s3rver bucket, both named from its data directory (TestPostgres,
+# TestStorage; each test process starts its own s3rver).
 # A throw-away cluster in .test-work/pg: a unix socket there only (no TCP port to collide with), trust for local
 # connections, ICU "en" as the default collation so a missing COLLATE "C" shows up as a paging test failure.
 # PostgreSQL refuses to run as root: as root, the cluster belongs to the postgres user.
@@ -164,8 +167,8 @@ start_postgres() {
 }
 trap stop_postgres EXIT
 if start_postgres; then
-  for suite in Berth.Conformance.Tests Berth.Security.Tests Berth.Index.Tests; do
-    run_project "tests/$suite/$suite.csproj" "$suite.Postgres" BERTH_TEST_DATABASE=postgres
+  for suite in Berth.Conformance.Tests Berth.Security.Tests Berth.Index.Tests Berth.Interop.Tests Berth.Client.Tests; do
+    run_project "tests/$suite/$suite.csproj" "$suite.PostgresS3" BERTH_TEST_DATABASE=postgres BERTH_TEST_STORAGE=s3
   done
   run_project tests/Berth.Postgres.Tests/Berth.Postgres.Tests.csproj Berth.Postgres.Tests
   stop_postgres

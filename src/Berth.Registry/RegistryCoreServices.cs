@@ -18,6 +18,7 @@ public static class RegistryCoreServices
         services.TryAddSingleton<OutboxSignal>();
         services.TryAddSingleton<PullCounter>();
         services.TryAddSingleton(UploadSettings.Default);
+        services.TryAddSingleton<PublishGate>();
         services.AddScoped<RegistryCaller>();
         services.AddScoped<IBlobStore, BlobStore>();
         services.AddScoped<IUploadService, UploadService>();

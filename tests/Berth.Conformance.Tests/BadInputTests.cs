@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Berth.Conformance.Tests.Support;
+using Berth.Testing;
 
 namespace Berth.Conformance.Tests;
 
@@ -25,8 +26,11 @@ public sealed class BadInputTests(RegistryFixture registry) : IClassFixture<Regi
     /// <summary>A unique file name that a naive path join would create somewhere above the data directory.</summary>
     private static string Canary() => "berth-canary-" + Guid.NewGuid().ToString("N");
 
-    /// <summary>The canary exists nowhere from the data directory up to the root, nor in the temp directory.</summary>
-    private void AssertCanaryAbsent(string canary)
+    /// <summary>
+    /// The canary exists nowhere from the data directory up to the root, nor in the temp directory, nor in any key the
+    /// registry stored (on S3, a traversal would land in the bucket's key space rather than on disk).
+    /// </summary>
+    private async Task AssertCanaryAbsentAsync(string canary)
     {
         var dirs = new List<string>();
         for (var d = new DirectoryInfo(registry.Server.DataDir); d is not null; d = d.Parent)
@@ -40,6 +44,9 @@ public sealed class BadInputTests(RegistryFixture registry) : IClassFixture<Regi
             var path = Path.Combine(dir, canary);
             Assert.False(File.Exists(path) || Directory.Exists(path), $"traversal created {path}");
         }
+
+        var keys = (await StoredObjects.Of(registry.Server).ListAsync("")).Where(o => o.Key.Contains(canary, StringComparison.Ordinal)).ToList();
+        Assert.True(keys.Count == 0, $"traversal stored {string.Join(", ", keys)}");
     }
 
     private Task<List<string>> CatalogAsync() => DiscoveryTests.FullCatalogAsync(Api);
@@ -93,7 +100,7 @@ public sealed class BadInputTests(RegistryFixture registry) : IClassFixture<Regi
         var target = template.Replace("{canary}", canary, StringComparison.Ordinal).Replace("{digest}", blob.Digest, StringComparison.Ordinal);
         var response = await RawHttp.SendAsync(Port, "POST", target, ["Content-Type: application/octet-stream"], blob.Bytes);
         AssertRejected(response, RejectedTraversal, TraversalCodes);
-        AssertCanaryAbsent(canary);
+        await AssertCanaryAbsentAsync(canary);
         await AssertNotInCatalogAsync(canary);
         await AssertBlobAbsentAsync(canary, blob.Digest);
     }
@@ -110,7 +117,7 @@ public sealed class BadInputTests(RegistryFixture registry) : IClassFixture<Regi
         var target = template.Replace("{canary}", canary, StringComparison.Ordinal);
         var response = await RawHttp.SendAsync(Port, "PUT", target, [$"Content-Type: {MediaTypes.OciManifest}"], manifest.Bytes);
         AssertRejected(response, RejectedTraversal, TraversalCodes);
-        AssertCanaryAbsent(canary);
+        await AssertCanaryAbsentAsync(canary);
         await AssertNotInCatalogAsync(canary);
     }
 
@@ -146,7 +153,7 @@ public sealed class BadInputTests(RegistryFixture registry) : IClassFixture<Regi
             var target = $"/v2/{repo}/blobs/uploads/{id}" + (method == "PUT" ? $"?digest={blob.Digest}" : "");
             var response = await RawHttp.SendAsync(Port, method, target, ["Content-Type: application/octet-stream", "Content-Range: 0-63"], blob.Bytes);
             AssertRejected(response, RejectedTraversal, TraversalCodes);
-            AssertCanaryAbsent(canary);
+            await AssertCanaryAbsentAsync(canary);
         }
 
         await AssertBlobAbsentAsync(repo, blob.Digest);
@@ -165,7 +172,7 @@ public sealed class BadInputTests(RegistryFixture registry) : IClassFixture<Regi
         var target = session.PathAndQuery + (string.IsNullOrEmpty(session.Query) ? "?" : "&") + $"digest=sha256:..%2f..%2f..%2f..%2f..%2f{canary}";
         var response = await RawHttp.SendAsync(Port, "PUT", target, ["Content-Type: application/octet-stream"], blob.Bytes);
         AssertRejected(response, [400], ["DIGEST_INVALID"]);
-        AssertCanaryAbsent(canary);
+        await AssertCanaryAbsentAsync(canary);
         await AssertBlobAbsentAsync(repo, blob.Digest);
     }
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using Berth.Conformance.Tests.Support;
+using Berth.Testing;
 
 namespace Berth.Conformance.Tests;
 
@@ -61,7 +62,7 @@ public sealed class TwoNodeUploadTests(TwoNodeFixture nodes, Xunit.Abstractions.
 
         Assert.Equal(digest, await FaultTests.HashBlobAsync(nodes.ApiB, repo, digest, BlobSize));
         Assert.Equal(digest, await FaultTests.HashBlobAsync(nodes.ApiA, repo, digest, BlobSize));
-        Assert.False(Directory.Exists(UploadDirectory(session)), "the completed upload left data behind");
+        await AssertNothingStoredAsync(UploadKey(session), "the completed upload left data behind");
     }
 
     [Fact]
@@ -78,6 +79,7 @@ public sealed class TwoNodeUploadTests(TwoNodeFixture nodes, Xunit.Abstractions.
         }
 
         var stateBefore = await nodes.UploadColumnAsync(UploadId(session), "HashState");
+        var storedBefore = await nodes.Storage.ListAsync(UploadKey(session));
 
         // A gap (bytes skipped) and an overlap (bytes sent twice): both refused before a byte is stored.
         foreach (var wrong in new[] { FirstChunk + 1000, FirstChunk - 7 })
@@ -94,7 +96,9 @@ public sealed class TwoNodeUploadTests(TwoNodeFixture nodes, Xunit.Abstractions.
         }
 
         Assert.Equal(stateBefore, await nodes.UploadColumnAsync(UploadId(session), "HashState"));
-        Assert.Equal(FirstChunk, new FileInfo(Path.Combine(UploadDirectory(session), "data")).Length);
+        var storedAfter = await nodes.Storage.ListAsync(UploadKey(session));
+        Assert.Equal(storedBefore, storedAfter);
+        Assert.Equal(FirstChunk, storedAfter.Sum(o => o.Size));
 
         using (var second = await PatchAsync(nodes.ApiB, onB, data, FirstChunk, SecondChunk + LastChunk))
         {
@@ -284,8 +288,8 @@ public sealed class TwoNodeUploadTests(TwoNodeFixture nodes, Xunit.Abstractions.
         }
 
         var hex = otherDigest.Hex();
-        Assert.False(File.Exists(Path.Combine(nodes.A.DataDir, "storage", "blobs", "sha256", hex[..2], hex, "data")), "the refused bytes were stored as a blob");
-        Assert.False(Directory.Exists(UploadDirectory(wrong)), "the refused upload left data behind");
+        await AssertNothingStoredAsync($"blobs/sha256/{hex[..2]}/{hex}", "the refused bytes were stored as a blob");
+        await AssertNothingStoredAsync(UploadKey(wrong), "the refused upload left data behind");
         using (var status = await nodes.ApiB.SendAsync(HttpMethod.Get, TwoNodeFixture.On(nodes.B, wrong)))
         {
             await Check.ErrorAsync(status, HttpStatusCode.NotFound, "BLOB_UPLOAD_UNKNOWN");
@@ -322,14 +326,24 @@ public sealed class TwoNodeUploadTests(TwoNodeFixture nodes, Xunit.Abstractions.
 
     private static string UploadId(Uri session) => session.Segments[^1];
 
-    private string UploadDirectory(Uri session) => Path.Combine(nodes.A.DataDir, "storage", "uploads", UploadId(session));
+    private static string UploadKey(Uri session) => $"uploads/{UploadId(session)}";
 
-    /// <summary>Waits until the upload's stored data holds at least <paramref name="bytes"/> (a request is writing it).</summary>
+    private async Task AssertNothingStoredAsync(string key, string message)
+    {
+        var stored = await nodes.Storage.ListAsync(key);
+        Assert.True(stored.Count == 0, $"{message}: {string.Join(", ", stored)}");
+    }
+
+    /// <summary>
+    /// Waits until a request is inside the upload: its stored data holds at least <paramref name="bytes"/> on the
+    /// filesystem; on S3, where the bytes of a part not yet full stay in the node's memory, until the request holds its claim.
+    /// </summary>
     private async Task WaitForStoredAsync(Uri session, long bytes)
     {
-        var file = Path.Combine(UploadDirectory(session), "data");
         var deadline = Stopwatch.StartNew();
-        while (!(File.Exists(file) && new FileInfo(file).Length >= bytes))
+        while (TestStorage.S3Enabled
+            ? await nodes.UploadColumnAsync(UploadId(session), "ClaimToken") is null
+            : await nodes.Storage.SizeAsync($"{UploadKey(session)}/data") is not { } size || size < bytes)
         {
             Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(10), "the paused PATCH never started writing");
             await Task.Delay(20);

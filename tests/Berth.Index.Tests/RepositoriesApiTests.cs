@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
 using Berth.Index.Tests.Support;
+using Berth.Testing;
 using Berth.Testing.Images;
 
 namespace Berth.Index.Tests;
@@ -168,8 +169,8 @@ public sealed class RepositoriesApiTests(IndexSite site) : IClassFixture<IndexSi
             Assert.Equal(HttpStatusCode.NotFound, blob.StatusCode);
         }
 
-        var stored = Directory.EnumerateFiles(Path.Combine(site.Server.DataDir, "storage"), "data", SearchOption.AllDirectories);
-        Assert.Contains(stored, f => f.Contains(image.Layers[0].Hex, StringComparison.Ordinal));
+        var stored = await StoredObjects.Of(site.Server).ListAsync("blobs");
+        Assert.Contains(stored, o => o.Key.Contains(image.Layers[0].Hex, StringComparison.Ordinal));
         Assert.Contains(await AuditAsync(), e => (string?)e["action"] == "repository.deleted" && (string?)e["target"] == name);
 
         // The name is free again: a new push recreates the repository from scratch.

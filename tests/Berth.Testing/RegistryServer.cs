@@ -25,6 +25,7 @@ public sealed class RegistryServer : IAsyncDisposable
     private readonly bool _defaultAuth;
     private Process? _process;
     private string? _database;
+    private IReadOnlyList<string> _storageArgs = [];
 
     private RegistryServer(RegistryKind kind, string workDir, int port, string? htpasswdFile, IReadOnlyList<string> extraArgs, string readyPath, bool defaultAuth)
     {
@@ -43,7 +44,10 @@ public sealed class RegistryServer : IAsyncDisposable
 
     public int Port { get; }
 
-    /// <summary>Where the registry keeps its blobs and metadata.</summary>
+    /// <summary>
+    /// Where the registry keeps its blobs and metadata (by default; <c>BERTH_TEST_DATABASE</c> and <c>BERTH_TEST_STORAGE</c>
+    /// move them to a database and a key prefix named from it: read stored objects through <see cref="StoredObjects"/>).
+    /// </summary>
     public string DataDir { get; }
 
     /// <summary>"127.0.0.1:PORT", the form skopeo/podman take as a registry host.</summary>
@@ -74,6 +78,7 @@ public sealed class RegistryServer : IAsyncDisposable
         Directory.CreateDirectory(workDir);
         var server = new RegistryServer(kind, workDir, port ?? FreeLoopbackPort(), htpasswdFile, extraArgs ?? [], readyPath, defaultAuth);
         await server.UsePostgresIfAskedAsync(cancellationToken);
+        await server.UseS3IfAskedAsync(cancellationToken);
         await server.RestartAsync(cancellationToken);
         return server;
     }
@@ -172,7 +177,7 @@ public sealed class RegistryServer : IAsyncDisposable
             info.ArgumentList.Add(TestPostgres.ConnectionString(_database));
         }
 
-        foreach (var arg in _extraArgs)
+        foreach (var arg in _storageArgs.Concat(_extraArgs))
         {
             info.ArgumentList.Add(arg);
         }
@@ -192,6 +197,28 @@ public sealed class RegistryServer : IAsyncDisposable
             return;
         }
 
+        var database = TestPostgres.DatabaseFor(EffectiveDataDir());
+        await TestPostgres.AcquireAsync(database, cancellationToken);
+        _database = database;
+    }
+
+    /// <summary>
+    /// With <c>BERTH_TEST_STORAGE=s3</c>, a Berth whose arguments choose no storage keeps its blobs in this process's
+    /// s3rver, under the key prefix of its data directory (as for the database: one data directory, one storage).
+    /// </summary>
+    private async Task UseS3IfAskedAsync(CancellationToken cancellationToken)
+    {
+        if (Kind != RegistryKind.Berth || !TestStorage.S3Enabled || _extraArgs.Contains("--storage"))
+        {
+            return;
+        }
+
+        _storageArgs = await TestStorage.ServerArgsAsync(EffectiveDataDir(), cancellationToken);
+    }
+
+    /// <summary>The data directory the server runs on: its own, or the one <c>--data-dir</c> in its arguments names (the last wins).</summary>
+    private string EffectiveDataDir()
+    {
         var dataDir = DataDir;
         for (var i = 0; i < _extraArgs.Count - 1; i++)
         {
@@ -201,9 +228,7 @@ public sealed class RegistryServer : IAsyncDisposable
             }
         }
 
-        var database = TestPostgres.DatabaseFor(dataDir);
-        await TestPostgres.AcquireAsync(database, cancellationToken);
-        _database = database;
+        return dataDir;
     }
 
     private ProcessStartInfo DistributionStartInfo()

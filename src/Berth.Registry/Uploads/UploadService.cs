@@ -20,6 +20,7 @@ internal sealed partial class UploadService(
     BerthDbContext db,
     IStorageDriver storage,
     UploadSettings settings,
+    PublishGate publishGate,
     RepositoryDefaults defaults,
     RegistryCaller caller,
     TimeProvider time,
@@ -353,10 +354,14 @@ internal sealed partial class UploadService(
         return Digest.FromHash(algorithm, hash.GetCurrentHash());
     }
 
-    /// <summary>Moves verified bytes to their content address; if the same bytes are already there, keeps those.</summary>
+    /// <summary>
+    /// Moves verified bytes to their content address; if the same bytes are already there, keeps those. Racing uploads
+    /// of one digest on this node take turns (<see cref="PublishGate"/>), so the bytes are copied there once.
+    /// </summary>
     private async Task PublishAsync(string uploadId, Digest digest, long size, CancellationToken cancellationToken)
     {
         var blobKey = StorageKeys.Blob(digest);
+        using var published = await publishGate.EnterAsync(blobKey, cancellationToken);
         if (await storage.StatAsync(blobKey, cancellationToken) == size)
         {
             return;

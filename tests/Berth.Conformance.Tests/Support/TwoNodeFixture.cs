@@ -1,13 +1,11 @@
-using System.Data.Common;
 using Berth.Testing;
-using Microsoft.Data.Sqlite;
-using Npgsql;
 
 namespace Berth.Conformance.Tests.Support;
 
 /// <summary>
 /// Two Berth processes, A and B, over one data directory: one database (SQLite in WAL mode, or with
-/// <c>BERTH_TEST_DATABASE=postgres</c> the PostgreSQL database named for that directory) and one storage root, as two nodes
+/// <c>BERTH_TEST_DATABASE=postgres</c> the PostgreSQL database named for that directory) and one storage (its files, or with
+/// <c>BERTH_TEST_STORAGE=s3</c> its key prefix in s3rver), as two nodes
 /// behind a load balancer would share them. Claims on uploads lapse after 4 s, so a dead node's claim goes stale within a test.
 /// </summary>
 public sealed class TwoNodeFixture : IAsyncLifetime
@@ -37,47 +35,25 @@ public sealed class TwoNodeFixture : IAsyncLifetime
         _httpB = RegistryFixture.CreateClient(_b.BaseUri, TimeSpan.FromSeconds(60));
     }
 
+    /// <summary>What both nodes stored, behind their API (A's data directory, which B was pointed at).</summary>
+    public StoredObjects Storage => StoredObjects.Of(A.DataDir);
+
     /// <summary>The same upload URL, on <paramref name="node"/>.</summary>
     public static Uri On(RegistryServer node, Uri session) => new(node.BaseUri, session.PathAndQuery);
 
     /// <summary>Forgets an upload's hash state, as a node without libcrypto would leave it; the number of rows changed.</summary>
     public async Task<int> ForgetHashStateAsync(string uploadId)
     {
-        await using var connection = await OpenDatabaseAsync();
+        // The database both nodes use (A's data directory, which B was pointed at).
+        await using var connection = await SharedDatabase.OpenAsync(A.DataDir);
         await using var command = connection.CreateCommand();
         command.CommandText = "UPDATE uploads SET \"HashState\" = NULL WHERE \"Id\" = @id";
-        AddParameter(command, "@id", uploadId);
+        SharedDatabase.AddParameter(command, "@id", uploadId);
         return await command.ExecuteNonQueryAsync();
     }
 
     /// <summary>One column of an upload's row (null when the row or the value is absent).</summary>
-    public async Task<object?> UploadColumnAsync(string uploadId, string column)
-    {
-        await using var connection = await OpenDatabaseAsync();
-        await using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT \"{column}\" FROM uploads WHERE \"Id\" = @id";
-        AddParameter(command, "@id", uploadId);
-        var value = await command.ExecuteScalarAsync();
-        return value is DBNull ? null : value;
-    }
-
-    /// <summary>The database both nodes use (A's data directory, which B was pointed at), as another process would open it.</summary>
-    private async Task<DbConnection> OpenDatabaseAsync()
-    {
-        DbConnection connection = TestPostgres.Enabled
-            ? new NpgsqlConnection(TestPostgres.ConnectionString(TestPostgres.DatabaseFor(A.DataDir)))
-            : new SqliteConnection($"Data Source={Path.Combine(A.DataDir, "berth.db")};Pooling=False;Default Timeout=30");
-        await connection.OpenAsync();
-        return connection;
-    }
-
-    private static void AddParameter(DbCommand command, string name, object value)
-    {
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
-        parameter.Value = value;
-        command.Parameters.Add(parameter);
-    }
+    public Task<object?> UploadColumnAsync(string uploadId, string column) => SharedDatabase.UploadColumnAsync(A.DataDir, uploadId, column);
 
     public async Task DisposeAsync()
     {
