@@ -46,6 +46,8 @@ public abstract class BerthDbContext : DbContext
 
     public DbSet<WebSession> WebSessions => Set<WebSession>();
 
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+
     public DbSet<Star> Stars => Set<Star>();
 
     public DbSet<Comment> Comments => Set<Comment>();
@@ -261,6 +263,13 @@ public abstract class BerthDbContext : DbContext
             e.HasIndex(t => t.SecretHash).IsUnique();
             e.HasIndex(t => t.AccountId);
             e.HasOne<Account>().WithMany().HasForeignKey(t => t.AccountId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<DataProtectionKey>(e =>
+        {
+            e.ToTable("data_protection_keys");
+            e.Property(k => k.FriendlyName).HasMaxLength(100);
+            e.HasIndex(k => k.FriendlyName).IsUnique();
         });
 
         modelBuilder.Entity<Star>(e =>

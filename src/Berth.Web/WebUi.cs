@@ -3,7 +3,11 @@ using Berth.Web.Hosting;
 using Berth.Web.Pages;
 using Berth.Web.Sessions;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Berth.Web;
 
@@ -16,6 +20,16 @@ public static class WebUi
     public static IServiceCollection AddWebUi(this IServiceCollection services, Action<WebUiOptions>? configure = null)
     {
         services.AddRazorComponents();
+
+        // One key ring for every node and every restart (DatabaseKeyRing), under a fixed application name: by default
+        // Data Protection isolates keys by install path, so two nodes installed in different folders would not share.
+        services.AddDataProtection().SetApplicationName("berth");
+        services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(provider =>
+            new ConfigureOptions<KeyManagementOptions>(o => o.XmlRepository = new DatabaseKeyRing(provider.GetRequiredService<IServiceScopeFactory>())));
+
+        // The keys sit unencrypted in the database beside the sessions and accounts they guard: whoever reads that
+        // database gains nothing more from them, so the "no XML encryptor" warning at each new key is noise.
+        services.AddLogging(logging => logging.AddFilter("Microsoft.AspNetCore.DataProtection.KeyManagement.XmlKeyManager", LogLevel.Error));
         services.AddAntiforgery(options =>
         {
             options.Cookie.Name = "berth_antiforgery";

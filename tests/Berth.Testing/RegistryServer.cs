@@ -151,6 +151,10 @@ public sealed class RegistryServer : IAsyncDisposable
     {
         var dll = Environment.GetEnvironmentVariable("BERTH_SERVER_DLL") ?? ServerDllFromBuild();
         var info = new ProcessStartInfo("dotnet") { WorkingDirectory = _workDir };
+
+        // A home of its own, as each node of a real cluster has: what a server might keep there (ASP.NET's default
+        // key ring) is then never shared by accident between test servers, nor taken from the user's own home.
+        info.Environment["HOME"] = _workDir;
         info.ArgumentList.Add(dll);
         info.ArgumentList.Add("--urls");
         info.ArgumentList.Add($"http://127.0.0.1:{Port}");
