@@ -59,14 +59,13 @@ builder.Services.Configure<FormOptions>(form =>
 });
 builder.Services.AddProblemDetails();
 builder.Services.AddIndexApi();
-var webUi = new WebUiOptions
-{
-    RegistryHost = string.IsNullOrWhiteSpace(options.PublicUrl) ? null : new Uri(PublicUrl.Resolve(options.PublicUrl, null)).Authority,
-    SignupRateLimitPolicy = AccountsApi.SignupRateLimitPolicy,
-};
 if (options.RunsIndex)
 {
-    builder.Services.AddWebUi(o => o.RegistryHost = webUi.RegistryHost);
+    builder.Services.AddWebUi(new WebUiOptions
+    {
+        RegistryHost = string.IsNullOrWhiteSpace(options.PublicUrl) ? null : new Uri(PublicUrl.Resolve(options.PublicUrl, null)).Authority,
+        SignupRateLimitPolicy = AccountsApi.SignupRateLimitPolicy,
+    });
 }
 
 builder.Services.AddBerthRateLimits(options);
@@ -86,7 +85,7 @@ if (options.RunsIndex)
 {
     app.MapTokenEndpoints();
     app.MapIndexApi();
-    app.MapWebUi(webUi);
+    app.MapWebUi();
     if (options.NotifySecret is { Length: > 0 } secret)
     {
         app.MapGroup("").WithBodyLimit(BodyLimits.Events).MapEventEndpoints(secret);

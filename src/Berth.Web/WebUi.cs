@@ -17,7 +17,7 @@ namespace Berth.Web;
 /// </summary>
 public static class WebUi
 {
-    public static IServiceCollection AddWebUi(this IServiceCollection services, Action<WebUiOptions>? configure = null)
+    public static IServiceCollection AddWebUi(this IServiceCollection services, WebUiOptions options)
     {
         services.AddRazorComponents();
 
@@ -30,26 +30,27 @@ public static class WebUi
         // The keys sit unencrypted in the database beside the sessions and accounts they guard: whoever reads that
         // database gains nothing more from them, so the "no XML encryptor" warning at each new key is noise.
         services.AddLogging(logging => logging.AddFilter("Microsoft.AspNetCore.DataProtection.KeyManagement.XmlKeyManager", LogLevel.Error));
-        services.AddAntiforgery(options =>
+        services.AddAntiforgery(antiforgery =>
         {
-            options.Cookie.Name = "berth_antiforgery";
-            options.Cookie.SameSite = SameSiteMode.Strict;
-            options.Cookie.SecurePolicy = Microsoft.AspNetCore.Http.CookieSecurePolicy.SameAsRequest;
-            options.FormFieldName = "_token";
-            options.HeaderName = null;
+            antiforgery.Cookie.Name = "berth_antiforgery";
+            antiforgery.Cookie.SameSite = SameSiteMode.Strict;
+            antiforgery.Cookie.SecurePolicy = Microsoft.AspNetCore.Http.CookieSecurePolicy.SameAsRequest;
+            antiforgery.FormFieldName = "_token";
+            antiforgery.HeaderName = null;
 
             // SecurityHeaders sends DENY, stricter than the SAMEORIGIN this would add.
-            options.SuppressXFrameOptionsHeader = true;
+            antiforgery.SuppressXFrameOptionsHeader = true;
         });
         services.AddSingleton<ImageCache>();
         services.AddSingleton<StaticAssets>();
         services.AddScoped<ImageInspector>();
-        services.AddOptions<WebUiOptions>().Configure(o => configure?.Invoke(o));
+        services.AddSingleton(Options.Create(options));
         return services;
     }
 
-    public static IEndpointRouteBuilder MapWebUi(this IEndpointRouteBuilder app, WebUiOptions options)
+    public static IEndpointRouteBuilder MapWebUi(this IEndpointRouteBuilder app)
     {
+        var options = app.ServiceProvider.GetRequiredService<IOptions<WebUiOptions>>().Value;
         var web = app.MapGroup("").AddEndpointFilter(WebCaller.FilterAsync).ExcludeFromDescription();
         web.MapGet("/static/{name}", (HttpContext http, StaticAssets assets, string name) => assets.Serve(http, name));
         web.MapGet("/", BrowsePages.ExploreAsync);
