@@ -168,7 +168,9 @@ if start_postgres; then
   # run covers both the second backend pair and the token handshake, and keeps the whole script under 30 minutes.
   run_project tests/Berth.Conformance.Tests/Berth.Conformance.Tests.csproj Berth.Conformance.Tests.PostgresS3.TokenAuth \
     BERTH_TEST_DATABASE=postgres BERTH_TEST_STORAGE=s3 BERTH_CONFORMANCE_AUTH=token
-  for suite in Berth.Security.Tests Berth.Index.Tests Berth.Interop.Tests Berth.Client.Tests; do
+  # Not Berth.Client.Tests: it tests the client, whose registry side Interop already drives on this pair; dropping it
+  # keeps the script under 30 minutes (CI measured 1778 s with it).
+  for suite in Berth.Security.Tests Berth.Index.Tests Berth.Interop.Tests; do
     run_project "tests/$suite/$suite.csproj" "$suite.PostgresS3" BERTH_TEST_DATABASE=postgres BERTH_TEST_STORAGE=s3
   done
   run_project tests/Berth.Postgres.Tests/Berth.Postgres.Tests.csproj Berth.Postgres.Tests
