@@ -48,7 +48,7 @@ public sealed class BerthTokenAuthTests : IAsyncLifetime, IDisposable
         var hidden = await _sandbox.BerthAsync("inspect", remote);
         Assert.Contains(hidden.ExitCode, new[] { 3, 4 });
 
-        (await _sandbox.BerthAsync("rm", "--creds", $"admin:{AdminPassword}", copy)).EnsureSuccess();
+        (await _sandbox.BerthAsync("rm", "--manifest", "--creds", $"admin:{AdminPassword}", copy)).EnsureSuccess();
         Assert.Equal(4, (await _sandbox.BerthAsync("inspect", "--creds", $"admin:{AdminPassword}", copy)).ExitCode);
     }
 

@@ -163,7 +163,21 @@ public sealed class PeerInteropTests(Registries registries) : IClassFixture<Regi
         (await _sandbox.BerthAsync("tag", $"{remote}:v1", other)).EnsureSuccess();
         Assert.Equal(image.Manifest.Digest, (await _sandbox.BerthAsync("inspect", "-q", other)).EnsureSuccess().Stdout.Trim());
 
-        var removed = (await _sandbox.BerthAsync("rm", "-q", $"{remote}:v2")).EnsureSuccess();
+        // One tag alone: Berth removes it and keeps the rest; Distribution 2.8.2 cannot, and nothing is lost.
+        var untag = await _sandbox.BerthAsync("rm", $"{remote}:latest");
+        if (kind == RegistryKind.Berth)
+        {
+            untag.EnsureSuccess();
+            Assert.Equal(["v1", "v2"], (await _sandbox.BerthAsync("tags", remote)).EnsureSuccess().Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        }
+        else
+        {
+            Assert.Equal(1, untag.ExitCode);
+            Assert.Contains("cannot delete a single tag", untag.Stderr);
+            Assert.Equal(["latest", "v1", "v2"], (await _sandbox.BerthAsync("tags", remote)).EnsureSuccess().Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        }
+
+        var removed = (await _sandbox.BerthAsync("rm", "-q", "--manifest", $"{remote}:v2")).EnsureSuccess();
         Assert.Equal(image.Manifest.Digest, removed.Stdout.Trim());
         var gone = await _sandbox.BerthAsync("inspect", $"{remote}:v1");
         Assert.Equal(4, gone.ExitCode);

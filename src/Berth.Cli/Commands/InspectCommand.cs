@@ -126,6 +126,7 @@ internal static class InspectCommand
                 ["mediaType"] = l.MediaType,
                 ["size"] = l.Size,
             })]);
+            summary["layersSize"] = imageDocument.Layers.Sum(l => l.Size);
             summary["totalSize"] = imageDocument.Layers.Sum(l => l.Size) + (imageDocument.Config?.Size ?? 0) + image.Bytes.LongLength;
             if (config is JsonObject c2)
             {
@@ -178,7 +179,9 @@ internal static class InspectCommand
 
         if (summary["layers"] is JsonArray layers)
         {
-            output.WriteLine($"Layers:     {layers.Count}, {Sizes.Format((long)summary["totalSize"]!)} in all");
+            // The layers' own sum; the total adds the config and the manifest, which are not layers.
+            output.WriteLine($"Layers:     {Sizes.Count(layers.Count, "layer")}, {Sizes.Format((long)summary["layersSize"]!)}");
+            output.WriteLine($"Total size: {Sizes.Format((long)summary["totalSize"]!)} with config and manifest");
             foreach (var layer in layers)
             {
                 output.WriteLine($"  {layer!["digest"]}  {Sizes.Format((long)layer["size"]!),10}  {layer["mediaType"]}");

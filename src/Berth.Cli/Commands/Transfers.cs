@@ -25,7 +25,7 @@ internal static class Transfers
 
         var elapsed = stopwatch.Elapsed;
         context.Human(
-            $"{destination.Name}: {result.Manifest.Digest} — {result.BlobsTransferred} blobs {verb} ({Sizes.Format(result.BytesTransferred)}" +
+            $"{destination.Name}: {result.Manifest.Digest} — {Sizes.Count(result.BlobsTransferred, "blob")} {verb} ({Sizes.Format(result.BytesTransferred)}" +
             $"{(result.BytesTransferred > 0 ? ", " + Sizes.Rate(result.BytesTransferred, elapsed) : "")}), " +
             $"{result.BlobsSkipped} already there, {result.BlobsMounted} mounted, in {elapsed.TotalSeconds:0.00} s");
         context.Quiet(result.Manifest.Digest.ToString());

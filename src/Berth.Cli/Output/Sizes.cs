@@ -18,6 +18,9 @@ internal static class Sizes
         return unit == 0 ? $"{bytes} B" : string.Create(CultureInfo.InvariantCulture, $"{value:0.0} {units[unit]}");
     }
 
+    /// <summary>"1 blob", "2 blobs": a count with its noun in the right number.</summary>
+    public static string Count(long count, string noun) => count == 1 ? $"1 {noun}" : $"{count} {noun}s";
+
     public static string Rate(long bytes, TimeSpan elapsed) =>
         elapsed.TotalSeconds <= 0 ? "" : Format((long)(bytes / elapsed.TotalSeconds)) + "/s";
 }

@@ -100,7 +100,7 @@ internal sealed class SpectreProgress : ITransferProgress
                 _reused++;
             }
 
-            _total.Description = _reused == 0 ? $"{_transferred} blobs {_verb}" : $"{_transferred} blobs {_verb}, {_reused} reused";
+            _total.Description = _reused == 0 ? $"{Sizes.Count(_transferred, "blob")} {_verb}" : $"{Sizes.Count(_transferred, "blob")} {_verb}, {_reused} reused";
         }
     }
 

@@ -30,6 +30,12 @@ internal sealed partial class AuthHandler : DelegatingHandler
         _tokens = new TokenClient(new HttpMessageInvoker(inner, disposeHandler: false), time);
     }
 
+    /// <summary>
+    /// Set on a request that was authorized with the user's credentials (not anonymously), so a final 401 can be told
+    /// apart: refused credentials or a scope the account lacks, rather than "log in first".
+    /// </summary>
+    public static readonly HttpRequestOptionsKey<string> SentCredentialsOf = new("berth.auth.sent-credentials-of");
+
     /// <summary>How many tokens were fetched (tests assert the cache works).</summary>
     public int TokensFetched => _tokensFetched;
 
@@ -103,6 +109,11 @@ internal sealed partial class AuthHandler : DelegatingHandler
         HttpRequestMessage request, string host, AuthChallenge challenge, IReadOnlyList<string> scopes, bool forceRefresh, CancellationToken cancellationToken)
     {
         var credentials = await _credentials.GetAsync(host, cancellationToken);
+        if (credentials is { HasPassword: true } or { IdentityToken: not null })
+        {
+            request.Options.Set(SentCredentialsOf, credentials.Username ?? "");
+        }
+
         if (challenge.IsBasic)
         {
             request.Headers.Authorization = credentials?.HasPassword == true ? TokenClient.BasicHeader(credentials) : null;

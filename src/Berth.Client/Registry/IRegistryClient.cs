@@ -27,6 +27,12 @@ public interface IRegistryClient
 
     Task DeleteManifestAsync(string repository, Digest digest, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Removes one tag and leaves the manifest and its other tags (OCI distribution-spec: DELETE by tag). A registry that
+    /// cannot (CNCF Distribution 2.8 answers 400 or 405) fails with <see cref="RegistryErrorKind.Unsupported"/>.
+    /// </summary>
+    Task DeleteTagAsync(string repository, string tag, CancellationToken cancellationToken);
+
     /// <summary>The size of a blob in the repository (HEAD), or null when the repository has no such blob.</summary>
     Task<long?> BlobSizeAsync(string repository, Digest digest, CancellationToken cancellationToken);
 

@@ -106,6 +106,21 @@ internal sealed class RegistryClient(string registry, Uri baseUri, HttpMessageIn
         await EnsureSuccessAsync(response, $"manifest {repository}@{digest}", cancellationToken);
     }
 
+    public async Task DeleteTagAsync(string repository, string tag, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Delete, RepositoryUri(repository, $"manifests/{tag}"))
+            .WithScopes(RegistryScope.Delete(repository));
+        using var response = await SendAsync(request, cancellationToken);
+        if (response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.MethodNotAllowed)
+        {
+            throw new RegistryException(RegistryErrorKind.Unsupported,
+                $"{repository}:{tag}: {Registry} cannot delete a single tag ({(int)response.StatusCode}); `berth rm --manifest` deletes the manifest and every tag on it",
+                response.StatusCode, null);
+        }
+
+        await EnsureSuccessAsync(response, $"tag {repository}:{tag}", cancellationToken);
+    }
+
     public async Task<long?> BlobSizeAsync(string repository, Digest digest, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Head, RepositoryUri(repository, $"blobs/{digest}"))
@@ -393,7 +408,7 @@ internal sealed class RegistryClient(string registry, Uri baseUri, HttpMessageIn
         var detail = message ?? code ?? response.ReasonPhrase ?? "";
         var (kind, hint) = status switch
         {
-            HttpStatusCode.Unauthorized => (RegistryErrorKind.Unauthorized, $"authentication required: run `berth login {Registry}` (or pass --creds)"),
+            HttpStatusCode.Unauthorized => UnauthorizedHint(response),
             HttpStatusCode.Forbidden => (RegistryErrorKind.Denied, "access denied: your account may not do this here"),
             HttpStatusCode.NotFound => (RegistryErrorKind.NotFound, "not found"),
             HttpStatusCode.TooManyRequests or HttpStatusCode.BadGateway or HttpStatusCode.ServiceUnavailable or HttpStatusCode.GatewayTimeout
@@ -404,6 +419,25 @@ internal sealed class RegistryClient(string registry, Uri baseUri, HttpMessageIn
             _ => (RegistryErrorKind.Invalid, "the registry refused the request"),
         };
         throw new RegistryException(kind, $"{what}: {hint} ({(int)status}{(code is null ? "" : " " + code)}{(detail.Length > 0 ? ": " + detail : "")})", status, code);
+    }
+
+    /// <summary>
+    /// A 401 means "log in" only when no credentials were sent. With credentials, a Bearer challenge naming
+    /// <c>insufficient_scope</c> is the token service granting less than asked (the account may not do this); any other
+    /// is the credentials refused.
+    /// </summary>
+    private (RegistryErrorKind, string) UnauthorizedHint(HttpResponseMessage response)
+    {
+        if (response.RequestMessage?.Options.TryGetValue(AuthHandler.SentCredentialsOf, out var user) != true)
+        {
+            return (RegistryErrorKind.Unauthorized, $"authentication required: run `berth login {Registry}` (or pass --creds)");
+        }
+
+        var who = string.IsNullOrEmpty(user) ? "your account" : user;
+        return AuthChallenge.From(response.Headers.WwwAuthenticate) is { IsBearer: true } challenge &&
+            challenge.Parameters.TryGetValue("error", out var error) && error == "insufficient_scope"
+            ? (RegistryErrorKind.Denied, $"access denied: {who} may not do this here")
+            : (RegistryErrorKind.Unauthorized, $"the registry refused the credentials of {who}: run `berth login {Registry}` again");
     }
 
     private HttpRequestMessage ManifestRequest(HttpMethod method, string repository, string reference)
