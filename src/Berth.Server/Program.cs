@@ -8,7 +8,20 @@ using Microsoft.AspNetCore.Http.Features;
 if (args.Contains("--help") || args.Contains("-h"))
 {
     Console.WriteLine(CommandLine.Help);
-    return 0;
+    return ExitCodes.Success;
+}
+
+if (args.Contains("--version"))
+{
+    Console.WriteLine($"berth-server {CommandLine.Version}");
+    return ExitCodes.Success;
+}
+
+if (CommandLine.Validate(args) is { } usage)
+{
+    Console.Error.WriteLine($"berth-server: {usage}");
+    Console.Error.WriteLine($"valid options: {string.Join(' ', CommandLine.OptionNames)} (berth-server --help describes each)");
+    return ExitCodes.Usage;
 }
 
 args = CommandLine.ExpandFlags(args);
@@ -27,6 +40,12 @@ if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(
     builder.WebHost.UseUrls(CommandLine.DefaultUrls);
 }
 
+if (ListenAddresses.FirstInUse(builder.Configuration["urls"] ?? CommandLine.DefaultUrls) is { } taken)
+{
+    Console.Error.WriteLine($"berth-server: cannot listen on {taken}: the address is already in use (choose another with --urls)");
+    return ExitCodes.AddressInUse;
+}
+
 builder.WebHost.ConfigureKestrel(kestrel =>
 {
     // Small bodies everywhere unless an endpoint says otherwise (BodyLimits): blob uploads lift the limit, they
@@ -39,13 +58,23 @@ IReadOnlyList<System.Net.IPNetwork> trustedProxies;
 try
 {
     trustedProxies = TrustedProxies.Parse(options.TrustedProxies);
-    PrivateFiles.CreateDataDirectory(options.FullDataDir);
+    PrivateFiles.CreateWritableDataDirectory(options.FullDataDir);
     builder.Services.AddBerth(options);
 }
 catch (ConfigurationException e)
 {
     Console.Error.WriteLine($"berth-server: {e.Message}");
-    return 2;
+    return ExitCodes.Usage;
+}
+catch (DatabaseConfigurationException e)
+{
+    Console.Error.WriteLine($"berth-server: cannot open the {options.Database} database: {e.Message}");
+    return ExitCodes.Database;
+}
+catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+{
+    Console.Error.WriteLine($"berth-server: cannot use the data directory {options.FullDataDir}: {e.Message}");
+    return ExitCodes.DataDirectory;
 }
 
 builder.Services.Configure<FormOptions>(form =>
@@ -73,7 +102,15 @@ builder.Services.AddBerthRateLimits(options);
 var app = builder.Build();
 app.UseTrustedProxies(trustedProxies);
 app.UseFaultResponses();
-await app.Services.InitializeAsync(options, app.Lifetime.ApplicationStopping);
+try
+{
+    await app.Services.InitializeAsync(options, app.Lifetime.ApplicationStopping);
+}
+catch (Exception e) when (StartupFaults.DatabaseFault(e) is { } reason)
+{
+    Console.Error.WriteLine($"berth-server: cannot open the {options.Database} database: {reason}");
+    return ExitCodes.Database;
+}
 if (options.RunsRegistry)
 {
     app.MapRegistryApi();
@@ -92,5 +129,14 @@ if (options.RunsIndex)
     }
 }
 
-await app.RunAsync();
-return 0;
+try
+{
+    await app.RunAsync();
+}
+catch (IOException e) when (StartupFaults.IsAddressInUse(e))
+{
+    Console.Error.WriteLine($"berth-server: {e.Message.TrimEnd('.')}; another process listens there (choose another with --urls)");
+    return ExitCodes.AddressInUse;
+}
+
+return ExitCodes.Success;

@@ -1,4 +1,5 @@
 using System.Collections;
+using System.Reflection;
 
 namespace Berth.Server.Hosting;
 
@@ -99,6 +100,10 @@ internal static class CommandLine
                                       repositories (default: the first --urls, 0.0.0.0/[::]/+/* as 127.0.0.1)
 
           -h, --help                  Show this help
+          --version                   Show the version
+
+        Any configuration key can be set as --Section:Key VALUE (e.g. --Logging:LogLevel:Default Debug).
+        Exit codes: 0 stopped cleanly, 2 usage, 3 an address is in use, 4 data directory unusable, 5 database unusable.
 
         TLS: configure Kestrel certificates in appsettings.json (Kestrel:Endpoints) and use https:// URLs.
         """;
@@ -120,6 +125,57 @@ internal static class CommandLine
         }
 
         return [.. expanded];
+    }
+
+    /// <summary>Options the host itself reads, besides <see cref="Switches"/>.</summary>
+    private static readonly string[] HostOptions = ["--urls", "--environment"];
+
+    /// <summary>Every option name, for the usage error.</summary>
+    public static IEnumerable<string> OptionNames =>
+        HostOptions.Concat(Switches.Keys).Concat(["--help", "--version"]).Order(StringComparer.Ordinal);
+
+    /// <summary>The product version (the informational version carries the commit the build came from).</summary>
+    public static string Version =>
+        typeof(CommandLine).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+
+    /// <summary>
+    /// What is wrong with the command line, or null. Known options take one value each (flags may stand alone);
+    /// <c>--Section:Key value</c> sets any configuration key (appsettings.json's, e.g. <c>--Logging:LogLevel:Default</c>);
+    /// <c>--name=value</c> is the same as <c>--name value</c>. Anything else would be silently ignored by the
+    /// configuration binder, so a typo would start a server on defaults in the wrong place.
+    /// </summary>
+    public static string? Validate(IReadOnlyList<string> args)
+    {
+        for (var i = 0; i < args.Count; i++)
+        {
+            var arg = args[i];
+            if (!arg.StartsWith("--", StringComparison.Ordinal) || arg.Length == 2)
+            {
+                return $"unexpected argument '{arg}'";
+            }
+
+            var equals = arg.IndexOf('=', StringComparison.Ordinal);
+            var name = equals < 0 ? arg : arg[..equals];
+            var known = Switches.ContainsKey(name) || HostOptions.Contains(name, StringComparer.Ordinal) || name.Contains(':', StringComparison.Ordinal);
+            if (!known)
+            {
+                return $"unknown option '{name}'";
+            }
+
+            if (equals >= 0 || (Flags.Contains(name) && (i + 1 == args.Count || !bool.TryParse(args[i + 1], out _))))
+            {
+                continue;
+            }
+
+            if (i + 1 == args.Count)
+            {
+                return $"option '{name}' needs a value";
+            }
+
+            i++;
+        }
+
+        return null;
     }
 
     /// <summary><c>BERTH_DATA_DIR</c> → <c>Berth:DATADIR</c> (configuration keys ignore case).</summary>

@@ -40,6 +40,18 @@ internal static class PrivateFiles
         }
     }
 
+    /// <summary>
+    /// <see cref="CreateDataDirectory"/>, then proves it writable with a file created and removed, so that a read-only
+    /// or foreign directory fails at start with its name rather than at the first push.
+    /// </summary>
+    public static void CreateWritableDataDirectory(string path)
+    {
+        CreateDataDirectory(path);
+        var probe = Path.Combine(path, $".write-test-{Environment.ProcessId}");
+        File.WriteAllBytes(probe, []);
+        File.Delete(probe);
+    }
+
     private static class NativeMethods
     {
         [DllImport("libc", ExactSpelling = true)]

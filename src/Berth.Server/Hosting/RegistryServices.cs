@@ -42,12 +42,17 @@ internal static class RegistryServices
         {
             case "sqlite":
                 var connection = options.ConnectionString ?? $"Data Source={Path.Combine(options.FullDataDir, "berth.db")};Pooling=True";
-                services.AddDbContextPool<BerthDbContext, SqliteBerthDbContext>(o => o.UseSqlite(connection));
+                ParseConnectionString(connection, given => new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(given).ConnectionString);
+                // SQLite rebuilds a table to alter it, between PRAGMA foreign_keys = 0 and = 1, which cannot run in the
+                // migration's transaction; EF Core warns at every first start. Nothing an operator can act on.
+                services.AddDbContextPool<BerthDbContext, SqliteBerthDbContext>(o => o.UseSqlite(connection)
+                    .ConfigureWarnings(w => w.Ignore(Microsoft.EntityFrameworkCore.Diagnostics.RelationalEventId.NonTransactionalMigrationOperationWarning)));
                 break;
             case "postgres":
                 // No retrying execution strategy: it cannot replay the services' own transactions. A failure is a
                 // clean 503 (Faults), and the client retries the request.
                 var postgres = options.ConnectionString ?? throw new ConfigurationException("--database postgres needs --connection-string CS");
+                ParseConnectionString(postgres, PostgresBerthDbContext.Tuned);
                 services.AddDbContextPool<BerthDbContext, PostgresBerthDbContext>(o => PostgresBerthDbContext.Configure(o, postgres));
                 break;
             default:
@@ -96,6 +101,19 @@ internal static class RegistryServices
                 // Shown once, on the console only: it is not stored anywhere in plain text.
                 Console.WriteLine($"berth-server: created account 'admin' with password: {generated}");
             }
+        }
+    }
+
+    /// <summary>The providers parse a connection string only when the first connection opens: a typo is found here, at start.</summary>
+    private static void ParseConnectionString(string connectionString, Func<string, string> parse)
+    {
+        try
+        {
+            _ = parse(connectionString);
+        }
+        catch (ArgumentException e)
+        {
+            throw new DatabaseConfigurationException($"the connection string is malformed: {e.Message}");
         }
     }
 
@@ -316,3 +334,6 @@ internal static class RegistryServices
 
 /// <summary>A configuration mistake: reported to the operator in one line, not as a stack trace.</summary>
 public sealed class ConfigurationException(string message) : Exception(message);
+
+/// <summary>The database's configuration cannot work (exit code <see cref="ExitCodes.Database"/>, not usage).</summary>
+public sealed class DatabaseConfigurationException(string message) : Exception(message);

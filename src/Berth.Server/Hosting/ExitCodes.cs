@@ -1,0 +1,19 @@
+namespace Berth.Server.Hosting;
+
+/// <summary>berth-server's exit codes (README): a service manager or a script can tell the failures apart.</summary>
+internal static class ExitCodes
+{
+    public const int Success = 0;
+
+    /// <summary>Unknown option, stray argument, or an option's value that makes no sense.</summary>
+    public const int Usage = 2;
+
+    /// <summary>An address in --urls is taken by another process.</summary>
+    public const int AddressInUse = 3;
+
+    /// <summary>The data directory cannot be created or written.</summary>
+    public const int DataDirectory = 4;
+
+    /// <summary>The database cannot be opened: a malformed connection string, or the server refuses or is not there.</summary>
+    public const int Database = 5;
+}
