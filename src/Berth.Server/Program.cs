@@ -87,6 +87,7 @@ builder.Services.Configure<FormOptions>(form =>
     form.MultipartBodyLengthLimit = BodyLimits.TokenForm;
 });
 builder.Services.AddProblemDetails();
+builder.Services.AddReadiness();
 builder.Services.AddIndexApi();
 if (options.RunsIndex)
 {
@@ -102,6 +103,7 @@ builder.Services.AddBerthRateLimits(options);
 var app = builder.Build();
 app.UseTrustedProxies(trustedProxies);
 app.UseFaultResponses();
+app.MapReadiness();
 try
 {
     await app.Services.InitializeAsync(options, app.Lifetime.ApplicationStopping);
