@@ -4,6 +4,7 @@ using Berth.Server.Hosting;
 using Berth.Web;
 using Berth.Web.Pages;
 using Microsoft.AspNetCore.Http.Features;
+using Prometheus;
 
 if (args.Contains("--help") || args.Contains("-h"))
 {
@@ -104,6 +105,13 @@ var app = builder.Build();
 app.UseTrustedProxies(trustedProxies);
 app.UseFaultResponses();
 app.MapReadiness();
+
+// Prometheus: Berth's own metrics (BerthMetrics), request durations by route template for endpoint-routed requests,
+// and the .NET runtime's. Anonymous, as /readyz: no label carries a name, user or token. /v2 is timed by its own
+// dispatcher (prometheus-net's middleware would label all of it with one empty route).
+app.UseWhen(http => !http.Request.Path.StartsWithSegments("/v2"), branch => branch.UseHttpMetrics());
+app.MapMetrics("/metrics");
+BerthMetrics.RefreshOnScrape(app.Services);
 try
 {
     await app.Services.InitializeAsync(options, app.Lifetime.ApplicationStopping);

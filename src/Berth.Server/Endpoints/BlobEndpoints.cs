@@ -1,6 +1,7 @@
 using Berth.Oci;
 using Berth.Registry.Blobs;
 using Berth.Server.Auth;
+using Berth.Server.Hosting;
 using Microsoft.Win32.SafeHandles;
 
 namespace Berth.Server.Endpoints;
@@ -79,6 +80,7 @@ internal static class BlobEndpoints
                 await StreamCopy.SendFileAsync(response.BodyWriter, file, offset, count, ct);
             }
 
+            BerthMetrics.BlobBytesSent.Inc(count);
             return;
         }
 
@@ -90,6 +92,7 @@ internal static class BlobEndpoints
         }
 
         await StreamCopy.CopyAsync(stream, response.Body, count, ct);
+        BerthMetrics.BlobBytesSent.Inc(count);
     }
 
     public static async Task DeleteAsync(HttpContext context, RegistryRoute route, AccessGrant grant)

@@ -1,6 +1,7 @@
 using Berth.Oci;
 using Berth.Registry;
 using Berth.Server.Auth;
+using Berth.Server.Hosting;
 
 namespace Berth.Server.Endpoints;
 
@@ -13,7 +14,20 @@ internal static class RegistryApi
     public static IApplicationBuilder MapRegistryApi(this IApplicationBuilder app) =>
         app.Map("/v2", branch => branch.Run(HandleAsync));
 
+    /// <summary>Metric labels: the route kinds, and methods from a fixed set (a client chooses the method).</summary>
+    private static readonly string[] RouteLabels = [.. Enum.GetNames<RouteKind>().Select(n => n.ToLowerInvariant())];
+
     private static async Task HandleAsync(HttpContext context)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var kind = await DispatchAsync(context);
+        var method = context.Request.Method is "GET" or "HEAD" or "PUT" or "POST" or "PATCH" or "DELETE" ? context.Request.Method : "other";
+        BerthMetrics.ObserveRegistryRequest(kind is { } k ? RouteLabels[(int)k] : "invalid", method, context.Response.StatusCode,
+            System.Diagnostics.Stopwatch.GetElapsedTime(started));
+    }
+
+    /// <summary>Parses, authorizes and runs one request; returns its route kind (null when the path is no route).</summary>
+    private static async Task<RouteKind?> DispatchAsync(HttpContext context)
     {
         context.Response.Headers[OciResponses.ApiVersionHeader] = "registry/2.0";
         var path = context.Request.Path.Value ?? "";
@@ -26,7 +40,7 @@ internal static class RegistryApi
                 ? new OciError(OciErrorCode.ManifestUnknown, Detail: parsed.Error.Detail)
                 : parsed.Error;
             await OciResponses.WriteErrorAsync(context, error);
-            return;
+            return null;
         }
 
         var route = parsed.Value;
@@ -35,7 +49,7 @@ internal static class RegistryApi
         if (handler is null)
         {
             await OciResponses.WriteErrorAsync(context, OciErrorCode.Unsupported, $"{method} is not supported here");
-            return;
+            return route.Kind;
         }
 
         var access = context.RequestServices.GetRequiredService<IAccessController>();
@@ -43,21 +57,29 @@ internal static class RegistryApi
         switch (grant.Outcome)
         {
             case AccessOutcome.Challenge:
+                // Without credentials a challenge is the handshake's first step, not a failure.
+                if (context.Request.Headers.Authorization.Count > 0)
+                {
+                    BerthMetrics.AuthFailures.WithLabels("challenged").Inc();
+                }
+
                 context.Response.Headers.WWWAuthenticate = grant.Challenge;
                 await OciResponses.WriteErrorAsync(context, OciErrorCode.Unauthorized);
-                return;
+                return route.Kind;
             case AccessOutcome.Throttled:
+                BerthMetrics.AuthFailures.WithLabels("throttled").Inc();
                 context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(grant.RetryAfter!.Value.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
                 await OciResponses.WriteErrorAsync(context, OciErrorCode.TooManyRequests, "too many failed logins from this address; try again later");
-                return;
+                return route.Kind;
             case AccessOutcome.Denied:
+                BerthMetrics.AuthFailures.WithLabels("denied").Inc();
                 if (grant.Challenge is not null)
                 {
                     context.Response.Headers.WWWAuthenticate = grant.Challenge;
                 }
 
                 await OciResponses.WriteErrorAsync(context, OciErrorCode.Denied);
-                return;
+                return route.Kind;
         }
 
         // A repository this request creates records who created it (a create grant is honoured for its creator only).
@@ -77,6 +99,8 @@ internal static class RegistryApi
 
             await OciResponses.WriteErrorAsync(context, fault);
         }
+
+        return route.Kind;
     }
 
     private static Func<HttpContext, RegistryRoute, AccessGrant, Task>? Resolve(RouteKind kind, string method) => (kind, method) switch

@@ -4,6 +4,7 @@ using Berth.Index.Accounts;
 using Berth.Index.Audit;
 using Berth.Index.Tokens;
 using Berth.Server.Auth;
+using Berth.Server.Hosting;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Berth.Server.Endpoints;
@@ -55,7 +56,13 @@ internal static class TokenEndpoints
         var scopes = ResourceScope.ParseAll(query["scope"]);
         var offline = string.Equals(query["offline_token"], "true", StringComparison.OrdinalIgnoreCase);
         var grant = await tokens.IssueAsync(principal, query["service"], scopes, offline, query["client_id"], cancellationToken);
-        return grant.IsSuccess ? Results.Json(Response(grant.Value), ServerJson.Default.TokenResponse) : Problem(grant.Error);
+        if (!grant.IsSuccess)
+        {
+            return Problem(grant.Error);
+        }
+
+        BerthMetrics.TokensIssued.Inc();
+        return Results.Json(Response(grant.Value), ServerJson.Default.TokenResponse);
     }
 
     private static async Task<IResult> PostAsync(HttpContext context, IUserService accounts, AuditContext audit, ITokenService tokens, CancellationToken cancellationToken)
@@ -102,6 +109,7 @@ internal static class TokenEndpoints
                 : Problem(grant.Error);
         }
 
+        BerthMetrics.TokensIssued.Inc();
         var response = Response(grant.Value) with { Scope = string.Join(' ', grant.Value.Granted.Select(s => s.ToString())) };
         return Results.Json(response, ServerJson.Default.TokenResponse);
     }
@@ -116,6 +124,7 @@ internal static class TokenEndpoints
 
     private static IResult Refused(HttpContext context, AuthenticationResult result)
     {
+        BerthMetrics.AuthFailures.WithLabels(result.Failure == AuthenticationFailure.Throttled ? "token-throttled" : "token-refused").Inc();
         if (result.Failure == AuthenticationFailure.Throttled)
         {
             var seconds = result.RetryAfterSeconds;

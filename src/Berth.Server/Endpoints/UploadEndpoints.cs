@@ -3,6 +3,7 @@ using Berth.Oci;
 using Berth.Registry.Blobs;
 using Berth.Registry.Uploads;
 using Berth.Server.Auth;
+using Berth.Server.Hosting;
 
 namespace Berth.Server.Endpoints;
 
@@ -53,6 +54,7 @@ internal static class UploadEndpoints
                 return;
             }
 
+            BerthMetrics.BlobBytesStored.Inc(result.Value.Size);
             BlobCreated(context, route.Name, result.Value);
             return;
         }
@@ -120,6 +122,7 @@ internal static class UploadEndpoints
             return;
         }
 
+        BerthMetrics.BlobBytesStored.Inc(result.Value.Size);
         BlobCreated(context, route.Name, result.Value);
     }
 
