@@ -84,7 +84,11 @@ internal static class RepositoryPages
         var rows = new List<TagRow>(tags.Value!.Count);
         foreach (var tag in tags.Value)
         {
-            rows.Add(new TagRow(tag, await images.PlatformsAsync(name, tag.Digest, cancellationToken)));
+            // Recorded at push; a tag recorded before the index stored platforms is looked up (and cached by digest).
+            var platforms = tag.Platforms is { } recorded
+                ? recorded.Split(PlatformText.Separator, StringSplitOptions.RemoveEmptyEntries)
+                : await images.PlatformsAsync(name, tag.Digest, cancellationToken);
+            rows.Add(new TagRow(tag, platforms));
         }
 
         var description = string.IsNullOrWhiteSpace(details.Summary.Description) ? "" : Descriptions.ToHtml(details.Summary.Description);
