@@ -50,6 +50,11 @@ internal static class RepositoryPages
         }
 
         var parts = resource.Split('/');
+        if (parts is ["comments", var comment, "edit"])
+        {
+            return await CommentPages.EditFormAsync(http, name, comment, comments, cancellationToken);
+        }
+
         if (parts.Length == 2 && parts[0] == "tags" && Tag.IsValid(parts[1]) && Reference.TryParse(parts[1], out var tag))
         {
             return await ManifestAsync(http, name, parts[1], tag, images, host, cancellationToken);
