@@ -304,6 +304,7 @@ public abstract class BerthDbContext : DbContext
             e.Property(t => t.Tag).HasMaxLength(128);
             e.Property(t => t.Digest).HasMaxLength(140);
             e.Property(t => t.MediaType).HasMaxLength(255);
+            e.Property(t => t.Platforms).HasMaxLength(TagSummary.MaxPlatformsLength);
 
             // Tag lists are pages in push order (newest first, then by name): read in index order, never sorted whole.
             e.HasIndex(t => new { t.RepositoryId, t.PushedAt, t.Tag }).IsDescending(false, true, false);

@@ -68,6 +68,7 @@ public static class WebUi
             signup.RequireRateLimiting(policy);
         }
 
+        web.MapGet("/search/results", BrowsePages.SearchResultsAsync);
         return app;
     }
 }

@@ -850,6 +850,11 @@ namespace Berth.Data.Postgres.Migrations
                         .HasColumnType("character varying(255)")
                         .UseCollation("C");
 
+                    b.Property<string>("Platforms")
+                        .HasMaxLength(1024)
+                        .HasColumnType("character varying(1024)")
+                        .UseCollation("C");
+
                     b.Property<DateTime>("PushedAt")
                         .HasColumnType("timestamp with time zone");
 

@@ -766,6 +766,10 @@ namespace Berth.Data.Sqlite.Migrations
                         .HasMaxLength(255)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("Platforms")
+                        .HasMaxLength(1024)
+                        .HasColumnType("TEXT");
+
                     b.Property<DateTime>("PushedAt")
                         .HasColumnType("TEXT");
 

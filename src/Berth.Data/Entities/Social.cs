@@ -49,6 +49,9 @@ public sealed class AuditEvent
 /// </summary>
 public sealed class TagSummary
 {
+    /// <summary>The longest <see cref="Platforms"/> kept: an index's list is cut at a platform boundary before this.</summary>
+    public const int MaxPlatformsLength = 1024;
+
     public long RepositoryId { get; set; }
 
     public required string Tag { get; set; }
@@ -63,4 +66,10 @@ public sealed class TagSummary
     public DateTime PushedAt { get; set; }
 
     public string? Pusher { get; set; }
+
+    /// <summary>
+    /// The pushed manifest's platforms as the registry reported them (<c>linux/amd64, linux/arm64/v8</c>; "" for
+    /// none); null for a tag recorded before they were reported, whose platforms a page must look up itself.
+    /// </summary>
+    public string? Platforms { get; set; }
 }

@@ -19,6 +19,11 @@ public static class RegistryActions
 /// How many times it happened: pulls are counted in memory and written as one event per repository and interval
 /// (the registry's <c>PullCounter</c>); 1 for everything else.
 /// </param>
+/// <param name="Platforms">
+/// For a push, the platforms of what was pushed (<c>linux/amd64, linux/arm64/v8</c>; "" for none, such as an
+/// artifact), worked out by the registry that holds the manifest and its config, so the index can show them without
+/// reading either; null when not known (events written before it was carried, or a registry that does not send it).
+/// </param>
 public sealed record RegistryEvent(
     string Id,
     string Action,
@@ -30,4 +35,5 @@ public sealed record RegistryEvent(
     long ImageSize,
     string? Actor,
     DateTime Timestamp,
-    long Count = 1);
+    long Count = 1,
+    string? Platforms = null);

@@ -39,6 +39,7 @@ public sealed class IndexRecords(BerthDbContext db, IndexOptions options, IPermi
                     summary.Size = e.ImageSize;
                     summary.PushedAt = e.Timestamp;
                     summary.Pusher = e.Actor;
+                    summary.Platforms = e.Platforms is { Length: <= TagSummary.MaxPlatformsLength } ? e.Platforms : null;
                     await db.SaveChangesAsync(cancellationToken);
                 }
 

@@ -193,6 +193,6 @@ internal sealed class RepositoryService(
             .OrderByDescending(t => t.PushedAt).ThenBy(t => t.Tag)
             .Skip(skip).Take(take)
             .ToListAsync(cancellationToken);
-        return tags.Select(t => new TagInfo(t.Tag, t.Digest, t.MediaType, t.Size, Times.Utc(t.PushedAt))).ToList();
+        return tags.Select(t => new TagInfo(t.Tag, t.Digest, t.MediaType, t.Size, Times.Utc(t.PushedAt), t.Platforms)).ToList();
     }
 }

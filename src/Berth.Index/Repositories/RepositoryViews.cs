@@ -13,7 +13,8 @@ public sealed record RepositoryInfo(
     DateTime? LastPushedAt);
 
 /// <summary>A tag as the index recorded it from the registry's push events.</summary>
-public sealed record TagInfo(string Name, string Digest, string MediaType, long Size, DateTime PushedAt);
+/// <param name="Platforms">As the registry reported them at push ("" for none); null for a tag recorded before it did.</param>
+public sealed record TagInfo(string Name, string Digest, string MediaType, long Size, DateTime PushedAt, string? Platforms = null);
 
 /// <summary>One repository in full, as seen by one caller.</summary>
 /// <param name="Permission">The caller's level: at least <see cref="AccessLevel.Read"/>, or the repository would be invisible.</param>

@@ -53,6 +53,12 @@ internal sealed class CommentService(BerthDbContext db, IPermissionService permi
         return ToInfo(comment, caller.Name);
     }
 
+    public async Task<Outcome<CommentInfo>> GetEditableAsync(Principal caller, string repository, long id, CancellationToken cancellationToken)
+    {
+        var found = await ModifiableAsync(caller, repository, id, cancellationToken);
+        return found.IsSuccess ? ToInfo(found.Value.Comment, found.Value.Author) : found.Error;
+    }
+
     public async Task<Outcome<CommentInfo>> UpdateAsync(Principal caller, string repository, long id, string body, CancellationToken cancellationToken)
     {
         var found = await ModifiableAsync(caller, repository, id, cancellationToken);

@@ -15,6 +15,9 @@ public interface ICommentService
 
     Task<Outcome<CommentInfo>> CreateAsync(Principal caller, string repository, string body, CancellationToken cancellationToken);
 
+    /// <summary>A comment the caller may edit (its author or a repository admin): 404 if absent or unreadable, 403 if someone else's.</summary>
+    Task<Outcome<CommentInfo>> GetEditableAsync(Principal caller, string repository, long id, CancellationToken cancellationToken);
+
     Task<Outcome<CommentInfo>> UpdateAsync(Principal caller, string repository, long id, string body, CancellationToken cancellationToken);
 
     Task<Outcome<bool>> DeleteAsync(Principal caller, string repository, long id, CancellationToken cancellationToken);

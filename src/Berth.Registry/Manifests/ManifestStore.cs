@@ -4,6 +4,7 @@ using Berth.Data.Entities;
 using Berth.Data.Events;
 using Berth.Oci;
 using Berth.Registry.Events;
+using Berth.Registry.Storage;
 using Microsoft.EntityFrameworkCore;
 
 namespace Berth.Registry.Manifests;
@@ -12,7 +13,7 @@ namespace Berth.Registry.Manifests;
 /// Manifests and tags in the database. Every change is written with its registry events (<see cref="Outbox"/>) in one
 /// transaction, so an event is never lost after a commit nor sent for a change that was rolled back.
 /// </summary>
-internal sealed class ManifestStore(BerthDbContext db, RepositoryDefaults defaults, RegistryCaller caller, OutboxSignal outbox, TimeProvider time) : IManifestStore
+internal sealed class ManifestStore(BerthDbContext db, IStorageDriver storage, RepositoryDefaults defaults, RegistryCaller caller, OutboxSignal outbox, TimeProvider time) : IManifestStore
 {
     // The two reads every pull starts with, compiled once: no expression tree is built, hashed and looked up
     // in EF's query cache per request.
@@ -81,6 +82,9 @@ internal sealed class ManifestStore(BerthDbContext db, RepositoryDefaults defaul
             return missing;
         }
 
+        // Only a tagged push is recorded by the index with its platforms: an index's children, pushed by digest, cost no read.
+        var tagged = reference.IsTag || tags.Count > 0;
+        var platforms = tagged ? await ManifestPlatforms.OfAsync(document, storage, cancellationToken) : null;
         var digestText = digest.ToString();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         if (!await db.Manifests.AnyAsync(m => m.RepositoryId == repositoryId && m.Digest == digestText, cancellationToken))
@@ -134,7 +138,7 @@ internal sealed class ManifestStore(BerthDbContext db, RepositoryDefaults defaul
         IEnumerable<string?> eventTags = applied.Count == 0 ? new string?[] { null } : applied;
         foreach (var tag in eventTags)
         {
-            db.AddOutboxEvent(new RegistryEvent(Outbox.NewEventId(), RegistryActions.Push, repository, tag, digestText, pushed.MediaType, pushed.Size, pushed.ImageSize, caller.Subject, now));
+            db.AddOutboxEvent(new RegistryEvent(Outbox.NewEventId(), RegistryActions.Push, repository, tag, digestText, pushed.MediaType, pushed.Size, pushed.ImageSize, caller.Subject, now, Platforms: tag is null ? null : platforms));
         }
 
         await db.SaveChangesAsync(cancellationToken);

@@ -9,7 +9,7 @@ namespace Berth.Server.Endpoints;
 /// <summary>
 /// Registry → index notifications in Distribution's envelope
 /// (<c>application/vnd.docker.distribution.events.v2+json</c>; Berth adds <c>berthCount</c> to an event that stands
-/// for several, the pulls of a repository in one interval, and <c>target.berthImageSize</c>), signed with a shared secret; the same signature
+/// for several, the pulls of a repository in one interval, <c>target.berthImageSize</c> and <c>target.berthPlatforms</c>), signed with a shared secret; the same signature
 /// protects the index → registry repository deletions (<see cref="RepositoryDeletionRequest"/>).
 /// </summary>
 internal static class EventEnvelope
@@ -38,7 +38,7 @@ internal static class EventEnvelope
             e.Id,
             e.Timestamp,
             e.Action,
-            new TargetDto(e.MediaType, e.Digest, e.Size, e.Size, e.Repository, e.Tag, e.ImageSize),
+            new TargetDto(e.MediaType, e.Digest, e.Size, e.Size, e.Repository, e.Tag, e.ImageSize, e.Platforms),
             new ActorDto(e.Actor),
             source,
             e.Count == 1 ? null : e.Count)).ToList());
@@ -48,7 +48,11 @@ internal static class EventEnvelope
     public static IEnumerable<(RegistryEvent Event, string? SourceUrl)> ToEvents(Envelope envelope) => envelope.Events
         .Where(e => e.Target is not null)
         .Select(e => (new RegistryEvent(e.Id ?? "", e.Action ?? "", e.Target!.Repository ?? "", e.Target.Tag, e.Target.Digest ?? "",
-            e.Target.MediaType ?? "", e.Target.Size, e.Target.ImageSize, e.Actor?.Name, Utc(e.Timestamp), Math.Max(1, e.Count ?? 1)), RegistryUrls.Normalize(e.Source?.Url)));
+            e.Target.MediaType ?? "", e.Target.Size, e.Target.ImageSize, e.Actor?.Name, Utc(e.Timestamp), Math.Max(1, e.Count ?? 1), Platforms(e.Target.Platforms)), RegistryUrls.Normalize(e.Source?.Url)));
+
+    /// <summary>A sender's platform list, kept only if it fits the index's column (it comes from outside, signed or not).</summary>
+    private static string? Platforms(string? platforms) =>
+        platforms is { Length: <= Berth.Data.Entities.TagSummary.MaxPlatformsLength } ? platforms : null;
 
     /// <summary>
     /// Times are stored as UTC (PostgreSQL's <c>timestamp with time zone</c> takes nothing else): a timestamp with an
@@ -129,7 +133,8 @@ internal static class EventEnvelope
         [property: JsonPropertyName("length")] long Length,
         [property: JsonPropertyName("repository")] string? Repository,
         [property: JsonPropertyName("tag"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Tag,
-        [property: JsonPropertyName("berthImageSize")] long ImageSize);
+        [property: JsonPropertyName("berthImageSize")] long ImageSize,
+        [property: JsonPropertyName("berthPlatforms"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Platforms = null);
 
     internal sealed record ActorDto([property: JsonPropertyName("name"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Name);
 

@@ -1,3 +1,5 @@
+using Berth.Oci;
+
 namespace Berth.Web.Content;
 
 /// <summary>What an image's config says, as the tag page shows it.</summary>
@@ -26,8 +28,3 @@ public sealed record LayerEntry(string Digest, string MediaType, long Size);
 /// <summary>A manifest that refers to another (a signature, an SBOM, an attestation).</summary>
 public sealed record ReferrerEntry(string Digest, string? ArtifactType, long Size, string? Created);
 
-internal static class PlatformText
-{
-    public static string Of(string? os, string? architecture, string? variant) =>
-        string.IsNullOrEmpty(variant) ? $"{os ?? "?"}/{architecture ?? "?"}" : $"{os ?? "?"}/{architecture ?? "?"}/{variant}";
-}

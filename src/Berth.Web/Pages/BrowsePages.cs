@@ -6,6 +6,7 @@ using Berth.Index.Repositories;
 using Berth.Index.Search;
 using Berth.Web.Sessions;
 using Berth.Web.Views;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Berth.Web.Pages;
 
@@ -28,18 +29,41 @@ internal static class BrowsePages
 
     public static async Task<IResult> SearchAsync(HttpContext http, ISearchService search, string? q, string? sort, string? page, CancellationToken cancellationToken)
     {
+        var (model, status, error) = await FindAsync(http, search, q, sort, page, cancellationToken);
+        return error is not null
+            ? WebPage.Error(http, status, "Search", error)
+            : WebPage.Render<SearchView, SearchModel>(http, model, status);
+    }
+
+    /// <summary>
+    /// <c>/search/results</c>: the same search's results region alone (count, list, pager), for the search box's live
+    /// update (site.js); the page itself stays the answer without script.
+    /// </summary>
+    public static async Task<IResult> SearchResultsAsync(HttpContext http, ISearchService search, string? q, string? sort, string? page, CancellationToken cancellationToken)
+    {
+        var (model, status, _) = await FindAsync(http, search, q, sort, page, cancellationToken);
+        return new RazorComponentResult<SearchResultsRegion>(new Dictionary<string, object?> { ["Model"] = model })
+        {
+            StatusCode = status,
+            ContentType = "text/html; charset=utf-8",
+        };
+    }
+
+    /// <summary>The search page's model and status; an error text when the search service refused the query.</summary>
+    private static async Task<(SearchModel Model, int Status, string? Error)> FindAsync(HttpContext http, ISearchService search, string? q, string? sort, string? page, CancellationToken cancellationToken)
+    {
         var order = ParseSort(sort);
         var request = PageRequest.Create(ParsePage(page), ListSize);
         var query = (q ?? "").Trim();
         if (!request.IsSuccess || query.Length > ISearchService.MaxQueryLength)
         {
-            return WebPage.Render<SearchView, SearchModel>(http, new SearchModel(query.Length > ISearchService.MaxQueryLength ? "" : query, order, 1, ListSize, 0, []), StatusCodes.Status400BadRequest);
+            return (new SearchModel(query.Length > ISearchService.MaxQueryLength ? "" : query, order, 1, ListSize, 0, []), StatusCodes.Status400BadRequest, null);
         }
 
         var found = await search.SearchAsync(WebCaller.Of(http), query, request.Value, order, cancellationToken);
         return found.IsSuccess
-            ? WebPage.Render<SearchView, SearchModel>(http, new SearchModel(query, order, found.Value!.Page, found.Value.PageSize, found.Value.Total, found.Value.Results))
-            : WebPage.Error(http, StatusCodes.Status400BadRequest, "Search", found.Error!.Detail ?? found.Error.Title);
+            ? (new SearchModel(query, order, found.Value!.Page, found.Value.PageSize, found.Value.Total, found.Value.Results), StatusCodes.Status200OK, null)
+            : (new SearchModel(query, order, 1, ListSize, 0, []), StatusCodes.Status400BadRequest, found.Error!.Detail ?? found.Error.Title);
     }
 
     public static async Task<IResult> NamespaceAsync(

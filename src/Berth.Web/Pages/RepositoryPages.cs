@@ -50,6 +50,11 @@ internal static class RepositoryPages
         }
 
         var parts = resource.Split('/');
+        if (parts is ["comments", var comment, "edit"])
+        {
+            return await CommentPages.EditFormAsync(http, name, comment, comments, cancellationToken);
+        }
+
         if (parts.Length == 2 && parts[0] == "tags" && Tag.IsValid(parts[1]) && Reference.TryParse(parts[1], out var tag))
         {
             return await ManifestAsync(http, name, parts[1], tag, images, host, cancellationToken);
@@ -84,7 +89,11 @@ internal static class RepositoryPages
         var rows = new List<TagRow>(tags.Value!.Count);
         foreach (var tag in tags.Value)
         {
-            rows.Add(new TagRow(tag, await images.PlatformsAsync(name, tag.Digest, cancellationToken)));
+            // Recorded at push; a tag recorded before the index stored platforms is looked up (and cached by digest).
+            var platforms = tag.Platforms is { } recorded
+                ? recorded.Split(PlatformText.Separator, StringSplitOptions.RemoveEmptyEntries)
+                : await images.PlatformsAsync(name, tag.Digest, cancellationToken);
+            rows.Add(new TagRow(tag, platforms));
         }
 
         var description = string.IsNullOrWhiteSpace(details.Summary.Description) ? "" : Descriptions.ToHtml(details.Summary.Description);

@@ -9,7 +9,7 @@ namespace Berth.Web.Pages;
 
 /// <summary>
 /// The repository page's forms: <c>POST /r/{name}/-/star</c> (<c>action=star|unstar</c>), <c>POST /r/{name}/-/comments</c>
-/// and <c>POST /r/{name}/-/comments/{id}/delete</c>. The star and comment services check visibility and authorship
+/// and <c>POST /r/{name}/-/comments/{id}/delete</c>; editing and previews are <see cref="CommentPages"/>. The star and comment services check visibility and authorship
 /// (an invisible repository is the same 404 page as everywhere); the antiforgery check ran before.
 /// </summary>
 internal static class SocialPages
@@ -41,6 +41,12 @@ internal static class SocialPages
                     : await stars.StarAsync(caller, name, cancellationToken);
                 anchor = "";
                 break;
+            case ["comments"] when form["action"] == CommentPages.PreviewAction:
+                return await CommentPages.PreviewNewAsync(http, name, form, cancellationToken);
+            case ["comments", "preview"]:
+                return await CommentPages.PreviewFragmentAsync(http, name, form, cancellationToken);
+            case ["comments", var edited, "edit"]:
+                return await CommentPages.EditAsync(http, name, edited, form, comments, cancellationToken);
             case ["comments"]:
                 var created = await comments.CreateAsync(caller, name, (string?)form["body"] ?? "", cancellationToken);
                 if (created.IsSuccess)
