@@ -69,6 +69,15 @@ public static class WebUi
         }
 
         web.MapGet("/search/results", BrowsePages.SearchResultsAsync);
+
+        // Organisations and repository settings (OrganisationPages, RepositorySettingsPages). The settings GET is a
+        // constrained catch-all, so it wins over /r/{**path} for names ending in /-/settings and only for those.
+        web.MapGet("/orgs/new", OrganisationPages.New);
+        web.MapPost("/orgs/new", OrganisationPages.CreateAsync);
+        web.MapGet("/u/{name}/-/settings", OrganisationPages.SettingsAsync);
+        web.MapPost("/u/{name}/-/settings/{**action}", OrganisationPages.PostAsync);
+        web.MapGet("/r/{**path:regex(^.+\\x2F-\\x2Fsettings$)}", RepositorySettingsPages.ShowAsync);
+
         return app;
     }
 }

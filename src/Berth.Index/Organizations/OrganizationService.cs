@@ -117,6 +117,8 @@ internal sealed class OrganizationService(BerthDbContext db, IPermissionService 
         }
 
         var orgId = owned.Value.Id;
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await LockMembershipAsync(orgId, cancellationToken);
         var member = await db.OrganizationMembers.FirstOrDefaultAsync(m => m.OrganizationId == orgId && m.AccountId == accountId, cancellationToken);
         if (member is null)
         {
@@ -138,6 +140,7 @@ internal sealed class OrganizationService(BerthDbContext db, IPermissionService 
 
         audit.Add(caller.Name, AuditActions.OrganizationMemberChanged, organization, $"{user}: {role.ToString().ToLowerInvariant()}");
         await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         return true;
     }
 
@@ -150,6 +153,8 @@ internal sealed class OrganizationService(BerthDbContext db, IPermissionService 
         }
 
         var orgId = owned.Value.Id;
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await LockMembershipAsync(orgId, cancellationToken);
         var member = await (from m in db.OrganizationMembers
                             join a in db.Accounts on m.AccountId equals a.Id
                             where m.OrganizationId == orgId && a.Name == user
@@ -164,7 +169,6 @@ internal sealed class OrganizationService(BerthDbContext db, IPermissionService 
             return IndexError.Conflict("an organisation needs at least one owner; make someone else owner first");
         }
 
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var teams = db.Teams.Where(t => t.OrganizationId == orgId).Select(t => t.Id);
         await db.TeamMembers.Where(tm => tm.AccountId == member.AccountId && teams.Contains(tm.TeamId)).ExecuteDeleteAsync(cancellationToken);
         db.OrganizationMembers.Remove(member);
@@ -222,6 +226,8 @@ internal sealed class OrganizationService(BerthDbContext db, IPermissionService 
         }
 
         var (orgId, teamId) = found.Value;
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await LockMembershipAsync(orgId, cancellationToken);
         if (await db.TeamMembers.AnyAsync(m => m.TeamId == teamId && m.AccountId == accountId, cancellationToken))
         {
             return true;
@@ -236,6 +242,7 @@ internal sealed class OrganizationService(BerthDbContext db, IPermissionService 
         db.TeamMembers.Add(new TeamMember { TeamId = teamId, AccountId = accountId.Value });
         audit.Add(caller.Name, AuditActions.TeamMemberChanged, $"{organization}/{team}", $"{user}: added");
         await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         return true;
     }
 
@@ -297,6 +304,15 @@ internal sealed class OrganizationService(BerthDbContext db, IPermissionService 
 
     private Task<long?> AccountIdAsync(string name, CancellationToken cancellationToken) =>
         db.Accounts.Where(a => a.Name == name && !a.IsDisabled).Select(a => (long?)a.Id).FirstOrDefaultAsync(cancellationToken);
+
+    /// <summary>
+    /// Serialises changes to one organisation's members until the transaction ends: a write to its row (which changes
+    /// nothing) waits for any other transaction holding it, on PostgreSQL (row lock) and SQLite (the write lock) alike.
+    /// Without it two owners demoting each other at once both pass the last-owner check and leave none, and two adds
+    /// of the same user both insert.
+    /// </summary>
+    private Task LockMembershipAsync(long organizationId, CancellationToken cancellationToken) =>
+        db.Organizations.Where(o => o.Id == organizationId).ExecuteUpdateAsync(s => s.SetProperty(o => o.Name, o => o.Name), cancellationToken);
 
     private async Task<bool> IsLastOwnerAsync(long organizationId, CancellationToken cancellationToken) =>
         await db.OrganizationMembers.CountAsync(m => m.OrganizationId == organizationId && m.Role == OrganizationRole.Owner, cancellationToken) <= 1;

@@ -62,6 +62,8 @@ internal static class SocialPages
             case ["comments", var id, "delete"] when long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var commentId):
                 done = await comments.DeleteAsync(caller, name, commentId, cancellationToken);
                 break;
+            case ["settings", ..]:
+                return await RepositorySettingsPages.PostAsync(http, caller, name, resource[1..], form, cancellationToken);
             default:
                 return WebPage.NotFound(http);
         }
