@@ -68,6 +68,15 @@ public static class WebUi
             signup.RequireRateLimiting(policy);
         }
 
+        web.MapGet("/settings", SettingsPages.ShowAsync);
+        web.MapPost("/settings/password", SettingsPages.ChangePasswordAsync);
+        web.MapPost("/settings/tokens", SettingsPages.CreateTokenAsync);
+        web.MapPost("/settings/tokens/{id:long}/revoke", SettingsPages.RevokeTokenAsync);
+        web.MapGet("/admin/users", AdminPages.UsersAsync);
+        web.MapPost("/admin/users", AdminPages.CreateAccountAsync);
+        web.MapGet("/admin/audit", AdminPages.AuditAsync);
+        web.MapMethods("/admin/{**rest}", [HttpMethods.Get, HttpMethods.Post], AdminPages.Absent);
+
         return app;
     }
 }
