@@ -53,6 +53,10 @@ public sealed class AdminPagesTests(WebSite site)
     [Fact]
     public async Task The_site_admin_lists_users_creates_an_account_and_finds_it_in_the_audit_log()
     {
+        // An organisation, named to sort before every user, so it is on the first page however many accounts the tests made.
+        var organization = $"aaorg{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
+        await site.Registry(site.Alice, WebSite.Password).ApiAsync(HttpMethod.Post, "api/v1/orgs", new System.Text.Json.Nodes.JsonObject { ["name"] = organization }, HttpStatusCode.Created);
+
         await using var context = await site.NewContextAsync();
         var page = await context.NewPageAsync();
         await WebSite.SignInAsync(page, "admin", WebSite.AdminPassword);
@@ -63,6 +67,8 @@ public sealed class AdminPagesTests(WebSite site)
         var aliceRow = page.Locator("table.directory tbody tr").Filter(new() { Has = page.Locator("th a", new() { HasTextString = site.Alice }) });
         await Assertions.Expect(aliceRow).ToContainTextAsync("user");
         await Assertions.Expect(aliceRow).ToContainTextAsync("no");
+        var organizationRow = page.Locator("table.directory tbody tr").Filter(new() { Has = page.Locator("th a", new() { HasTextString = organization }) });
+        await Assertions.Expect(organizationRow).ToContainTextAsync("organisation");
 
         // An action the API offers administrators: create an account.
         var name = $"carol{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
