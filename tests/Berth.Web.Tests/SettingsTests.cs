@@ -176,6 +176,25 @@ public sealed class SettingsTests(WebSite site)
         Assert.Equal(HttpStatusCode.Unauthorized, await AccountForms.ApiStatusAsync(http, user, secret));
     }
 
+    [Fact]
+    public async Task Another_users_token_cannot_be_revoked_from_ones_own_settings()
+    {
+        var user = await site.NewUserAsync("tara");
+        using var response = await site.Registry(user, WebSite.Password).SendAsync(HttpMethod.Post, "api/v1/user/tokens", new JsonObject { ["name"] = $"{user}-ci", ["scopes"] = new JsonArray("read") });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var token = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+
+        // Bob sends a well-formed revocation of her token id from his own session: the same answer as an unknown id.
+        using var http = site.NewHttpClient();
+        var bob = await Forms.SignInAsync(http, site.Bob, WebSite.Password);
+        var settings = await Forms.GetAsync(http, "settings", bob);
+        Assert.DoesNotContain($"{user}-ci", settings, StringComparison.Ordinal);
+        using var revoke = await Forms.PostAsync(http, $"settings/tokens/{(long)token["id"]!}/revoke", bob, [new(Forms.TokenField, Forms.Token(settings))]);
+        Assert.Equal(HttpStatusCode.Found, revoke.StatusCode);
+        Assert.Equal("/settings?done=gone#tokens", revoke.Headers.Location!.OriginalString);
+        Assert.Equal(HttpStatusCode.OK, await AccountForms.ApiStatusAsync(http, user, (string)token["token"]!));
+    }
+
     /// <summary>Sends the form posting to <paramref name="action"/>; its answer.</summary>
     private static Task<IResponse> SubmitAsync(IPage page, string action) =>
         page.RunAndWaitForResponseAsync(
