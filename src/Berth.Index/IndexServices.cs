@@ -38,6 +38,7 @@ public static class IndexServices
         services.AddScoped<IStarService, StarService>();
         services.AddScoped<ICommentService, CommentService>();
         services.AddScoped<ISearchService, SearchService>();
+        services.AddScoped<IAccountDirectory, AccountDirectory>();
         return services;
     }
 

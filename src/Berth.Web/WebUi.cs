@@ -78,6 +78,15 @@ public static class WebUi
         web.MapPost("/u/{name}/-/settings/{**action}", OrganisationPages.PostAsync);
         web.MapGet("/r/{**path:regex(^.+\\x2F-\\x2Fsettings$)}", RepositorySettingsPages.ShowAsync);
 
+        web.MapGet("/settings", SettingsPages.ShowAsync);
+        web.MapPost("/settings/password", SettingsPages.ChangePasswordAsync);
+        web.MapPost("/settings/tokens", SettingsPages.CreateTokenAsync);
+        web.MapPost("/settings/tokens/{id:long}/revoke", SettingsPages.RevokeTokenAsync);
+        web.MapGet("/admin/users", AdminPages.UsersAsync);
+        web.MapPost("/admin/users", AdminPages.CreateAccountAsync);
+        web.MapGet("/admin/audit", AdminPages.AuditAsync);
+        web.MapMethods("/admin/{**rest}", [HttpMethods.Get, HttpMethods.Post], AdminPages.Absent);
+
         return app;
     }
 }

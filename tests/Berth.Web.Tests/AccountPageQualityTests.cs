@@ -1,0 +1,103 @@
+using Berth.Web.Tests.Support;
+using Deque.AxeCore.Commons;
+using Deque.AxeCore.Playwright;
+using Microsoft.Playwright;
+using Xunit.Abstractions;
+
+namespace Berth.Web.Tests;
+
+/// <summary>
+/// The account and admin pages (<c>/settings</c>, the token-created answer, <c>/admin/users</c>, <c>/admin/audit</c>):
+/// zero serious or critical axe-core violations, usable with JavaScript off, screenshots at desktop and phone width.
+/// </summary>
+[Collection(WebCollection.Name)]
+public sealed class AccountPageQualityTests(WebSite site, ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Account_and_admin_pages_have_no_serious_or_critical_accessibility_violations()
+    {
+        var failures = new List<string>();
+        await VisitAsync(1280, 900, javaScript: true, async (name, page) =>
+        {
+            var results = await page.RunAxe(new AxeRunOptions { ResultTypes = [ResultType.Violations] });
+            failures.AddRange(results.Violations.Where(v => v.Impact is "serious" or "critical")
+                .Select(v => $"{name}: {v.Impact} {v.Id}: {v.Help} — {string.Join(", ", v.Nodes.Take(3).Select(n => n.Html))}"));
+        });
+        Assert.True(failures.Count == 0, string.Join("\n", failures));
+    }
+
+    [Fact]
+    public async Task Account_and_admin_pages_work_with_JavaScript_disabled()
+    {
+        var seen = new List<string>();
+        await VisitAsync(1280, 900, javaScript: false, async (name, page) =>
+        {
+            await Assertions.Expect(page.Locator("main h1")).ToBeVisibleAsync();
+            if (name == "token-created")
+            {
+                // The secret is plain text to select; the copy button stays hidden without script.
+                await Assertions.Expect(page.Locator("#token-secret")).ToBeVisibleAsync();
+                await Assertions.Expect(page.Locator("button[data-copy=token-secret]")).ToBeHiddenAsync();
+            }
+
+            seen.Add(name);
+        });
+        Assert.Equal(["settings", "token-created", "settings-with-token", "admin-users", "admin-audit"], seen);
+    }
+
+    [Fact]
+    public async Task Screenshots_of_the_account_and_admin_pages_at_desktop_and_phone_width()
+    {
+        var directory = WebSite.ResultsDirectory;
+        foreach (var (width, height, label) in new[] { (1280, 900, "desktop"), (390, 844, "phone") })
+        {
+            await VisitAsync(width, height, javaScript: true, async (name, page) =>
+            {
+                var path = Path.Combine(directory, $"{name}-{label}.png");
+                await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = true });
+                Assert.True(new FileInfo(path).Length > 1000, $"{path} is empty");
+                var overflow = await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth - document.documentElement.clientWidth");
+                Assert.True(overflow <= 0, $"{name} at {width} px is {overflow} px too wide");
+            });
+        }
+
+        output.WriteLine($"screenshots in {directory}");
+    }
+
+    /// <summary>
+    /// Walks the pages in a fresh user's browser (settings, creating a token through the form, settings listing it,
+    /// revoking it) and in the admin's, calling <paramref name="check"/> on each.
+    /// </summary>
+    private async Task VisitAsync(int width, int height, bool javaScript, Func<string, IPage, Task> check)
+    {
+        var user = await site.NewUserAsync("tess");
+        await using (var context = await site.NewContextAsync(javaScript, width, height))
+        {
+            var page = await context.NewPageAsync();
+            await WebSite.SignInAsync(page, user);
+            Assert.Equal(200, (await page.GotoAsync("/settings"))!.Status);
+            await check("settings", page);
+
+            await AccountForms.CreateTokenAsync(page, "laptop", "read", "write");
+            await check("token-created", page);
+
+            Assert.Equal(200, (await page.GotoAsync("/settings"))!.Status);
+            await Assertions.Expect(page.Locator("table.tokens tbody tr")).ToHaveCountAsync(1);
+            await check("settings-with-token", page);
+            await AccountForms.RevokeAsync(page, "laptop");
+            await Assertions.Expect(page.Locator("table.tokens tbody tr")).ToContainTextAsync("revoked");
+        }
+
+        await using (var context = await site.NewContextAsync(javaScript, width, height))
+        {
+            var page = await context.NewPageAsync();
+            await WebSite.SignInAsync(page, "admin", WebSite.AdminPassword);
+            foreach (var (name, url) in new[] { ("admin-users", "/admin/users"), ("admin-audit", "/admin/audit") })
+            {
+                Assert.Equal(200, (await page.GotoAsync(url))!.Status);
+                await Assertions.Expect(page.Locator("main table tbody tr").First).ToBeVisibleAsync();
+                await check(name, page);
+            }
+        }
+    }
+}
