@@ -7,7 +7,7 @@ using Xunit.Abstractions;
 namespace Berth.Web.Tests;
 
 /// <summary>A personal access token made and revoked in the browser, used by a real podman against a private repository.</summary>
-[Collection(WebCollection.Name)]
+[Collection(SettingsWebCollection.Name)]
 public sealed class AccessTokenPodmanTests(WebSite site, ITestOutputHelper output) : IDisposable
 {
     /// <summary>What podman (containers/image) prints when the registry or its token service refuses it.</summary>

@@ -10,7 +10,7 @@ namespace Berth.Web.Tests;
 /// The account and admin pages (<c>/settings</c>, the token-created answer, <c>/admin/users</c>, <c>/admin/audit</c>):
 /// zero serious or critical axe-core violations, usable with JavaScript off, screenshots at desktop and phone width.
 /// </summary>
-[Collection(WebCollection.Name)]
+[Collection(SettingsWebCollection.Name)]
 public sealed class AccountPageQualityTests(WebSite site, ITestOutputHelper output)
 {
     [Fact]

@@ -7,7 +7,7 @@ using Microsoft.Playwright;
 namespace Berth.Web.Tests;
 
 /// <summary><c>/admin/users</c> and <c>/admin/audit</c>: the site admin's, and the not-found page for everyone else.</summary>
-[Collection(WebCollection.Name)]
+[Collection(SettingsWebCollection.Name)]
 public sealed class AdminPagesTests(WebSite site)
 {
     private static readonly string[] AdminUrls = ["admin/users", "admin/audit", "admin/users?page=2", "admin", "admin/no-such-page"];

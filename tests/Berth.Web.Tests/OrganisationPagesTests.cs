@@ -10,7 +10,7 @@ namespace Berth.Web.Tests;
 /// and team permissions in the browser (each change read back over the REST API); nobody else can tell the settings
 /// from an absent page, nor change anything with a form of their own.
 /// </summary>
-[Collection(WebCollection.Name)]
+[Collection(SettingsWebCollection.Name)]
 public sealed class OrganisationPagesTests(WebSite site)
 {
     [Fact]

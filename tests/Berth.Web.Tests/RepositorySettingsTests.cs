@@ -10,7 +10,7 @@ namespace Berth.Web.Tests;
 /// by typing its name (each change read back over the REST API or on the pages it affects); for everyone else the
 /// settings are the absent repository's page and their forms change nothing.
 /// </summary>
-[Collection(WebCollection.Name)]
+[Collection(SettingsWebCollection.Name)]
 public sealed class RepositorySettingsTests(WebSite site)
 {
     [Fact]

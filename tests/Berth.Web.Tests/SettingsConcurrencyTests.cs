@@ -9,7 +9,7 @@ namespace Berth.Web.Tests;
 /// gets an answer (no 500), and what is stored afterwards is one of the two wishes, whole, the same on every page and in
 /// the API. Several rounds, since a single one may not overlap.
 /// </summary>
-[Collection(WebCollection.Name)]
+[Collection(SettingsWebCollection.Name)]
 public sealed class SettingsConcurrencyTests(WebSite site)
 {
     private const int Rounds = 8;

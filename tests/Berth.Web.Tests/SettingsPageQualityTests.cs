@@ -13,7 +13,7 @@ namespace Berth.Web.Tests;
 /// grants and collaborators): zero serious or critical axe violations, readable and usable with JavaScript off, no
 /// console error, nothing wider than a phone; screenshots at 1280 and 390 px.
 /// </summary>
-[Collection(WebCollection.Name)]
+[Collection(SettingsWebCollection.Name)]
 public sealed class SettingsPageQualityTests(WebSite site, ITestOutputHelper output)
 {
     [Fact]

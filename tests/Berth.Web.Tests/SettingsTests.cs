@@ -7,7 +7,7 @@ using Microsoft.Playwright;
 namespace Berth.Web.Tests;
 
 /// <summary><c>/settings</c>: password change, personal access tokens shown once, revocation (also twice at once).</summary>
-[Collection(WebCollection.Name)]
+[Collection(SettingsWebCollection.Name)]
 public sealed class SettingsTests(WebSite site)
 {
     [Fact]

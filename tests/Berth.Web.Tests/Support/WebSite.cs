@@ -193,3 +193,14 @@ public sealed class WebCollection : ICollectionFixture<WebSite>
 {
     public const string Name = "web";
 }
+
+/// <summary>
+/// The settings and administration tests, on a second site of their own: two collections run in parallel (each
+/// collection's tests run one after another), which halves the suite's time, and the settings' changes stay off the
+/// browsing tests' site.
+/// </summary>
+[CollectionDefinition(Name)]
+public sealed class SettingsWebCollection : ICollectionFixture<WebSite>
+{
+    public const string Name = "web-settings";
+}
