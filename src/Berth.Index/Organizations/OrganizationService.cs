@@ -117,8 +117,12 @@ internal sealed class OrganizationService(BerthDbContext db, IPermissionService 
         }
 
         var orgId = owned.Value.Id;
+
+        // Checks and write in one transaction: a write transaction is one writer at a time on both databases (SQLite
+        // begins it IMMEDIATE; SerializedTransactions gives PostgreSQL the same), so two owners demoting each other at
+        // once cannot both pass the last-owner check, and two adds of one user cannot both insert. So in the other
+        // membership changes below.
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        await LockMembershipAsync(orgId, cancellationToken);
         var member = await db.OrganizationMembers.FirstOrDefaultAsync(m => m.OrganizationId == orgId && m.AccountId == accountId, cancellationToken);
         if (member is null)
         {
@@ -154,7 +158,6 @@ internal sealed class OrganizationService(BerthDbContext db, IPermissionService 
 
         var orgId = owned.Value.Id;
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        await LockMembershipAsync(orgId, cancellationToken);
         var member = await (from m in db.OrganizationMembers
                             join a in db.Accounts on m.AccountId equals a.Id
                             where m.OrganizationId == orgId && a.Name == user
@@ -227,7 +230,6 @@ internal sealed class OrganizationService(BerthDbContext db, IPermissionService 
 
         var (orgId, teamId) = found.Value;
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        await LockMembershipAsync(orgId, cancellationToken);
         if (await db.TeamMembers.AnyAsync(m => m.TeamId == teamId && m.AccountId == accountId, cancellationToken))
         {
             return true;
@@ -304,15 +306,6 @@ internal sealed class OrganizationService(BerthDbContext db, IPermissionService 
 
     private Task<long?> AccountIdAsync(string name, CancellationToken cancellationToken) =>
         db.Accounts.Where(a => a.Name == name && !a.IsDisabled).Select(a => (long?)a.Id).FirstOrDefaultAsync(cancellationToken);
-
-    /// <summary>
-    /// Serialises changes to one organisation's members until the transaction ends: a write to its row (which changes
-    /// nothing) waits for any other transaction holding it, on PostgreSQL (row lock) and SQLite (the write lock) alike.
-    /// Without it two owners demoting each other at once both pass the last-owner check and leave none, and two adds
-    /// of the same user both insert.
-    /// </summary>
-    private Task LockMembershipAsync(long organizationId, CancellationToken cancellationToken) =>
-        db.Organizations.Where(o => o.Id == organizationId).ExecuteUpdateAsync(s => s.SetProperty(o => o.Name, o => o.Name), cancellationToken);
 
     private async Task<bool> IsLastOwnerAsync(long organizationId, CancellationToken cancellationToken) =>
         await db.OrganizationMembers.CountAsync(m => m.OrganizationId == organizationId && m.Role == OrganizationRole.Owner, cancellationToken) <= 1;
