@@ -1,3 +1,4 @@
+using Berth.Index;
 using Berth.Index.Accounts;
 using Berth.Index.Social;
 
@@ -76,7 +77,7 @@ internal static class AccountsApi
         }
 
         var request = body.Value;
-        if (!ApiMapping.TryParseScopes(request.Scopes, out var scopes))
+        if (!IndexWords.TryParseScopes(request.Scopes, out var scopes))
         {
             return ApiResults.Problem(Berth.Index.IndexError.Invalid("scopes is a non-empty list of read, write, delete and admin"));
         }
@@ -123,7 +124,7 @@ internal static class AccountsApi
     private static AccessToken ToAccessToken(AccessTokenInfo t) => new(
         t.Id,
         t.Name,
-        ApiMapping.Words(t.Scopes),
+        IndexWords.Words(t.Scopes),
         t.Prefix,
         ApiMapping.Utc(t.CreatedAt),
         ApiMapping.Utc(t.ExpiresAt),

@@ -61,7 +61,7 @@ internal static class OrganizationsApi
             return ApiResults.Problem(body.Error);
         }
 
-        if (!ApiMapping.TryParseRole(body.Value.Role, out var role))
+        if (!IndexWords.TryParseRole(body.Value.Role, out var role))
         {
             return ApiResults.Problem(IndexError.Invalid("role must be member or owner"));
         }

@@ -167,7 +167,7 @@ internal static class RepositoriesApi
         Visibility? visibility = null;
         if (request.Visibility is not null)
         {
-            if (!ApiMapping.TryParseVisibility(request.Visibility, out var v))
+            if (!IndexWords.TryParseVisibility(request.Visibility, out var v))
             {
                 return ApiResults.Problem(IndexError.Invalid("visibility must be public or private"));
             }
@@ -195,7 +195,7 @@ internal static class RepositoriesApi
         Visibility? visibility = null;
         if (body.Value.Visibility is { } word)
         {
-            if (!ApiMapping.TryParseVisibility(word, out var v))
+            if (!IndexWords.TryParseVisibility(word, out var v))
             {
                 return ApiResults.Problem(IndexError.Invalid("visibility must be public or private"));
             }
@@ -231,7 +231,7 @@ internal static class RepositoriesApi
         }
 
         var grants = await Service<ICollaboratorService>(http).ListAsync(http.User(), name, page.Value, cancellationToken);
-        return ApiResults.From(grants, g => g.Select(c => new Collaborator(c.User, c.Team, ApiMapping.Word(c.Level))).ToList(), ApiJson.Default.ListCollaborator);
+        return ApiResults.From(grants, g => g.Select(c => new Collaborator(c.User, c.Team, IndexWords.Word(c.Level))).ToList(), ApiJson.Default.ListCollaborator);
     }
 
     private static Task<IResult> SetUserAsync(HttpContext http, string name, string? argument, CancellationToken cancellationToken) =>
@@ -248,7 +248,7 @@ internal static class RepositoriesApi
             return ApiResults.Problem(body.Error);
         }
 
-        if (!ApiMapping.TryParseLevel(body.Value.Level, out var level))
+        if (!IndexWords.TryParseLevel(body.Value.Level, out var level))
         {
             return ApiResults.Problem(IndexError.Invalid("level must be read, write or admin"));
         }

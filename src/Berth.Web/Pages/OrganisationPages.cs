@@ -73,7 +73,7 @@ internal static class OrganisationPages
         {
             case "members":
                 anchor = "#members";
-                done = ParseRole(Field("role")) is { } role
+                done = IndexWords.TryParseRole(Field("role"), out var role)
                     ? await organizations.SetMemberAsync(caller, name, Field("user"), role, cancellationToken)
                     : IndexError.Invalid("role must be member or owner");
                 break;
@@ -98,7 +98,7 @@ internal static class OrganisationPages
                 anchor = "#permissions";
                 done = !IsOwnRepository(name, Field("repository"))
                     ? IndexError.Invalid($"choose a repository of '{name}'")
-                    : RepositorySettingsPages.ParseLevel(Field("level")) is { } level
+                    : IndexWords.TryParseLevel(Field("level"), out var level)
                         ? await collaborators.SetTeamAsync(caller, Field("repository"), Field("team"), level, cancellationToken)
                         : IndexError.Invalid("permission must be read, write or admin");
                 break;
@@ -165,11 +165,4 @@ internal static class OrganisationPages
 
     private static bool IsOwnRepository(string organization, string repository) =>
         repository.StartsWith(organization + "/", StringComparison.Ordinal);
-
-    private static OrganizationRole? ParseRole(string role) => role switch
-    {
-        "member" => OrganizationRole.Member,
-        "owner" => OrganizationRole.Owner,
-        _ => null,
-    };
 }

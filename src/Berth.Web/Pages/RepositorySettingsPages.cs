@@ -49,12 +49,9 @@ internal static class RepositorySettingsPages
         {
             case ["visibility"]:
                 anchor = "#visibility";
-                done = Field("visibility") switch
-                {
-                    "public" => Done(await repositories.UpdateAsync(caller, name, Visibility.Public, null, cancellationToken)),
-                    "private" => Done(await repositories.UpdateAsync(caller, name, Visibility.Private, null, cancellationToken)),
-                    _ => IndexError.Invalid("visibility must be public or private"),
-                };
+                done = IndexWords.TryParseVisibility(Field("visibility"), out var visibility)
+                    ? Done(await repositories.UpdateAsync(caller, name, visibility, null, cancellationToken))
+                    : IndexError.Invalid("visibility must be public or private");
                 break;
             case ["description"]:
                 anchor = "#description";
@@ -64,7 +61,7 @@ internal static class RepositorySettingsPages
                 break;
             case ["collaborators"]:
                 anchor = "#collaborators";
-                done = ParseLevel(Field("level")) is { } level
+                done = IndexWords.TryParseLevel(Field("level"), out var level)
                     ? await collaborators.SetUserAsync(caller, name, Field("user"), level, cancellationToken)
                     : IndexError.Invalid("permission must be read, write or admin");
                 break;
@@ -74,7 +71,7 @@ internal static class RepositorySettingsPages
                 break;
             case ["teams"]:
                 anchor = "#collaborators";
-                done = ParseLevel(Field("level")) is { } teamLevel
+                done = IndexWords.TryParseLevel(Field("level"), out var teamLevel)
                     ? await collaborators.SetTeamAsync(caller, name, Field("team"), teamLevel, cancellationToken)
                     : IndexError.Invalid("permission must be read, write or admin");
                 break;
@@ -106,14 +103,6 @@ internal static class RepositorySettingsPages
             ? Results.Redirect(settings + anchor)
             : await RenderAsync(http, name, done.Error.Detail ?? done.Error.Title, description, done.Error.Status, cancellationToken);
     }
-
-    public static AccessLevel? ParseLevel(string level) => level switch
-    {
-        "read" => AccessLevel.Read,
-        "write" => AccessLevel.Write,
-        "admin" => AccessLevel.Admin,
-        _ => null,
-    };
 
     private static Outcome<bool> Done(Outcome<RepositoryDetails> updated) => updated.IsSuccess ? true : updated.Error;
 

@@ -87,7 +87,7 @@ internal static class SettingsPages
 
         var form = await http.Request.ReadFormAsync(cancellationToken);
         var name = ((string?)form["name"] ?? "").Trim();
-        var scopes = TokenScopeWords.Parse(form["scope"]);
+        _ = IndexWords.TryParseScopes(form["scope"], out var scopes);
         int? days = int.TryParse(form["expires"], NumberStyles.None, CultureInfo.InvariantCulture, out var d) && ExpiryChoices.Contains(d) ? d : null;
         var draft = new TokenDraft(name.Length > 100 ? "" : name, scopes, days);
         if (scopes == Berth.Data.Entities.TokenScopes.None)

@@ -1,8 +1,9 @@
 using Berth.Data.Entities;
+using Berth.Index;
 
 namespace Berth.Web.Pages;
 
-/// <summary>A token's scopes as the API names them (<c>read</c>, <c>write</c>, <c>delete</c>, <c>admin</c>), in the forms and tables.</summary>
+/// <summary>A token's scopes in the forms and tables: the API's words (<see cref="IndexWords"/>) with what each allows.</summary>
 internal static class TokenScopeWords
 {
     public static readonly IReadOnlyList<(TokenScopes Scope, string Word, string Meaning)> All =
@@ -13,18 +14,5 @@ internal static class TokenScopeWords
         (TokenScopes.Admin, "admin", "everything the account may do, including its settings and tokens"),
     ];
 
-    public static string Of(TokenScopes scopes) =>
-        string.Join(" ", All.Where(s => scopes.HasFlag(s.Scope)).Select(s => s.Word));
-
-    /// <summary>The scopes named by the form's <c>scope</c> checkboxes; unknown words are ignored (the checkboxes send only known ones).</summary>
-    public static TokenScopes Parse(IEnumerable<string?> words)
-    {
-        var scopes = TokenScopes.None;
-        foreach (var word in words)
-        {
-            scopes |= All.FirstOrDefault(s => s.Word == word).Scope;
-        }
-
-        return scopes;
-    }
+    public static string Of(TokenScopes scopes) => string.Join(" ", IndexWords.Words(scopes));
 }
