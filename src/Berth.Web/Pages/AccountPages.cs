@@ -77,25 +77,21 @@ internal static class AccountPages
             return WebPage.NotFound(http);
         }
 
-        var form = await http.Request.ReadFormAsync(cancellationToken);
-        var name = ((string?)form["name"] ?? "").Trim();
-        var email = ((string?)form["email"] ?? "").Trim();
-        var password = (string?)form["password"] ?? "";
-        var confirm = (string?)form["confirm"] ?? "";
-        var model = new SignupModel(name.Length > 64 ? "" : name, email.Length is 0 or > 255 ? null : email, null);
-        if (password != confirm)
+        var account = NewAccountForm.Read(await http.Request.ReadFormAsync(cancellationToken));
+        var model = new SignupModel(account.ShownName, account.ShownEmail, null);
+        if (account.Password != account.Confirm)
         {
             return WebPage.Render<SignupView, SignupModel>(http, model with { Error = "The passwords do not match." }, StatusCodes.Status400BadRequest);
         }
 
-        var created = await users.CreateAsync(null, name, password, email.Length == 0 ? null : email, isAdmin: false, cancellationToken);
+        var created = await users.CreateAsync(null, account.Name, account.Password, account.Email, isAdmin: false, cancellationToken);
         if (!created.IsSuccess)
         {
             var error = created.Error!;
             return WebPage.Render<SignupView, SignupModel>(http, model with { Error = error.Detail ?? error.Title }, error.Status);
         }
 
-        var signIn = await sessions.SignInAsync(name, password, http.Request.Headers.UserAgent.ToString(), cancellationToken);
+        var signIn = await sessions.SignInAsync(account.Name, account.Password, http.Request.Headers.UserAgent.ToString(), cancellationToken);
         if (!signIn.Succeeded)
         {
             return Results.Redirect("/login");

@@ -29,17 +29,14 @@ internal static class AdminPages
         }
 
         var form = await http.Request.ReadFormAsync(cancellationToken);
-        var name = ((string?)form["name"] ?? "").Trim();
-        var email = ((string?)form["email"] ?? "").Trim();
-        var password = (string?)form["password"] ?? "";
-        var confirm = (string?)form["confirm"] ?? "";
-        var draft = new AccountDraft(name.Length > 64 ? "" : name, email.Length is 0 or > 255 ? null : email, form["admin"] == "on");
-        if (password.Length > 1024 || password != confirm)
+        var account = NewAccountForm.Read(form);
+        var draft = new AccountDraft(account.ShownName, account.ShownEmail, form["admin"] == "on");
+        if (account.Password.Length > 1024 || account.Password != account.Confirm)
         {
             return await RenderUsersAsync(http, caller, directory, 1, null, "The passwords do not match.", draft, StatusCodes.Status400BadRequest, cancellationToken);
         }
 
-        var created = await users.CreateAsync(caller, name, password, email.Length == 0 ? null : email, draft.IsAdmin, cancellationToken);
+        var created = await users.CreateAsync(caller, account.Name, account.Password, account.Email, draft.IsAdmin, cancellationToken);
         if (!created.IsSuccess)
         {
             var error = created.Error!;
