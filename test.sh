@@ -18,6 +18,8 @@ PACKAGES+=(postgresql)
 PACKAGES+=(nginx)
 # Chromium: Berth.Web.Tests drive Debian's browser (/usr/bin/chromium) with Playwright; no browser download.
 PACKAGES+=(chromium)
+# systemd-analyze: ServiceAndImageTests verifies deploy/systemd/berth-server.service with it.
+PACKAGES+=(systemd)
 
 passed=0
 failed=0
