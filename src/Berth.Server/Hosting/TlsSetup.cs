@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 
 namespace Berth.Server.Hosting;
@@ -50,36 +48,26 @@ internal static class TlsSetup
             return new($"--urls {plain} is plain HTTP but --tls-cert is given: use https:// URLs", ExitCodes.Usage);
         }
 
-        X509Certificate2 certificate;
-        try
+        var (files, problem) = TlsCertificateFiles.Load(certFile, keyFile, TimeProvider.System);
+        if (files is null)
         {
-            certificate = X509Certificate2.CreateFromPemFile(Path.GetFullPath(certFile), Path.GetFullPath(keyFile));
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return new($"cannot read the TLS certificate or key: {e.Message}", ExitCodes.Certificate);
-        }
-        catch (Exception e) when (e is CryptographicException or ArgumentException)
-        {
-            return new($"cannot use {certFile} with {keyFile} (a PEM certificate and its unencrypted PEM private key): {Reason(e)}", ExitCodes.Certificate);
+            return new(problem!, ExitCodes.Certificate);
         }
 
-        if (!certificate.HasPrivateKey)
+        builder.WebHost.ConfigureKestrel(kestrel =>
         {
-            return new($"cannot use {certFile} with {keyFile}: no private key for the certificate", ExitCodes.Certificate);
-        }
+            files.UseLogger(kestrel.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger<TlsCertificateFiles>());
+            kestrel.ConfigureHttpsDefaults(https =>
+            {
+                https.ServerCertificate = files.First;
+                https.ClientCertificateMode = ClientCertificateMode.NoCertificate;
 
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureHttpsDefaults(https =>
-        {
-            https.ServerCertificate = certificate;
-            https.ClientCertificateMode = ClientCertificateMode.NoCertificate;
-        }));
+                // Each handshake presents the files' current pair with its intermediates (renewed without a restart).
+                https.OnAuthenticate = (_, ssl) => ssl.ServerCertificateContext = files.Current;
+            });
+        });
         return null;
     }
-
-    /// <summary>The exception's message without the "(Parameter 'privateKey')" an ArgumentException appends.</summary>
-    private static string Reason(Exception e) =>
-        e is ArgumentException { ParamName: { } name } ? e.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal) : e.Message;
 
     private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value;
 }
