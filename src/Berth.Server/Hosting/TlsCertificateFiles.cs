@@ -45,6 +45,10 @@ internal sealed partial class TlsCertificateFiles
     /// <summary>The certificate loaded at start (Kestrel checks it is fit for server authentication).</summary>
     public X509Certificate2 First { get; }
 
+    /// <summary>Whether Kestrel set up this handshake with the pair loaded at start (not an endpoint's own certificate).</summary>
+    public bool IsChosenBy(SslServerAuthenticationOptions ssl) =>
+        (ssl.ServerCertificateContext?.TargetCertificate ?? ssl.ServerCertificate as X509Certificate2)?.Thumbprint == First.Thumbprint;
+
     /// <summary>Where reloads are reported, once the host has its logging.</summary>
     public void UseLogger(ILogger logger) => _logger = logger;
 

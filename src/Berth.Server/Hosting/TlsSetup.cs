@@ -62,8 +62,15 @@ internal static class TlsSetup
                 https.ServerCertificate = files.First;
                 https.ClientCertificateMode = ClientCertificateMode.NoCertificate;
 
-                // Each handshake presents the files' current pair with its intermediates (renewed without a restart).
-                https.OnAuthenticate = (_, ssl) => ssl.ServerCertificateContext = files.Current;
+                // Each handshake presents the files' current pair with its intermediates (renewed without a restart),
+                // where Kestrel chose this pair: an endpoint configured with a certificate of its own keeps that one.
+                https.OnAuthenticate = (_, ssl) =>
+                {
+                    if (files.IsChosenBy(ssl))
+                    {
+                        ssl.ServerCertificateContext = files.Current;
+                    }
+                };
             });
         });
         return null;
