@@ -36,12 +36,18 @@ builder.Configuration.AddInMemoryCollection(CommandLine.EnvironmentSettings());
 builder.Configuration.AddCommandLine(args, CommandLine.Switches);
 var options = builder.Configuration.GetSection(BerthOptions.Section).Get<BerthOptions>() ?? new BerthOptions();
 
-if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["Kestrel:Endpoints:Http:Url"]))
+if (builder.UseTlsCertificate(options) is { } tls)
+{
+    Console.Error.WriteLine($"berth-server: {tls.Message}");
+    return tls.ExitCode;
+}
+
+if (string.IsNullOrEmpty(builder.Configuration["urls"]) && !builder.Configuration.GetSection("Kestrel:Endpoints").GetChildren().Any())
 {
     builder.WebHost.UseUrls(CommandLine.DefaultUrls);
 }
 
-if (ListenAddresses.FirstInUse(builder.Configuration["urls"] ?? CommandLine.DefaultUrls) is { } taken)
+if (ListenAddresses.FirstInUse(builder.Configuration["urls"] ?? "") is { } taken)
 {
     Console.Error.WriteLine($"berth-server: cannot listen on {taken}: the address is already in use (choose another with --urls)");
     return ExitCodes.AddressInUse;

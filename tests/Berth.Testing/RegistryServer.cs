@@ -23,12 +23,14 @@ public sealed class RegistryServer : IAsyncDisposable
     private readonly string? _htpasswdFile;
     private readonly string _readyPath;
     private readonly bool _defaultAuth;
+    private readonly string _scheme;
     private Process? _process;
     private string? _database;
     private IReadOnlyList<string> _storageArgs = [];
 
-    private RegistryServer(RegistryKind kind, string workDir, int port, string? htpasswdFile, IReadOnlyList<string> extraArgs, string readyPath, bool defaultAuth)
+    private RegistryServer(RegistryKind kind, string workDir, int port, string? htpasswdFile, IReadOnlyList<string> extraArgs, string readyPath, bool defaultAuth, string scheme)
     {
+        _scheme = scheme;
         _readyPath = readyPath;
         _defaultAuth = defaultAuth;
         Kind = kind;
@@ -53,7 +55,7 @@ public sealed class RegistryServer : IAsyncDisposable
     /// <summary>"127.0.0.1:PORT", the form skopeo/podman take as a registry host.</summary>
     public string HostPort => $"127.0.0.1:{Port}";
 
-    public Uri BaseUri => new($"http://{HostPort}/");
+    public Uri BaseUri => new($"{_scheme}://{HostPort}/");
 
     public int ProcessId => _process?.Id ?? 0;
 
@@ -63,7 +65,8 @@ public sealed class RegistryServer : IAsyncDisposable
     /// Starts Berth (the server built alongside the tests) or Distribution 2.8.2 and waits until <paramref name="readyPath"/>
     /// (default <c>v2/</c>; an index-only Berth has no <c>/v2</c>, use <c>.well-known/jwks.json</c>) answers 200 or 401.
     /// Berth gets <c>--auth none</c> unless <paramref name="extraArgs"/> names <c>--auth</c> or <paramref name="defaultAuth"/>
-    /// asks for the role's own default.
+    /// asks for the role's own default. With <paramref name="scheme"/> <c>https</c> Berth listens on an https:// URL (the
+    /// arguments must give it a certificate); the readiness probe then accepts any certificate.
     /// </summary>
     public static async Task<RegistryServer> StartAsync(
         RegistryKind kind = RegistryKind.Berth,
@@ -72,11 +75,12 @@ public sealed class RegistryServer : IAsyncDisposable
         string readyPath = "v2/",
         bool defaultAuth = false,
         int? port = null,
+        string scheme = "http",
         CancellationToken cancellationToken = default)
     {
         var workDir = Path.Combine(Path.GetTempPath(), "berth-tests", $"{kind.ToString().ToLowerInvariant()}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(workDir);
-        var server = new RegistryServer(kind, workDir, port ?? FreeLoopbackPort(), htpasswdFile, extraArgs ?? [], readyPath, defaultAuth);
+        var server = new RegistryServer(kind, workDir, port ?? FreeLoopbackPort(), htpasswdFile, extraArgs ?? [], readyPath, defaultAuth, scheme);
         await server.UsePostgresIfAskedAsync(cancellationToken);
         await server.UseS3IfAskedAsync(cancellationToken);
         await server.RestartAsync(cancellationToken);
@@ -157,7 +161,7 @@ public sealed class RegistryServer : IAsyncDisposable
         info.Environment["HOME"] = _workDir;
         info.ArgumentList.Add(dll);
         info.ArgumentList.Add("--urls");
-        info.ArgumentList.Add($"http://127.0.0.1:{Port}");
+        info.ArgumentList.Add($"{_scheme}://127.0.0.1:{Port}");
         info.ArgumentList.Add("--data-dir");
         info.ArgumentList.Add(DataDir);
         if (_htpasswdFile is not null)
@@ -273,7 +277,10 @@ public sealed class RegistryServer : IAsyncDisposable
 
     private async Task WaitUntilReadyAsync(CancellationToken cancellationToken)
     {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        // Readiness only: whether the certificate is right is for the test to find out with the clients it drives.
+        using var handler = new SocketsHttpHandler();
+        handler.SslOptions.RemoteCertificateValidationCallback = static (_, _, _, _) => true;
+        using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(2) };
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (DateTime.UtcNow < deadline)
         {

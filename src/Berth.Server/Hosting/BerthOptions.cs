@@ -115,6 +115,12 @@ public sealed class BerthOptions
     /// </summary>
     public int UploadClaimSeconds { get; set; } = 15;
 
+    /// <summary>PEM certificate (with its chain) Kestrel serves the https:// URLs with; needs <see cref="TlsKey"/>.</summary>
+    public string? TlsCert { get; set; }
+
+    /// <summary>The unencrypted PEM private key of <see cref="TlsCert"/>.</summary>
+    public string? TlsKey { get; set; }
+
     /// <summary><c>sqlite</c> (default).</summary>
     public string Database { get; set; } = "sqlite";
 

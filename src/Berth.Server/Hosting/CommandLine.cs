@@ -42,6 +42,8 @@ internal static class CommandLine
         ["--upload-idle-seconds"] = "Berth:UploadIdleSeconds",
         ["--database"] = "Berth:Database",
         ["--connection-string"] = "Berth:ConnectionString",
+        ["--tls-cert"] = "Berth:TlsCert",
+        ["--tls-key"] = "Berth:TlsKey",
     };
 
     public const string Help = """
@@ -65,6 +67,9 @@ internal static class CommandLine
                                       X-Forwarded-For/-Proto/-Host are honoured (default: none)
           --public-url URL            The URL clients reach this server at (a load balancer's):   BERTH_PUBLIC_URL
                                       role all: the token realm is URL/token; see also below
+          --tls-cert FILE             PEM certificate (and chain): serve the https:// URLs of     BERTH_TLS_CERT
+                                      --urls with it (default URL then https://127.0.0.1:5000)
+          --tls-key FILE              Its unencrypted PEM private key                             BERTH_TLS_KEY
 
         S3-compatible storage (--storage s3):
           --s3-endpoint URL           The store, e.g. http://127.0.0.1:9000 (default: AWS S3)     BERTH_S3_ENDPOINT
@@ -103,9 +108,11 @@ internal static class CommandLine
           --version                   Show the version
 
         Any configuration key can be set as --Section:Key VALUE (e.g. --Logging:LogLevel:Default Debug).
-        Exit codes: 0 stopped cleanly, 2 usage, 3 an address is in use, 4 data directory unusable, 5 database unusable.
+        Exit codes: 0 stopped cleanly, 2 usage, 3 an address is in use, 4 data directory unusable, 5 database unusable,
+        7 TLS certificate or key unusable.
 
-        TLS: configure Kestrel certificates in appsettings.json (Kestrel:Endpoints) and use https:// URLs.
+        TLS: --tls-cert/--tls-key, or Kestrel's own certificates in appsettings.json (Kestrel:Endpoints); behind a
+        TLS-terminating proxy, --trusted-proxies. docs/OPERATIONS.md describes each.
         """;
 
     /// <summary>Switches that may stand alone, meaning "true" (the configuration binder wants a value after each).</summary>
