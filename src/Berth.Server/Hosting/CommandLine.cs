@@ -42,6 +42,9 @@ internal static class CommandLine
         ["--upload-idle-seconds"] = "Berth:UploadIdleSeconds",
         ["--database"] = "Berth:Database",
         ["--connection-string"] = "Berth:ConnectionString",
+        ["--log-format"] = "Berth:LogFormat",
+        ["--access-log"] = "Berth:AccessLog",
+        ["--metrics-urls"] = "Berth:MetricsUrls",
     };
 
     public const string Help = """
@@ -65,6 +68,9 @@ internal static class CommandLine
                                       X-Forwarded-For/-Proto/-Host are honoured (default: none)
           --public-url URL            The URL clients reach this server at (a load balancer's):   BERTH_PUBLIC_URL
                                       role all: the token realm is URL/token; see also below
+          --log-format text|json      Console log lines: text (default) or one JSON object each   BERTH_LOG_FORMAT
+          --access-log true|false     One log line per request, category Berth.Access (default true) BERTH_ACCESS_LOG
+          --metrics-urls URLS         Serve /metrics only on these addresses, not on --urls       BERTH_METRICS_URLS
 
         S3-compatible storage (--storage s3):
           --s3-endpoint URL           The store, e.g. http://127.0.0.1:9000 (default: AWS S3)     BERTH_S3_ENDPOINT
