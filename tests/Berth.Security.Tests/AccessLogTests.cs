@@ -45,8 +45,13 @@ public sealed partial class AccessLogTests : IAsyncLifetime
         string refresh;
         using (var response = await http.PostAsync("token", new FormUrlEncodedContent(new Dictionary<string, string>
         {
-            ["grant_type"] = "password", ["username"] = "admin", ["password"] = AdminPassword, ["client_id"] = "access-log-test",
-            ["access_type"] = "offline", ["service"] = "berth-registry", ["scope"] = $"repository:{Repo}:pull",
+            ["grant_type"] = "password",
+            ["username"] = "admin",
+            ["password"] = AdminPassword,
+            ["client_id"] = "access-log-test",
+            ["access_type"] = "offline",
+            ["service"] = "berth-registry",
+            ["scope"] = $"repository:{Repo}:pull",
         })))
         {
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -56,8 +61,11 @@ public sealed partial class AccessLogTests : IAsyncLifetime
         string refreshed;
         using (var response = await http.PostAsync("token", new FormUrlEncodedContent(new Dictionary<string, string>
         {
-            ["grant_type"] = "refresh_token", ["refresh_token"] = refresh, ["client_id"] = "access-log-test",
-            ["service"] = "berth-registry", ["scope"] = $"repository:{Repo}:pull",
+            ["grant_type"] = "refresh_token",
+            ["refresh_token"] = refresh,
+            ["client_id"] = "access-log-test",
+            ["service"] = "berth-registry",
+            ["scope"] = $"repository:{Repo}:pull",
         })))
         {
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);

@@ -45,4 +45,13 @@ public sealed class MetricsListenerTests
             Assert.Equal(HttpStatusCode.OK, registry.StatusCode);
         }
     }
+
+    [Fact]
+    public async Task A_metrics_url_on_the_main_port_is_a_usage_error()
+    {
+        var port = RegistryServer.FreeLoopbackPort();
+        var failed = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            RegistryServer.StartAsync(port: port, extraArgs: ["--metrics-urls", $"http://localhost:{port}"]));
+        Assert.Contains("has the port of a main address", failed.Message, StringComparison.Ordinal);
+    }
 }

@@ -74,6 +74,13 @@ public sealed partial class ServerLogFormatTests
         Assert.Contains(scopes, s => s?["TraceId"] is not null);
     }
 
+    [Fact]
+    public async Task An_unknown_log_format_is_a_usage_error()
+    {
+        var failed = await Assert.ThrowsAsync<InvalidOperationException>(() => RegistryServer.StartAsync(extraArgs: ["--log-format", "xml"]));
+        Assert.Contains("berth-server: --log-format must be text or json, not 'xml'", failed.Message, StringComparison.Ordinal);
+    }
+
     /// <summary>The log's lines, less what the server prints outside its log (the generated admin password, the harness's exit line).</summary>
     private static List<string> LogLines(RegistryServer server) =>
         [.. server.ReadLog().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
