@@ -1,10 +1,12 @@
 using Berth.Data.Entities;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.Extensions.Logging;
 
 namespace Berth.Data;
 
 /// <summary>Finding and creating repository records, shared by the registry's stores and the index's event records.</summary>
-public static class RepositoryRecords
+public static partial class RepositoryRecords
 {
     public static Task<long> FindIdAsync(this BerthDbContext db, string name, CancellationToken cancellationToken) =>
         db.Repositories.Where(r => r.Name == name).Select(r => r.Id).FirstOrDefaultAsync(cancellationToken);
@@ -47,7 +49,12 @@ public static class RepositoryRecords
                 throw;
             }
 
+            // Expected when two pushes create one repository: one debug line (EF Core's own error logs are debug too).
+            LogCreatedConcurrently(db.GetService<ILoggerFactory>().CreateLogger(typeof(RepositoryRecords).FullName!), name);
             return existing;
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Repository {Name} was created by a concurrent request; its record is used")]
+    private static partial void LogCreatedConcurrently(ILogger logger, string name);
 }

@@ -66,6 +66,8 @@ try
 {
     trustedProxies = TrustedProxies.Parse(options.TrustedProxies);
     PrivateFiles.CreateWritableDataDirectory(options.FullDataDir);
+    builder.AddBerthLogging(options);
+    builder.AddMetricsListener(options);
     builder.Services.AddBerth(options);
 }
 catch (ConfigurationException e)
@@ -108,6 +110,7 @@ if (options.RunsIndex)
 builder.Services.AddBerthRateLimits(options);
 
 var app = builder.Build();
+app.UseAccessLog(options);
 app.UseTrustedProxies(trustedProxies);
 app.UseFaultResponses();
 app.MapReadiness();
@@ -116,7 +119,7 @@ app.MapReadiness();
 // and the .NET runtime's. Anonymous, as /readyz: no label carries a name, user or token. /v2 is timed by its own
 // dispatcher (prometheus-net's middleware would label all of it with one empty route).
 app.UseWhen(http => !http.Request.Path.StartsWithSegments("/v2"), branch => branch.UseHttpMetrics());
-app.MapMetrics("/metrics");
+app.MapBerthMetrics(options);
 BerthMetrics.RefreshOnScrape(app.Services);
 try
 {

@@ -73,6 +73,7 @@ internal static class ApiAuthentication
             }
 
             http.Items[PrincipalKey] = result.Principal;
+            Berth.Server.Hosting.AccessLog.NoteUser(http, result.Principal.Name);
         }
         else if (http.GetEndpoint()?.Metadata.GetMetadata<LoginRequired>() is not null)
         {

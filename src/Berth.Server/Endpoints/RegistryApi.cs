@@ -39,11 +39,18 @@ internal static class RegistryApi
             var error = RegistryRoute.IsInvalidTag(parsed.Error) && context.Request.Method is "GET" or "HEAD" or "DELETE"
                 ? new OciError(OciErrorCode.ManifestUnknown, Detail: parsed.Error.Detail)
                 : parsed.Error;
+            AccessLog.Of(context)?.Route = "invalid";
             await OciResponses.WriteErrorAsync(context, error);
             return null;
         }
 
         var route = parsed.Value;
+        if (AccessLog.Of(context) is { } entry)
+        {
+            entry.Route = RouteLabels[(int)route.Kind];
+            entry.Repository = route.Name;
+        }
+
         var method = context.Request.Method;
         var handler = Resolve(route.Kind, method);
         if (handler is null)
@@ -54,6 +61,7 @@ internal static class RegistryApi
 
         var access = context.RequestServices.GetRequiredService<IAccessController>();
         var grant = await access.AuthorizeAsync(context, RequiredAccess.For(method, route, context.Request.Query), context.RequestAborted);
+        AccessLog.NoteUser(context, grant.Subject);
         switch (grant.Outcome)
         {
             case AccessOutcome.Challenge:

@@ -51,6 +51,7 @@ internal static class TokenEndpoints
             }
 
             principal = result.Principal;
+            AccessLog.NoteUser(context, principal.Name);
         }
 
         var scopes = ResourceScope.ParseAll(query["scope"]);
@@ -92,6 +93,7 @@ internal static class TokenEndpoints
                     return Refused(context, result);
                 }
 
+                AccessLog.NoteUser(context, result.Principal.Name);
                 var offline = form["access_type"] == "offline";
                 grant = await tokens.IssueAsync(result.Principal, service, scopes, offline, clientId, cancellationToken);
                 break;

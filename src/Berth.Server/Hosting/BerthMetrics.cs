@@ -54,4 +54,52 @@ internal static class BerthMetrics
                 // The database is down: /readyz says so; the gauge keeps its last value.
             }
         });
+
+    private static readonly Gauge OutboxPending = Metrics.CreateGauge(
+        "berth_outbox_pending_events", "Registry events not yet delivered, by subscriber (index: the index in this process; index-http: a separate registry's index).",
+        new GaugeConfiguration { LabelNames = ["subscriber"] });
+
+    private static readonly Gauge OutboxLag = Metrics.CreateGauge(
+        "berth_outbox_lag_seconds", "Age of the oldest registry event not yet delivered, by subscriber (0 when none waits).",
+        new GaugeConfiguration { LabelNames = ["subscriber"] });
+
+    /// <summary>The outbox gauges, read from the database at each scrape: every node sees the same backlog.</summary>
+    public static void RefreshOutboxOnScrape(IServiceProvider services)
+    {
+        var names = services.GetServices<Berth.Registry.Events.IOutboxSubscriber>().Select(s => s.Name).ToArray();
+        if (names.Length == 0)
+        {
+            return;
+        }
+
+        var time = services.GetService<TimeProvider>() ?? TimeProvider.System;
+        Metrics.DefaultRegistry.AddBeforeCollectCallback(async cancellationToken =>
+        {
+            await using var scope = services.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<BerthDbContext>();
+            try
+            {
+                var positions = await db.OutboxCursors.AsNoTracking()
+                    .Where(c => names.Contains(c.Subscriber))
+                    .ToDictionaryAsync(c => c.Subscriber, c => c.Position, cancellationToken);
+                foreach (var name in names)
+                {
+                    // No cursor yet (delivery held since start): every event kept is pending.
+                    var position = positions.GetValueOrDefault(name);
+                    var pending = db.OutboxEvents.Where(e => e.Id > position);
+                    var count = await pending.CountAsync(cancellationToken);
+                    var oldest = count == 0 ? (DateTime?)null
+                        : await pending.OrderBy(e => e.Id).Select(e => (DateTime?)e.CreatedAt).FirstOrDefaultAsync(cancellationToken);
+                    OutboxPending.WithLabels(name).Set(count);
+                    OutboxLag.WithLabels(name).Set(oldest is { } created
+                        ? Math.Max(0, (time.GetUtcNow().UtcDateTime - DateTime.SpecifyKind(created, DateTimeKind.Utc)).TotalSeconds)
+                        : 0);
+                }
+            }
+            catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException or TimeoutException)
+            {
+                // The database is down: /readyz says so; the gauges keep their last values.
+            }
+        });
+    }
 }

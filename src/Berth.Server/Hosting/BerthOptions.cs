@@ -127,6 +127,15 @@ public sealed class BerthOptions
     /// <summary>A connection string overriding the default SQLite file in the data directory.</summary>
     public string? ConnectionString { get; set; }
 
+    /// <summary><c>text</c> (default: one line per entry with UTC time, level and request scopes) or <c>json</c> (one object per line).</summary>
+    public string LogFormat { get; set; } = "text";
+
+    /// <summary>One line per request in the <c>Berth.Access</c> log category.</summary>
+    public bool AccessLog { get; set; } = true;
+
+    /// <summary>When set (';'-separated URLs), <c>/metrics</c> is served only on these addresses, not on the main ones.</summary>
+    public string? MetricsUrls { get; set; }
+
     public string FullDataDir => Path.GetFullPath(DataDir);
 
     public bool RunsRegistry => Role is "all" or "registry";

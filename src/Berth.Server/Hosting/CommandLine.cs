@@ -44,6 +44,9 @@ internal static class CommandLine
         ["--connection-string"] = "Berth:ConnectionString",
         ["--tls-cert"] = "Berth:TlsCert",
         ["--tls-key"] = "Berth:TlsKey",
+        ["--log-format"] = "Berth:LogFormat",
+        ["--access-log"] = "Berth:AccessLog",
+        ["--metrics-urls"] = "Berth:MetricsUrls",
     };
 
     public const string Help = """
@@ -70,6 +73,9 @@ internal static class CommandLine
           --tls-cert FILE             PEM certificate (and chain): serve the https:// URLs of     BERTH_TLS_CERT
                                       --urls with it (default URL then https://127.0.0.1:5000)
           --tls-key FILE              Its unencrypted PEM private key                             BERTH_TLS_KEY
+          --log-format text|json      Console log lines: text (default) or one JSON object each   BERTH_LOG_FORMAT
+          --access-log true|false     One log line per request, category Berth.Access (default true) BERTH_ACCESS_LOG
+          --metrics-urls URLS         Serve /metrics only on these addresses, not on --urls       BERTH_METRICS_URLS
 
         S3-compatible storage (--storage s3):
           --s3-endpoint URL           The store, e.g. http://127.0.0.1:9000 (default: AWS S3)     BERTH_S3_ENDPOINT
