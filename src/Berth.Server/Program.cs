@@ -65,9 +65,9 @@ IReadOnlyList<System.Net.IPNetwork> trustedProxies;
 try
 {
     trustedProxies = TrustedProxies.Parse(options.TrustedProxies);
-    PrivateFiles.CreateWritableDataDirectory(options.FullDataDir);
     builder.AddBerthLogging(options);
     builder.AddMetricsListener(options);
+    PrivateFiles.CreateWritableDataDirectory(options.FullDataDir);
     builder.Services.AddBerth(options);
 }
 catch (ConfigurationException e)
