@@ -61,6 +61,8 @@ try
     trustedProxies = TrustedProxies.Parse(options.TrustedProxies);
     PrivateFiles.CreateWritableDataDirectory(options.FullDataDir);
     builder.Services.AddBerth(options);
+    builder.Services.AddDiskSpace(options);
+    builder.Services.AddGracefulShutdown(options);
 }
 catch (ConfigurationException e)
 {

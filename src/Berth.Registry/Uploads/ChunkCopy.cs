@@ -43,21 +43,33 @@ internal static class ChunkCopy
                 continue;
             }
 
-            if (keepClaim is not null && !await keepClaim(cancellationToken))
+            try
             {
-                body.AdvanceTo(buffer.Start);
-                return new CopyOutcome(total, "another request took the upload over");
-            }
-
-            if (hash is not null)
-            {
-                foreach (var segment in buffer)
+                if (keepClaim is not null && !await keepClaim(cancellationToken))
                 {
-                    hash.Append(segment.Span);
+                    body.AdvanceTo(buffer.Start);
+                    return new CopyOutcome(total, "another request took the upload over");
                 }
+
+                if (hash is not null)
+                {
+                    foreach (var segment in buffer)
+                    {
+                        hash.Append(segment.Span);
+                    }
+                }
+
+                await writer.WriteAsync(buffer, cancellationToken);
+            }
+            catch
+            {
+                // The read must end before the exception leaves: the error answer is written and Kestrel then drains
+                // the rest of the body, which a read still in progress refuses ("Reading is already in progress"),
+                // cutting the connection without the answer.
+                body.AdvanceTo(buffer.End);
+                throw;
             }
 
-            await writer.WriteAsync(buffer, cancellationToken);
             total += buffer.Length;
             body.AdvanceTo(buffer.End);
             if (result.IsCompleted)

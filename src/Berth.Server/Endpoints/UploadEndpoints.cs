@@ -13,6 +13,11 @@ internal static class UploadEndpoints
 
     public static async Task StartAsync(HttpContext context, RegistryRoute route, AccessGrant grant)
     {
+        if (await UploadGuards.RefusedForSpaceAsync(context))
+        {
+            return;
+        }
+
         var uploads = context.RequestServices.GetRequiredService<IUploadService>();
         var query = context.Request.Query;
         var ct = context.RequestAborted;
@@ -47,9 +52,29 @@ internal static class UploadEndpoints
             }
 
             BodyLimits.Set(context, null); // streams to storage
-            var result = await uploads.UploadMonolithicAsync(route.Name, digest, context.Request.ContentLength, context.Request.BodyReader, ct);
+            Result<BlobInfo> result;
+            using (var cancellation = UploadGuards.BodyCancellation(context))
+            {
+                try
+                {
+                    result = await uploads.UploadMonolithicAsync(route.Name, digest, context.Request.ContentLength, context.Request.BodyReader, cancellation.Token);
+                }
+                catch (OperationCanceledException) when (UploadGuards.Stopped(context))
+                {
+                    result = ShuttingDown;
+                }
+            }
+
             if (!result.IsSuccess)
             {
+                if (UploadGuards.Stopped(context))
+                {
+                    // A single-request upload leaves nothing to resume: the client sends it again, elsewhere or later.
+                    context.Response.Headers.RetryAfter = Faults.RetryAfterSeconds;
+                    await OciResponses.WriteErrorAsync(context, ShuttingDown);
+                    return;
+                }
+
                 await OciResponses.WriteErrorAsync(context, result.Error);
                 return;
             }
@@ -86,11 +111,28 @@ internal static class UploadEndpoints
             return;
         }
 
+        if (await UploadGuards.RefusedForSpaceAsync(context))
+        {
+            return;
+        }
+
         BodyLimits.Set(context, null); // streams to storage
-        var status = await uploads.AppendAsync(route.Name, route.Argument, range.Value, context.Request.BodyReader, context.RequestAborted);
+        Result<UploadStatus> status;
+        using (var cancellation = UploadGuards.BodyCancellation(context))
+        {
+            try
+            {
+                status = await uploads.AppendAsync(route.Name, route.Argument, range.Value, context.Request.BodyReader, cancellation.Token);
+            }
+            catch (OperationCanceledException) when (UploadGuards.Stopped(context))
+            {
+                status = ShuttingDown;
+            }
+        }
+
         if (!status.IsSuccess)
         {
-            await WriteUploadErrorAsync(context, route, uploads, status.Error);
+            await WriteUploadErrorAsync(context, route, uploads, UploadGuards.Stopped(context) ? ShuttingDown : status.Error);
             return;
         }
 
@@ -113,12 +155,29 @@ internal static class UploadEndpoints
             return;
         }
 
-        BodyLimits.Set(context, null); // streams to storage
         PipeReader? body = HasBody(context.Request) ? context.Request.BodyReader : null;
-        var result = await uploads.CompleteAsync(route.Name, route.Argument, digest, range.Value, body, context.RequestAborted);
+        if (body is not null && await UploadGuards.RefusedForSpaceAsync(context))
+        {
+            return;
+        }
+
+        BodyLimits.Set(context, null); // streams to storage
+        Result<BlobInfo> result;
+        using (var cancellation = UploadGuards.BodyCancellation(context))
+        {
+            try
+            {
+                result = await uploads.CompleteAsync(route.Name, route.Argument, digest, range.Value, body, cancellation.Token);
+            }
+            catch (OperationCanceledException) when (UploadGuards.Stopped(context))
+            {
+                result = ShuttingDown;
+            }
+        }
+
         if (!result.IsSuccess)
         {
-            await WriteUploadErrorAsync(context, route, uploads, result.Error);
+            await WriteUploadErrorAsync(context, route, uploads, UploadGuards.Stopped(context) ? ShuttingDown : result.Error);
             return;
         }
 
@@ -166,10 +225,19 @@ internal static class UploadEndpoints
         return new ChunkRange(start, length);
     }
 
+    /// <summary>A shutdown stopped the body: what arrived is recorded, the client resumes from the offset in <c>Range</c>.</summary>
+    private static readonly OciError ShuttingDown = new(OciErrorCode.Unavailable,
+        "the registry is shutting down; resume the upload from the offset in Range (GET the upload's URL)");
+
     /// <summary>Errors on an existing session say where the upload stands, so the client can resume.</summary>
     private static async Task WriteUploadErrorAsync(HttpContext context, RegistryRoute route, IUploadService uploads, OciError error)
     {
-        if (error.Code == OciErrorCode.RangeInvalid && !context.Response.HasStarted)
+        if (ReferenceEquals(error, ShuttingDown) && !context.Response.HasStarted)
+        {
+            context.Response.Headers.RetryAfter = Faults.RetryAfterSeconds;
+        }
+
+        if ((error.Code == OciErrorCode.RangeInvalid || ReferenceEquals(error, ShuttingDown)) && !context.Response.HasStarted)
         {
             var status = await uploads.GetStatusAsync(route.Name, route.Argument, CancellationToken.None);
             if (status.IsSuccess)
