@@ -36,14 +36,13 @@ internal static class DiskSpaceServices
             || options.Database.Equals("sqlite", StringComparison.OrdinalIgnoreCase));
         var space = new DiskSpace(local ? options.FullDataDir : null, options.MinFreeBytes);
         services.AddSingleton(space);
-        services.AddHealthChecks().AddCheck<DiskSpaceCheck>("disk", tags: [Readiness.Ready]);
-        Metrics.DefaultRegistry.AddBeforeCollectCallback(() =>
+        if (!local)
         {
-            if (space.FreeBytes() is { } free)
-            {
-                BerthMetrics.StorageFreeBytes.Set(free);
-            }
-        });
+            return services;
+        }
+
+        services.AddHealthChecks().AddCheck<DiskSpaceCheck>("disk", tags: [Readiness.Ready]);
+        Metrics.DefaultRegistry.AddBeforeCollectCallback(() => BerthMetrics.StorageFreeBytes.Set(space.FreeBytes() ?? 0));
         return services;
     }
 
