@@ -38,8 +38,21 @@ internal static partial class Faults
         || exception is Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: SqliteFull }
         || exception.InnerException is Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: SqliteFull };
 
-    public static void Log(ILoggerFactory loggers, Exception exception, string method, string path) =>
-        LogFault(loggers.CreateLogger("Berth.Server.Faults"), exception, method, path);
+    public static void Log(ILoggerFactory loggers, Exception exception, string method, string path)
+    {
+        var logger = loggers.CreateLogger("Berth.Server.Faults");
+        if (IsDiskFull(exception))
+        {
+            // Expected and self-explanatory: one line, no stack (the upload's own warning says what was dropped).
+            LogDiskFull(logger, method, path, exception.Message);
+            return;
+        }
+
+        LogFault(logger, exception, method, path);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Method} /v2{Path} refused: the disk is full ({Reason})")]
+    private static partial void LogDiskFull(ILogger logger, string method, string path, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{Method} /v2{Path} failed")]
     private static partial void LogFault(ILogger logger, Exception exception, string method, string path);

@@ -52,29 +52,12 @@ internal static class UploadEndpoints
             }
 
             BodyLimits.Set(context, null); // streams to storage
-            Result<BlobInfo> result;
-            using (var cancellation = UploadGuards.BodyCancellation(context))
-            {
-                try
-                {
-                    result = await uploads.UploadMonolithicAsync(route.Name, digest, context.Request.ContentLength, context.Request.BodyReader, cancellation.Token);
-                }
-                catch (OperationCanceledException) when (UploadGuards.Stopped(context))
-                {
-                    result = ShuttingDown;
-                }
-            }
-
+            var result = await UploadGuards.StreamAsync(context, token =>
+                uploads.UploadMonolithicAsync(route.Name, digest, context.Request.ContentLength, context.Request.BodyReader, token));
             if (!result.IsSuccess)
             {
-                if (UploadGuards.Stopped(context))
-                {
-                    // A single-request upload leaves nothing to resume: the client sends it again, elsewhere or later.
-                    context.Response.Headers.RetryAfter = Faults.RetryAfterSeconds;
-                    await OciResponses.WriteErrorAsync(context, ShuttingDown);
-                    return;
-                }
-
+                // Stopped by a shutdown, a single-request upload leaves nothing to resume: the client sends it again.
+                UploadGuards.SetRetryAfter(context, result.Error);
                 await OciResponses.WriteErrorAsync(context, result.Error);
                 return;
             }
@@ -117,22 +100,11 @@ internal static class UploadEndpoints
         }
 
         BodyLimits.Set(context, null); // streams to storage
-        Result<UploadStatus> status;
-        using (var cancellation = UploadGuards.BodyCancellation(context))
-        {
-            try
-            {
-                status = await uploads.AppendAsync(route.Name, route.Argument, range.Value, context.Request.BodyReader, cancellation.Token);
-            }
-            catch (OperationCanceledException) when (UploadGuards.Stopped(context))
-            {
-                status = ShuttingDown;
-            }
-        }
-
+        var status = await UploadGuards.StreamAsync(context, token =>
+            uploads.AppendAsync(route.Name, route.Argument, range.Value, context.Request.BodyReader, token));
         if (!status.IsSuccess)
         {
-            await WriteUploadErrorAsync(context, route, uploads, UploadGuards.Stopped(context) ? ShuttingDown : status.Error);
+            await WriteUploadErrorAsync(context, route, uploads, status.Error);
             return;
         }
 
@@ -162,22 +134,11 @@ internal static class UploadEndpoints
         }
 
         BodyLimits.Set(context, null); // streams to storage
-        Result<BlobInfo> result;
-        using (var cancellation = UploadGuards.BodyCancellation(context))
-        {
-            try
-            {
-                result = await uploads.CompleteAsync(route.Name, route.Argument, digest, range.Value, body, cancellation.Token);
-            }
-            catch (OperationCanceledException) when (UploadGuards.Stopped(context))
-            {
-                result = ShuttingDown;
-            }
-        }
-
+        var result = await UploadGuards.StreamAsync(context, token =>
+            uploads.CompleteAsync(route.Name, route.Argument, digest, range.Value, body, token));
         if (!result.IsSuccess)
         {
-            await WriteUploadErrorAsync(context, route, uploads, UploadGuards.Stopped(context) ? ShuttingDown : result.Error);
+            await WriteUploadErrorAsync(context, route, uploads, result.Error);
             return;
         }
 
@@ -225,19 +186,11 @@ internal static class UploadEndpoints
         return new ChunkRange(start, length);
     }
 
-    /// <summary>A shutdown stopped the body: what arrived is recorded, the client resumes from the offset in <c>Range</c>.</summary>
-    private static readonly OciError ShuttingDown = new(OciErrorCode.Unavailable,
-        "the registry is shutting down; resume the upload from the offset in Range (GET the upload's URL)");
-
     /// <summary>Errors on an existing session say where the upload stands, so the client can resume.</summary>
     private static async Task WriteUploadErrorAsync(HttpContext context, RegistryRoute route, IUploadService uploads, OciError error)
     {
-        if (ReferenceEquals(error, ShuttingDown) && !context.Response.HasStarted)
-        {
-            context.Response.Headers.RetryAfter = Faults.RetryAfterSeconds;
-        }
-
-        if ((error.Code == OciErrorCode.RangeInvalid || ReferenceEquals(error, ShuttingDown)) && !context.Response.HasStarted)
+        var stopped = UploadGuards.SetRetryAfter(context, error);
+        if ((error.Code == OciErrorCode.RangeInvalid || stopped) && !context.Response.HasStarted)
         {
             var status = await uploads.GetStatusAsync(route.Name, route.Argument, CancellationToken.None);
             if (status.IsSuccess)
