@@ -20,5 +20,8 @@ public enum OciErrorCode
     RangeInvalid,
     PaginationNumberInvalid,
     Unavailable,
+
+    /// <summary>The registry's storage is full (or below its free-space reserve): pushes fail until space is freed; pulls work.</summary>
+    InsufficientStorage,
     Unknown,
 }

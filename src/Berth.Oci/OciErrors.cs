@@ -32,6 +32,9 @@ public static class OciErrors
         Add(OciErrorCode.RangeInvalid, "RANGE_INVALID", "invalid content range", 416);
         Add(OciErrorCode.PaginationNumberInvalid, "PAGINATION_NUMBER_INVALID", "invalid number of results requested", 400);
         Add(OciErrorCode.Unavailable, "UNAVAILABLE", "service unavailable", 503);
+        // Not in the OCI table, whose codes name no server fault but UNAVAILABLE: a client shows the message, and a 5xx
+        // other than 503 tells it not to retry at once (RFC 4918's 507).
+        Add(OciErrorCode.InsufficientStorage, "INSUFFICIENT_STORAGE", "the registry's disk is full", 507);
         Add(OciErrorCode.Unknown, "UNKNOWN", "unknown error", 500);
         return table;
     }

@@ -69,6 +69,8 @@ try
     builder.AddMetricsListener(options);
     PrivateFiles.CreateWritableDataDirectory(options.FullDataDir);
     builder.Services.AddBerth(options);
+    builder.Services.AddDiskSpace(options);
+    builder.Services.AddGracefulShutdown(options);
 }
 catch (ConfigurationException e)
 {

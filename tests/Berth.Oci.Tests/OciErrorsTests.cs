@@ -21,6 +21,7 @@ public class OciErrorsTests
         { OciErrorCode.RangeInvalid, "RANGE_INVALID", 416 },
         { OciErrorCode.PaginationNumberInvalid, "PAGINATION_NUMBER_INVALID", 400 },
         { OciErrorCode.Unavailable, "UNAVAILABLE", 503 },
+        { OciErrorCode.InsufficientStorage, "INSUFFICIENT_STORAGE", 507 },
         { OciErrorCode.Unknown, "UNKNOWN", 500 },
     };
 

@@ -27,6 +27,18 @@ public sealed class ReadinessTests
 
         await cluster.StopAsync();
         await AssertProbeAsync(http, "readyz", HttpStatusCode.ServiceUnavailable, new() { ["database"] = "unavailable", ["storage"] = "ok" });
+
+        // Registry requests meanwhile, a push's first step and a read: 503 in the spec's error shape, not a 500 or a cut.
+        using (var push = await http.PostAsync(new Uri("v2/ready/app/blobs/uploads/", UriKind.Relative), null))
+        {
+            await AssertUnavailableAsync(push, "POST uploads");
+        }
+
+        using (var catalog = await http.GetAsync(new Uri("v2/_catalog", UriKind.Relative)))
+        {
+            await AssertUnavailableAsync(catalog, "GET catalog");
+        }
+
         await AssertProbeAsync(http, "healthz", HttpStatusCode.OK, null);
         await cluster.StartAsync();
         await WaitForReadyAsync(http);
@@ -45,7 +57,7 @@ public sealed class ReadinessTests
         using var http = Images.Client(server.BaseUri);
 
         await AssertProbeAsync(http, "healthz", HttpStatusCode.OK, null);
-        await AssertProbeAsync(http, "readyz", HttpStatusCode.OK, new() { ["database"] = "ok", ["storage"] = "ok" });
+        await AssertProbeAsync(http, "readyz", HttpStatusCode.OK, new() { ["database"] = "ok", ["storage"] = "ok", ["disk"] = "ok" });
     }
 
     private static async Task AssertProbeAsync(HttpClient http, string path, HttpStatusCode status, Dictionary<string, string>? checks)
@@ -59,6 +71,16 @@ public sealed class ReadinessTests
         {
             Assert.Equal(checks, body["checks"]!.AsObject().ToDictionary(p => p.Key, p => (string)p.Value!));
         }
+    }
+
+    private static async Task AssertUnavailableAsync(HttpResponseMessage response, string what)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.ServiceUnavailable, $"{what}: {(int)response.StatusCode} {body}");
+        Assert.True(response.Headers.RetryAfter is not null, $"{what}: no Retry-After");
+        var error = JsonNode.Parse(body)!["errors"]![0]!;
+        Assert.Equal("UNAVAILABLE", (string?)error["code"]);
+        Assert.False(string.IsNullOrEmpty((string?)error["message"]));
     }
 
     private static async Task WaitForReadyAsync(HttpClient http)

@@ -22,12 +22,17 @@ internal static class ChunkCopy
     public static async Task<CopyOutcome> CopyAsync(PipeReader body, IStorageWriter writer, ResumableSha256? hash, Func<CancellationToken, ValueTask<bool>>? keepClaim, CancellationToken cancellationToken)
     {
         long total = 0;
+
+        // Cancelled by asking the pipe to end the pending read (it returns IsCanceled), not by the read's own token:
+        // Kestrel's body reader stays "reading" after a read its token cancelled, and then refuses to drain the rest
+        // of the body once the answer is written ("Reading is already in progress"), cutting the connection.
+        await using var stop = cancellationToken.Register(body.CancelPendingRead);
         while (true)
         {
             ReadResult result;
             try
             {
-                result = await body.ReadAsync(cancellationToken);
+                result = await body.ReadAsync(CancellationToken.None);
             }
             catch (Exception e) when (e is IOException or OperationCanceledException)
             {
@@ -36,6 +41,12 @@ internal static class ChunkCopy
             }
 
             var buffer = result.Buffer;
+            // Kestrel cancels pending reads itself when a shutdown asks its connections to close: that one reads on.
+            if (result.IsCanceled && cancellationToken.IsCancellationRequested)
+            {
+                body.AdvanceTo(buffer.Start);
+                return new CopyOutcome(total, "the request was cancelled");
+            }
             if (buffer.Length < WriteBatchBytes && !result.IsCompleted)
             {
                 // Let more bytes gather in the pipe: fewer, larger writes.
@@ -43,21 +54,33 @@ internal static class ChunkCopy
                 continue;
             }
 
-            if (keepClaim is not null && !await keepClaim(cancellationToken))
+            try
             {
-                body.AdvanceTo(buffer.Start);
-                return new CopyOutcome(total, "another request took the upload over");
-            }
-
-            if (hash is not null)
-            {
-                foreach (var segment in buffer)
+                if (keepClaim is not null && !await keepClaim(cancellationToken))
                 {
-                    hash.Append(segment.Span);
+                    body.AdvanceTo(buffer.Start);
+                    return new CopyOutcome(total, "another request took the upload over");
                 }
+
+                if (hash is not null)
+                {
+                    foreach (var segment in buffer)
+                    {
+                        hash.Append(segment.Span);
+                    }
+                }
+
+                await writer.WriteAsync(buffer, cancellationToken);
+            }
+            catch
+            {
+                // The read must end before the exception leaves: the error answer is written and Kestrel then drains
+                // the rest of the body, which a read still in progress refuses ("Reading is already in progress"),
+                // cutting the connection without the answer.
+                body.AdvanceTo(buffer.End);
+                throw;
             }
 
-            await writer.WriteAsync(buffer, cancellationToken);
             total += buffer.Length;
             body.AdvanceTo(buffer.End);
             if (result.IsCompleted)

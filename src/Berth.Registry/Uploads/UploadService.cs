@@ -95,7 +95,17 @@ internal sealed partial class UploadService(
     public async Task<Result<BlobInfo>> UploadMonolithicAsync(string repository, Digest digest, long? length, PipeReader body, CancellationToken cancellationToken)
     {
         var status = await StartAsync(repository, cancellationToken);
-        var result = await CompleteAsync(repository, status.Id, digest, new ChunkRange(null, length), body, cancellationToken);
+        Result<BlobInfo> result;
+        try
+        {
+            result = await CompleteAsync(repository, status.Id, digest, new ChunkRange(null, length), body, cancellationToken);
+        }
+        catch (IOException e) when (DiskFull.Is(e))
+        {
+            await DiscardAsync(status.Id, CancellationToken.None);
+            throw;
+        }
+
         if (!result.IsSuccess)
         {
             // A failed single-request upload cannot be resumed: nothing may be left behind.
@@ -237,9 +247,21 @@ internal sealed partial class UploadService(
 
         // Known for a fresh upload, or carried over from the last chunk on whichever node took it; else computed at the end.
         using var hash = session.Size == 0 ? ResumableSha256.Create() : session.HashState is { } state ? ResumableSha256.Import(state) : null;
-        var outcome = body is null
-            ? new CopyOutcome(0, null)
-            : await ChunkCopy.CopyAsync(body, writer, hash, claim.KeepAsync, cancellationToken);
+        CopyOutcome outcome;
+        try
+        {
+            outcome = body is null
+                ? new CopyOutcome(0, null)
+                : await ChunkCopy.CopyAsync(body, writer, hash, claim.KeepAsync, cancellationToken);
+        }
+        catch (IOException e) when (DiskFull.Is(e))
+        {
+            // The disk filled up mid-chunk: give the space back at once (the upload returns to its last recorded offset,
+            // still resumable), so the database, on the same disk, can record that and other requests go on.
+            await writer.DisposeAsync();
+            await TruncateToCheckpointAsync(session);
+            throw;
+        }
 
         if (outcome.StoppedBecause is { } reason)
         {
@@ -268,6 +290,21 @@ internal sealed partial class UploadService(
         }
 
         return sizeError is not null ? sizeError : new Received(checkpoint.Size, null);
+    }
+
+    /// <summary>Drops what a failed chunk wrote past the session's checkpoint (reopening the writer there truncates it).</summary>
+    private async Task TruncateToCheckpointAsync(UploadSession session)
+    {
+        var key = StorageKeys.UploadData(session.Id);
+        if (await storage.OpenWriterAsync(key, new WriterCheckpoint(session.Size, session.StorageState), CancellationToken.None) is { } reopened)
+        {
+            await using (reopened)
+            {
+                await reopened.SuspendAsync(CancellationToken.None);
+            }
+        }
+
+        LogDiskFull(logger, session.Id, session.Size);
     }
 
     /// <summary>A request lost its claim while writing: the upload was cancelled, completed or taken over meanwhile.</summary>
@@ -442,6 +479,9 @@ internal sealed partial class UploadService(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Upload {UploadId} chunk ended early: {Reason}")]
     private static partial void LogBodyAborted(ILogger logger, string uploadId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Upload {UploadId}: the disk is full; the chunk is dropped and the upload stays at {Size} bytes")]
+    private static partial void LogDiskFull(ILogger logger, string uploadId, long size);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Upload {UploadId} lost its stored data ({Size} bytes recorded); the session is discarded")]
     private static partial void LogDataMissing(ILogger logger, string uploadId, long size);

@@ -9,19 +9,17 @@ namespace Berth.Server.Endpoints;
 /// </summary>
 internal static partial class Faults
 {
-    private const int DiskFull = 28; // ENOSPC
-
     /// <summary>What a 503 tells the client to wait: a restarting database is usually back within seconds.</summary>
     public const string RetryAfterSeconds = "1";
 
     public static OciError? Classify(Exception exception) => exception switch
     {
+        // A full disk first: SQLite reports it as SQLITE_FULL, the storage as ENOSPC. Retrying soon will not help.
+        _ when IsDiskFull(exception) => new OciError(OciErrorCode.InsufficientStorage),
         DbException or InvalidOperationException { InnerException: DbException } =>
             new OciError(OciErrorCode.Unavailable, "the metadata database is unavailable; retry later"),
         Microsoft.EntityFrameworkCore.DbUpdateException =>
             new OciError(OciErrorCode.Unavailable, "the metadata database rejected the update; retry later"),
-        IOException io when (io.HResult & 0xFFFF) == DiskFull =>
-            new OciError(OciErrorCode.Unknown, "insufficient storage", Status: StatusCodes.Status507InsufficientStorage),
         IOException =>
             new OciError(OciErrorCode.Unavailable, "storage is unavailable; retry later"),
         // The S3 store unreachable (connection refused, reset, timed out after the SDK's retries) or failing (5xx):
@@ -33,8 +31,28 @@ internal static partial class Faults
         _ => new OciError(OciErrorCode.Unknown, "internal error"),
     };
 
-    public static void Log(ILoggerFactory loggers, Exception exception, string method, string path) =>
-        LogFault(loggers.CreateLogger("Berth.Server.Faults"), exception, method, path);
+    private const int SqliteFull = 13; // SQLITE_FULL
+
+    private static bool IsDiskFull(Exception exception) =>
+        Berth.Registry.Storage.DiskFull.Is(exception)
+        || exception is Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: SqliteFull }
+        || exception.InnerException is Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: SqliteFull };
+
+    public static void Log(ILoggerFactory loggers, Exception exception, string method, string path)
+    {
+        var logger = loggers.CreateLogger("Berth.Server.Faults");
+        if (IsDiskFull(exception))
+        {
+            // Expected and self-explanatory: one line, no stack (the upload's own warning says what was dropped).
+            LogDiskFull(logger, method, path, exception.Message);
+            return;
+        }
+
+        LogFault(logger, exception, method, path);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Method} /v2{Path} refused: the disk is full ({Reason})")]
+    private static partial void LogDiskFull(ILogger logger, string method, string path, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "{Method} /v2{Path} failed")]
     private static partial void LogFault(ILogger logger, Exception exception, string method, string path);

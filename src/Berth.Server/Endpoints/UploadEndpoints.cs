@@ -13,6 +13,11 @@ internal static class UploadEndpoints
 
     public static async Task StartAsync(HttpContext context, RegistryRoute route, AccessGrant grant)
     {
+        if (await UploadGuards.RefusedForSpaceAsync(context))
+        {
+            return;
+        }
+
         var uploads = context.RequestServices.GetRequiredService<IUploadService>();
         var query = context.Request.Query;
         var ct = context.RequestAborted;
@@ -47,9 +52,12 @@ internal static class UploadEndpoints
             }
 
             BodyLimits.Set(context, null); // streams to storage
-            var result = await uploads.UploadMonolithicAsync(route.Name, digest, context.Request.ContentLength, context.Request.BodyReader, ct);
+            var result = await UploadGuards.StreamAsync(context, token =>
+                uploads.UploadMonolithicAsync(route.Name, digest, context.Request.ContentLength, context.Request.BodyReader, token));
             if (!result.IsSuccess)
             {
+                // Stopped by a shutdown, a single-request upload leaves nothing to resume: the client sends it again.
+                UploadGuards.SetRetryAfter(context, result.Error);
                 await OciResponses.WriteErrorAsync(context, result.Error);
                 return;
             }
@@ -86,8 +94,14 @@ internal static class UploadEndpoints
             return;
         }
 
+        if (await UploadGuards.RefusedForSpaceAsync(context))
+        {
+            return;
+        }
+
         BodyLimits.Set(context, null); // streams to storage
-        var status = await uploads.AppendAsync(route.Name, route.Argument, range.Value, context.Request.BodyReader, context.RequestAborted);
+        var status = await UploadGuards.StreamAsync(context, token =>
+            uploads.AppendAsync(route.Name, route.Argument, range.Value, context.Request.BodyReader, token));
         if (!status.IsSuccess)
         {
             await WriteUploadErrorAsync(context, route, uploads, status.Error);
@@ -113,9 +127,15 @@ internal static class UploadEndpoints
             return;
         }
 
-        BodyLimits.Set(context, null); // streams to storage
         PipeReader? body = HasBody(context.Request) ? context.Request.BodyReader : null;
-        var result = await uploads.CompleteAsync(route.Name, route.Argument, digest, range.Value, body, context.RequestAborted);
+        if (body is not null && await UploadGuards.RefusedForSpaceAsync(context))
+        {
+            return;
+        }
+
+        BodyLimits.Set(context, null); // streams to storage
+        var result = await UploadGuards.StreamAsync(context, token =>
+            uploads.CompleteAsync(route.Name, route.Argument, digest, range.Value, body, token));
         if (!result.IsSuccess)
         {
             await WriteUploadErrorAsync(context, route, uploads, result.Error);
@@ -169,7 +189,8 @@ internal static class UploadEndpoints
     /// <summary>Errors on an existing session say where the upload stands, so the client can resume.</summary>
     private static async Task WriteUploadErrorAsync(HttpContext context, RegistryRoute route, IUploadService uploads, OciError error)
     {
-        if (error.Code == OciErrorCode.RangeInvalid && !context.Response.HasStarted)
+        var stopped = UploadGuards.SetRetryAfter(context, error);
+        if ((error.Code == OciErrorCode.RangeInvalid || stopped) && !context.Response.HasStarted)
         {
             var status = await uploads.GetStatusAsync(route.Name, route.Argument, CancellationToken.None);
             if (status.IsSuccess)

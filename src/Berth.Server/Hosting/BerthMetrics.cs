@@ -36,6 +36,10 @@ internal static class BerthMetrics
     private static readonly Gauge UploadsInProgress = Metrics.CreateGauge(
         "berth_uploads_in_progress", "Upload sessions open in the database (all nodes).");
 
+    public static readonly Gauge StorageFreeBytes = Metrics.CreateGauge(
+        "berth_storage_free_bytes", "Free bytes on the disk holding the data directory (blobs, uploads, the SQLite database); absent when none is local.",
+        new GaugeConfiguration { SuppressInitialValue = true });
+
     public static void ObserveRegistryRequest(string route, string method, int status, TimeSpan elapsed) =>
         RegistryRequests.WithLabels(route, method, status.ToString(System.Globalization.CultureInfo.InvariantCulture)).Observe(elapsed.TotalSeconds);
 

@@ -121,6 +121,15 @@ public sealed class BerthOptions
     /// <summary>The unencrypted PEM private key of <see cref="TlsCert"/>.</summary>
     public string? TlsKey { get; set; }
 
+    /// <summary>
+    /// Free bytes the data directory's disk keeps: below it new uploads and upload bodies are refused (507), reads and
+    /// deletes go on (default 64 MiB; 0 = no reserve). Guards the filesystem storage and the SQLite database.
+    /// </summary>
+    public long MinFreeBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>How long a stopping server (SIGTERM) lets requests in flight finish (default 30 s); see <see cref="GracefulShutdown"/>.</summary>
+    public int ShutdownTimeoutSeconds { get; set; } = 30;
+
     /// <summary><c>sqlite</c> (default).</summary>
     public string Database { get; set; } = "sqlite";
 

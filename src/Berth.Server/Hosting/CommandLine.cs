@@ -47,6 +47,8 @@ internal static class CommandLine
         ["--log-format"] = "Berth:LogFormat",
         ["--access-log"] = "Berth:AccessLog",
         ["--metrics-urls"] = "Berth:MetricsUrls",
+        ["--min-free-bytes"] = "Berth:MinFreeBytes",
+        ["--shutdown-timeout-seconds"] = "Berth:ShutdownTimeoutSeconds",
     };
 
     public const string Help = """
@@ -66,6 +68,10 @@ internal static class CommandLine
           --database sqlite|postgres  Metadata database (default sqlite, DATA_DIR/berth.db)       BERTH_DATABASE
           --connection-string CS      Database connection string (sqlite: overrides the default   BERTH_CONNECTION_STRING
                                       file; postgres: required, e.g. Host=db;Database=berth;Username=u;Password=p)
+          --min-free-bytes N          Free space the data directory's disk keeps: below it pushes BERTH_MIN_FREE_BYTES
+                                      are refused (507), pulls go on (default 67108864 = 64 MiB; 0 = off)
+          --shutdown-timeout-seconds N  On SIGTERM, how long requests in flight may finish       BERTH_SHUTDOWN_TIMEOUT_SECONDS
+                                      (default 30; uploads stop at 3/4 of it, resumable)
           --trusted-proxies CIDRS     Load balancers (addresses or CIDRs, comma-separated) whose  BERTH_TRUSTED_PROXIES
                                       X-Forwarded-For/-Proto/-Host are honoured (default: none)
           --public-url URL            The URL clients reach this server at (a load balancer's):   BERTH_PUBLIC_URL

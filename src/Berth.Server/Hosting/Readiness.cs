@@ -14,7 +14,7 @@ namespace Berth.Server.Hosting;
 /// </summary>
 internal static partial class Readiness
 {
-    private const string Ready = "ready";
+    public const string Ready = "ready";
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(5);
 
     public static IServiceCollection AddReadiness(this IServiceCollection services)
@@ -41,11 +41,11 @@ internal static partial class Readiness
         using (var json = new Utf8JsonWriter(buffer))
         {
             json.WriteStartObject();
-            json.WriteString("status", report.Status == HealthStatus.Healthy ? "ok" : "unavailable");
+            json.WriteString("status", Word(report.Status));
             json.WriteStartObject("checks");
             foreach (var (name, entry) in report.Entries)
             {
-                json.WriteString(name, entry.Status == HealthStatus.Healthy ? "ok" : "unavailable");
+                json.WriteString(name, Word(entry.Status));
             }
 
             json.WriteEndObject();
@@ -54,6 +54,14 @@ internal static partial class Readiness
 
         return http.Response.Body.WriteAsync(buffer.ToArray()).AsTask();
     }
+
+    /// <summary>Degraded (200): serving, with a limit (e.g. the disk below its reserve refuses pushes; <see cref="DiskSpace"/>).</summary>
+    private static string Word(HealthStatus status) => status switch
+    {
+        HealthStatus.Healthy => "ok",
+        HealthStatus.Degraded => "degraded",
+        _ => "unavailable",
+    };
 
     /// <summary>One round trip to the database (SELECT 1 through the pool).</summary>
     internal sealed partial class DatabaseCheck(IServiceScopeFactory scopes, ILogger<DatabaseCheck> logger) : IHealthCheck
