@@ -48,6 +48,8 @@ internal static class CommandLine
         berth-server — an OCI / Docker registry.
 
         Usage: berth-server [options]
+               berth-server admin reset-password NAME [--password PW | --password-stdin] [--data-dir DIR] …
+                                                      (berth-server admin --help describes it)
 
         Options (each also settable in appsettings.json under "Berth" and as an environment variable):
           --urls URLS                 Addresses to listen on (default http://127.0.0.1:5000)      ASPNETCORE_URLS

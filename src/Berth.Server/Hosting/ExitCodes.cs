@@ -16,4 +16,7 @@ internal static class ExitCodes
 
     /// <summary>The database cannot be opened: a malformed connection string, or the server refuses or is not there.</summary>
     public const int Database = 5;
+
+    /// <summary><c>berth-server admin</c>: the named account does not exist.</summary>
+    public const int UnknownAccount = 6;
 }
