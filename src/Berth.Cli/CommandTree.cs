@@ -17,6 +17,8 @@ internal static class CommandTree
         // Accounts.
         root.Subcommands.Add(LoginCommands.Login(globals));
         root.Subcommands.Add(LoginCommands.Logout(globals));
+        root.Subcommands.Add(AccountCommands.Signup(globals));
+        root.Subcommands.Add(AccountCommands.Account(globals));
 
         // Images (the OCI Distribution API: works against any registry).
         root.Subcommands.Add(PushCommand.Create(globals));

@@ -42,6 +42,19 @@ public static class IndexServices
         return services;
     }
 
+    /// <summary>
+    /// Accounts and the audit log alone, for the server console (<c>berth-server admin</c>): what resetting a password
+    /// needs, without the token service and its signing key.
+    /// </summary>
+    public static IServiceCollection AddAccountAdministration(this IServiceCollection services, IndexOptions options)
+    {
+        services.TryAddSingleton(options);
+        services.AddLoginThrottle();
+        services.TryAddSingleton<VerifiedPasswords>();
+        services.TryAddScoped<IAccountService, AccountService>();
+        return services;
+    }
+
     /// <summary>The login throttle (and the audit log it writes to), also for a standalone registry's htpasswd logins.</summary>
     public static IServiceCollection AddLoginThrottle(this IServiceCollection services)
     {

@@ -6,6 +6,11 @@ using Berth.Web.Pages;
 using Microsoft.AspNetCore.Http.Features;
 using Prometheus;
 
+if (args is ["admin", .. var adminArgs])
+{
+    return await AdminCommands.RunAsync(adminArgs, CancellationToken.None);
+}
+
 if (args.Contains("--help") || args.Contains("-h"))
 {
     Console.WriteLine(CommandLine.Help);

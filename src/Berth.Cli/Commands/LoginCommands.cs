@@ -62,7 +62,8 @@ internal static class LoginCommands
         return command;
     }
 
-    private static string Host(string text)
+    /// <summary><c>HOST[:PORT]</c> from what the user typed (a scheme and a trailing slash are dropped).</summary>
+    internal static string Host(string text)
     {
         var registry = text;
         var scheme = registry.IndexOf("://", StringComparison.Ordinal);
@@ -77,7 +78,8 @@ internal static class LoginCommands
             : throw new UsageException($"'{text}' is not a registry host: write HOST[:PORT]");
     }
 
-    private static string? Prompt(string label, bool secret)
+    /// <summary>Asks on the terminal (without echo for a secret); null when there is none.</summary>
+    internal static string? Prompt(string label, bool secret)
     {
         if (Console.IsInputRedirected)
         {

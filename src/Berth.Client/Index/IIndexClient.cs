@@ -33,4 +33,10 @@ public interface IIndexClient : IDisposable
     Task<IReadOnlyList<RepositoryComment>> ListCommentsAsync(string name, CancellationToken cancellationToken);
 
     Task<RepositoryComment> AddCommentAsync(string name, string body, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// <c>POST /api/v1/users</c>: creates an account, as anyone while the index allows sign-up, else with an
+    /// administrator's credentials (only administrators may create administrators).
+    /// </summary>
+    Task<AccountInfo> CreateAccountAsync(string name, string password, string? email, bool isAdmin, CancellationToken cancellationToken);
 }

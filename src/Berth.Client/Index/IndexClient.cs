@@ -121,6 +121,13 @@ internal sealed partial class IndexClient(
         return await ReadAsync(response, IndexJson.Default.RepositoryComment, Describe(name), cancellationToken);
     }
 
+    public async Task<AccountInfo> CreateAccountAsync(string name, string password, string? email, bool isAdmin, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(HttpMethod.Post, "api/v1/users",
+            Json(new CreateAccountRequest(name, password, email, isAdmin ? true : null), IndexJson.Default.CreateAccountRequest), cancellationToken);
+        return await ReadAsync(response, IndexJson.Default.AccountInfo, $"create account '{name}' on {Registry}", cancellationToken);
+    }
+
     public void Dispose() => http.Dispose();
 
     /// <summary><c>api/v1/repositories/team/app[/-/resource]</c>: names keep their slashes (the API's <c>/-/</c> separates sub-resources).</summary>

@@ -16,5 +16,7 @@ namespace Berth.Client.Index;
 [JsonSerializable(typeof(CreateRepositoryRequest))]
 [JsonSerializable(typeof(UpdateRepositoryRequest))]
 [JsonSerializable(typeof(CommentRequest))]
+[JsonSerializable(typeof(AccountInfo))]
+[JsonSerializable(typeof(CreateAccountRequest))]
 [JsonSerializable(typeof(ProblemDetails))]
 internal sealed partial class IndexJson : JsonSerializerContext;

@@ -56,7 +56,16 @@ internal sealed record UpdateRepositoryRequest(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Visibility,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Description);
 
+/// <summary>An account as its owner (or an administrator) sees it.</summary>
+public sealed record AccountInfo(string Name, string? Email, bool IsAdmin, DateTime CreatedAt);
+
 internal sealed record CommentRequest(string Body);
+
+internal sealed record CreateAccountRequest(
+    string Name,
+    string Password,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Email,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? IsAdmin);
 
 /// <summary>RFC 9457 problem details, as every API error is sent.</summary>
 internal sealed record ProblemDetails(string? Title, string? Detail, int? Status);

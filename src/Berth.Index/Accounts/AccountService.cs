@@ -281,6 +281,19 @@ internal sealed class AccountService(
             return IndexError.Forbidden("the current password is wrong");
         }
 
+        return await SetPasswordAsync(account, newPassword, cancellationToken);
+    }
+
+    public async Task<Outcome<bool>> ResetPasswordAsync(string name, string newPassword, CancellationToken cancellationToken)
+    {
+        var account = await db.Accounts.FirstOrDefaultAsync(a => a.Name == name, cancellationToken);
+        return account is null
+            ? IndexError.NotFound($"the account '{name}'")
+            : await SetPasswordAsync(account, newPassword, cancellationToken);
+    }
+
+    private async Task<Outcome<bool>> SetPasswordAsync(Account account, string newPassword, CancellationToken cancellationToken)
+    {
         if (newPassword.Length < MinPasswordLength)
         {
             return IndexError.Invalid($"passwords need at least {MinPasswordLength} characters");

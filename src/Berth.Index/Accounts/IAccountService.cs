@@ -31,4 +31,10 @@ public interface IAccountService
 
     /// <summary>Changes the password and revokes every refresh token of the account.</summary>
     Task<Outcome<bool>> ChangePasswordAsync(Principal owner, string currentPassword, string newPassword, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Sets a password without the current one (the server console's <c>berth-server admin reset-password</c>) and,
+    /// as a change does, revokes every refresh token and web session of the account. Not found when no such account.
+    /// </summary>
+    Task<Outcome<bool>> ResetPasswordAsync(string name, string newPassword, CancellationToken cancellationToken);
 }

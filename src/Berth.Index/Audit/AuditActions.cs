@@ -7,6 +7,7 @@ public static class AuditActions
     public const string LoginFailed = "login.failed";
     public const string LoginLocked = "login.locked";
     public const string PasswordChanged = "password.changed";
+    public const string PasswordReset = "password.reset";
     public const string TokenCreated = "token.created";
     public const string TokenRevoked = "token.revoked";
     public const string OrganizationCreated = "org.created";

@@ -55,6 +55,8 @@ internal static class CommandLine
         berth-server — an OCI / Docker registry.
 
         Usage: berth-server [options]
+               berth-server admin reset-password NAME [--password PW | --password-stdin] [--data-dir DIR] …
+                                                      (berth-server admin --help describes it)
 
         Options (each also settable in appsettings.json under "Berth" and as an environment variable):
           --urls URLS                 Addresses to listen on (default http://127.0.0.1:5000)      ASPNETCORE_URLS
@@ -121,7 +123,7 @@ internal static class CommandLine
 
         Any configuration key can be set as --Section:Key VALUE (e.g. --Logging:LogLevel:Default Debug).
         Exit codes: 0 stopped cleanly, 2 usage, 3 an address is in use, 4 data directory unusable, 5 database unusable,
-        7 TLS certificate or key unusable.
+        6 (admin commands) no such account, 7 TLS certificate or key unusable.
 
         TLS: --tls-cert/--tls-key, or Kestrel's own certificates in appsettings.json (Kestrel:Endpoints); behind a
         TLS-terminating proxy, --trusted-proxies. docs/OPERATIONS.md describes each.

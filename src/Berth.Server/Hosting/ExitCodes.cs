@@ -17,6 +17,9 @@ internal static class ExitCodes
     /// <summary>The database cannot be opened: a malformed connection string, or the server refuses or is not there.</summary>
     public const int Database = 5;
 
+    /// <summary><c>berth-server admin</c>: the named account does not exist.</summary>
+    public const int UnknownAccount = 6;
+
     /// <summary>The --tls-cert / --tls-key pair cannot be read, is not PEM, or the key does not belong to the certificate.</summary>
     public const int Certificate = 7;
 }

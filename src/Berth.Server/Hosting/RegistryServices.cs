@@ -38,26 +38,7 @@ internal static class RegistryServices
         };
         services.AddSingleton(new RepositoryDefaults(visibility));
 
-        switch (options.Database.ToLowerInvariant())
-        {
-            case "sqlite":
-                var connection = options.ConnectionString ?? $"Data Source={Path.Combine(options.FullDataDir, "berth.db")};Pooling=True";
-                ParseConnectionString(connection, given => new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(given).ConnectionString);
-                // SQLite rebuilds a table to alter it, between PRAGMA foreign_keys = 0 and = 1, which cannot run in the
-                // migration's transaction; EF Core warns at every first start. Nothing an operator can act on.
-                services.AddDbContextPool<BerthDbContext, SqliteBerthDbContext>(o => o.UseSqlite(connection)
-                    .ConfigureWarnings(w => w.Ignore(Microsoft.EntityFrameworkCore.Diagnostics.RelationalEventId.NonTransactionalMigrationOperationWarning)));
-                break;
-            case "postgres":
-                // No retrying execution strategy: it cannot replay the services' own transactions. A failure is a
-                // clean 503 (Faults), and the client retries the request.
-                var postgres = options.ConnectionString ?? throw new ConfigurationException("--database postgres needs --connection-string CS");
-                ParseConnectionString(postgres, PostgresBerthDbContext.Tuned);
-                services.AddDbContextPool<BerthDbContext, PostgresBerthDbContext>(o => PostgresBerthDbContext.Configure(o, postgres));
-                break;
-            default:
-                throw new ConfigurationException($"unknown database '{options.Database}' (expected: sqlite, postgres)");
-        }
+        services.AddBerthDatabase(options);
 
         SigningKeys? keys = null;
         if (options.RunsIndex)
@@ -81,6 +62,33 @@ internal static class RegistryServices
         if (options.RunsRegistry)
         {
             AddRegistry(services, options, keys);
+        }
+
+        return services;
+    }
+
+    /// <summary>The metadata database chosen in configuration (the server's, and the console commands' of <see cref="AdminCommands"/>).</summary>
+    public static IServiceCollection AddBerthDatabase(this IServiceCollection services, BerthOptions options)
+    {
+        switch (options.Database.ToLowerInvariant())
+        {
+            case "sqlite":
+                var connection = options.ConnectionString ?? $"Data Source={Path.Combine(options.FullDataDir, "berth.db")};Pooling=True";
+                ParseConnectionString(connection, given => new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(given).ConnectionString);
+                // SQLite rebuilds a table to alter it, between PRAGMA foreign_keys = 0 and = 1, which cannot run in the
+                // migration's transaction; EF Core warns at every first start. Nothing an operator can act on.
+                services.AddDbContextPool<BerthDbContext, SqliteBerthDbContext>(o => o.UseSqlite(connection)
+                    .ConfigureWarnings(w => w.Ignore(Microsoft.EntityFrameworkCore.Diagnostics.RelationalEventId.NonTransactionalMigrationOperationWarning)));
+                break;
+            case "postgres":
+                // No retrying execution strategy: it cannot replay the services' own transactions. A failure is a
+                // clean 503 (Faults), and the client retries the request.
+                var postgres = options.ConnectionString ?? throw new ConfigurationException("--database postgres needs --connection-string CS");
+                ParseConnectionString(postgres, PostgresBerthDbContext.Tuned);
+                services.AddDbContextPool<BerthDbContext, PostgresBerthDbContext>(o => PostgresBerthDbContext.Configure(o, postgres));
+                break;
+            default:
+                throw new ConfigurationException($"unknown database '{options.Database}' (expected: sqlite, postgres)");
         }
 
         return services;
