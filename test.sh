@@ -185,9 +185,9 @@ if start_postgres; then
   # The security suite without the classes whose subject is neither database nor storage: the command line, file
   # modes of the SQLite files, request body limits, metrics, the docker and podman logins (Interop below drives
   # real clients on this pair), TLS options, the example configuration, log formats, the access log, the metrics
-  # listener, and the SQLite backup and full-disk tests (they pin SQLite and files).
+  # listener, install.sh, and the SQLite backup and full-disk tests (they pin SQLite and files).
   run_project tests/Berth.Security.Tests/Berth.Security.Tests.csproj Berth.Security.Tests.PostgresS3 \
-    "--filter=FullyQualifiedName!~.CommandLineTests&FullyQualifiedName!~.DataFileModeTests&FullyQualifiedName!~.RequestBodyLimitTests&FullyQualifiedName!~.MetricsTests&FullyQualifiedName!~.DockerClientTests&FullyQualifiedName!~.RealClientTests&FullyQualifiedName!~.TlsOptionTests&FullyQualifiedName!~.TlsReloadTests&FullyQualifiedName!~.ExampleConfigurationTests&FullyQualifiedName!~.BackupRestoreTests&FullyQualifiedName!~.ServerLogFormatTests&FullyQualifiedName!~.AccessLogTests&FullyQualifiedName!~.MetricsListenerTests&FullyQualifiedName!~.DiskFullTests" \
+    "--filter=FullyQualifiedName!~.CommandLineTests&FullyQualifiedName!~.DataFileModeTests&FullyQualifiedName!~.RequestBodyLimitTests&FullyQualifiedName!~.MetricsTests&FullyQualifiedName!~.DockerClientTests&FullyQualifiedName!~.RealClientTests&FullyQualifiedName!~.TlsOptionTests&FullyQualifiedName!~.TlsReloadTests&FullyQualifiedName!~.ExampleConfigurationTests&FullyQualifiedName!~.BackupRestoreTests&FullyQualifiedName!~.ServerLogFormatTests&FullyQualifiedName!~.AccessLogTests&FullyQualifiedName!~.MetricsListenerTests&FullyQualifiedName!~.DiskFullTests&FullyQualifiedName!~.InstallTests" \
     BERTH_TEST_DATABASE=postgres BERTH_TEST_STORAGE=s3
   run_project tests/Berth.Index.Tests/Berth.Index.Tests.csproj Berth.Index.Tests.PostgresS3 BERTH_TEST_DATABASE=postgres BERTH_TEST_STORAGE=s3
   # Not the container image (its Berth keeps its own SQLite inside the image) nor TLS (Kestrel's, the same on any pair).
