@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Net;
-using System.Reflection;
 using System.Text.RegularExpressions;
 using Berth.Security.Tests.Support;
 using Berth.Testing;
@@ -112,42 +110,8 @@ public sealed partial class AdminResetPasswordTests(AdminResetPasswordFixture fi
 
     private static async Task<Result> RunRawAsync(string? stdin, params string[] args)
     {
-        var dll = Environment.GetEnvironmentVariable("BERTH_SERVER_DLL")
-            ?? typeof(RegistryServer).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().First(a => a.Key == "BerthServerDll").Value!;
-        var info = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        info.ArgumentList.Add(dll);
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (stdin is not null)
-        {
-            await process.StandardInput.WriteAsync(stdin);
-        }
-
-        process.StandardInput.Close();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail($"berth-server {string.Join(' ', args)} did not exit within 60 s");
-        }
-
-        return new Result(process.ExitCode, await stdout, await stderr);
+        var run = await ServerCommand.RunAsync(args, standardInput: stdin);
+        return new Result(run.ExitCode, run.Stdout, run.Stderr);
     }
 
     private sealed record Result(int ExitCode, string Stdout, string Stderr);

@@ -7,8 +7,10 @@ using Xunit.Abstractions;
 namespace Berth.Security.Tests;
 
 /// <summary>
-/// One <c>./install.sh --prefix TEMP</c> of this checkout for the class: it publishes both programs (ReadyToRun), which
-/// takes most of this class's time, so it is done once.
+/// One <c>./install.sh --prefix TEMP --no-ready-to-run</c> of this checkout for the class: it publishes both programs,
+/// which takes most of this class's time, so it is done once. Without ReadyToRun: precompiling every assembly doubled
+/// the class's time (154 s in a full run) and the suite must stay within CI's 30 minutes; the script's other steps are
+/// the same, and the default (ReadyToRun) install is tried by hand on a fresh clone before an issue about it is closed.
 /// </summary>
 public sealed class InstallFixture : IAsyncLifetime
 {
@@ -30,7 +32,7 @@ public sealed class InstallFixture : IAsyncLifetime
         }
 
         // A PATH without the prefix: install.sh must say how to add it.
-        var result = await Cli.RunAsync("bash", [Path.Combine(root.FullName, "install.sh"), "--prefix", Prefix], TimeSpan.FromMinutes(10),
+        var result = await Cli.RunAsync("bash", [Path.Combine(root.FullName, "install.sh"), "--prefix", Prefix, "--no-ready-to-run"], TimeSpan.FromMinutes(10),
             new Dictionary<string, string?> { ["PATH"] = "/usr/local/bin:/usr/bin:/bin" });
         Output = result.Stdout + result.Stderr;
         Duration = result.Elapsed;

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Reflection;
 using Berth.Testing;
 
 namespace Berth.Security.Tests;
@@ -57,37 +55,8 @@ public sealed class TlsOptionTests : IDisposable
 
     private async Task<Result> RunAsync(params string[] args)
     {
-        var dll = Environment.GetEnvironmentVariable("BERTH_SERVER_DLL")
-            ?? typeof(RegistryServer).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().First(a => a.Key == "BerthServerDll").Value!;
-        var info = new ProcessStartInfo("dotnet")
-        {
-            WorkingDirectory = _work.FullName,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        info.Environment["HOME"] = _work.FullName;
-        info.ArgumentList.Add(dll);
-        foreach (var arg in args.Concat(["--data-dir", "data"]))
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail($"berth-server {string.Join(' ', args)} did not exit within 60 s");
-        }
-
-        return new Result(process.ExitCode, await stdout, (await stderr).Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        var run = await ServerCommand.RunAsync([.. args, "--data-dir", "data"], _work.FullName, environment: new Dictionary<string, string?> { ["HOME"] = _work.FullName });
+        return new Result(run.ExitCode, run.Stdout, run.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
     }
 
     public void Dispose() => _work.Delete(recursive: true);

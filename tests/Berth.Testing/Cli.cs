@@ -35,7 +35,8 @@ public static class Cli
         TimeSpan? timeout = null,
         IReadOnlyDictionary<string, string?>? environment = null,
         string? workingDirectory = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default,
+        string? standardInput = null)
     {
         var args = arguments.ToList();
         var info = new ProcessStartInfo(fileName)
@@ -83,7 +84,12 @@ public static class Cli
             throw new InvalidOperationException($"Cannot start '{fileName}' (is it installed?): {e.Message}", e);
         }
 
-        // Nothing is ever typed into these tools: a prompt must fail, not hang.
+        // Nothing else is ever typed into these tools: a prompt must fail, not hang.
+        if (standardInput is not null)
+        {
+            await process.StandardInput.WriteAsync(standardInput);
+        }
+
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
         var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);

@@ -14,7 +14,7 @@ namespace Berth.Web.Tests;
 /// same comment at once leave one of their texts whole. The new pages pass axe, render without script and are
 /// screenshotted.
 /// </summary>
-[Collection(WebCollection.Name)]
+[Collection(SettingsWebCollection.Name)]
 public sealed class CommentEditTests(WebSite site)
 {
     [Fact]

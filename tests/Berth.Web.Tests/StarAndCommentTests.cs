@@ -5,7 +5,7 @@ using Microsoft.Playwright;
 namespace Berth.Web.Tests;
 
 /// <summary>Starring and commenting from the repository page; nobody deletes another's comment; nothing reaches a hidden repository.</summary>
-[Collection(WebCollection.Name)]
+[Collection(SettingsWebCollection.Name)]
 public sealed class StarAndCommentTests(WebSite site)
 {
     [Fact]

@@ -54,14 +54,26 @@ internal static class ChunkCopy
                 continue;
             }
 
+            bool stillOurs;
             try
             {
-                if (keepClaim is not null && !await keepClaim(cancellationToken))
-                {
-                    body.AdvanceTo(buffer.Start);
-                    return new CopyOutcome(total, "another request took the upload over");
-                }
+                stillOurs = keepClaim is null || await keepClaim(cancellationToken);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                // The client went away (or the server is stopping) between two batches: what was stored is recorded.
+                body.AdvanceTo(buffer.Start);
+                return new CopyOutcome(total, "the request was cancelled");
+            }
 
+            if (!stillOurs)
+            {
+                body.AdvanceTo(buffer.Start);
+                return new CopyOutcome(total, "another request took the upload over");
+            }
+
+            try
+            {
                 if (hash is not null)
                 {
                     foreach (var segment in buffer)
@@ -70,7 +82,9 @@ internal static class ChunkCopy
                     }
                 }
 
-                await writer.WriteAsync(buffer, cancellationToken);
+                // Once hashed, a batch is stored whole whatever happens to the request: a write cancelled half-way
+                // would leave the hash ahead of the stored bytes and lose every byte of the chunk, not just this batch.
+                await writer.WriteAsync(buffer, CancellationToken.None);
             }
             catch
             {

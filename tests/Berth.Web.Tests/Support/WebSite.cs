@@ -197,7 +197,7 @@ public sealed class WebCollection : ICollectionFixture<WebSite>
 /// <summary>
 /// The settings and administration tests, on a second site of their own: two collections run in parallel (each
 /// collection's tests run one after another), which halves the suite's time, and the settings' changes stay off the
-/// browsing tests' site.
+/// browsing tests' site. The star and comment tests run here too, to even out the two collections' times.
 /// </summary>
 [CollectionDefinition(Name)]
 public sealed class SettingsWebCollection : ICollectionFixture<WebSite>
