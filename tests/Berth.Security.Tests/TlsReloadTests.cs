@@ -26,8 +26,10 @@ public sealed class TlsReloadTests : IDisposable
         await using var server = await RegistryServer.StartAsync(extraArgs: ["--tls-cert", cert, "--tls-key", key], scheme: "https");
         Assert.Equal(Thumbprint(first.ServerCertificate), await ServedThumbprintAsync(server.Port));
 
-        // Key first: for a moment the pair does not match, and the old certificate must go on being served.
-        File.Copy(renewed.ServerKey, key, overwrite: true);
+        // Key first: for a moment the pair does not match, and the old certificate must go on being served. Written, not
+        // File.Copy'd: a copy keeps the source's modification time, which for keys made in the same few milliseconds
+        // (the kernel's coarse clock) is the old file's, and no renewal looks like that.
+        File.WriteAllBytes(key, File.ReadAllBytes(renewed.ServerKey));
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
         while (!server.ReadLog().Contains("do not load; still serving the previous certificate", StringComparison.Ordinal))
         {
@@ -37,7 +39,7 @@ public sealed class TlsReloadTests : IDisposable
         }
 
         Assert.Equal(Thumbprint(first.ServerCertificate), await ServedThumbprintAsync(server.Port));
-        File.Copy(renewed.ServerCertificate, cert, overwrite: true);
+        File.WriteAllBytes(cert, File.ReadAllBytes(renewed.ServerCertificate));
 
         var expected = Thumbprint(renewed.ServerCertificate);
         string? served = null;
