@@ -127,7 +127,6 @@ app.MapReadiness();
 // dispatcher (prometheus-net's middleware would label all of it with one empty route).
 app.UseWhen(http => !http.Request.Path.StartsWithSegments("/v2"), branch => branch.UseHttpMetrics());
 app.MapBerthMetrics(options);
-BerthMetrics.RefreshOnScrape(app.Services);
 try
 {
     await app.Services.InitializeAsync(options, app.Lifetime.ApplicationStopping);

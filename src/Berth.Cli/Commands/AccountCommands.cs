@@ -30,7 +30,7 @@ internal static class AccountCommands
             var secret = await PasswordAsync(parse, password, passwordStdin, cancellationToken);
 
             // Anonymous on purpose: a stored login of someone else (an administrator's) must not decide what is created.
-            using var index = IndexClients.Create(registry, Options(context, AnonymousCredentialProvider.Instance));
+            using var index = IndexCommands.Index(context, registry, AnonymousCredentialProvider.Instance);
             var created = await CreateAsync(index, name, secret, parse.GetValue(email), isAdmin: false, cancellationToken);
             context.Human($"created account '{created.Name}' on {registry}; log in with: berth login {registry} -u {created.Name}");
             context.Quiet(created.Name);
@@ -63,7 +63,7 @@ internal static class AccountCommands
             using var context = new CliContext(parse, globals);
             var registry = LoginCommands.Host(parse.GetValue(host)!);
             var secret = await PasswordAsync(parse, password, passwordStdin, cancellationToken);
-            using var index = IndexClients.Create(registry, Options(context, context.Credentials));
+            using var index = IndexCommands.Index(context, registry);
             var created = await CreateAsync(index, parse.GetValue(name)!, secret, parse.GetValue(email), parse.GetValue(admin), cancellationToken);
             context.Human($"created {(created.IsAdmin ? "administrator" : "account")} '{created.Name}' on {registry}");
             context.Quiet(created.Name);
@@ -109,13 +109,4 @@ internal static class AccountCommands
             throw new RegistryException(RegistryErrorKind.Invalid, $"the name '{name}' is taken on {index.Registry} (by an account or an organisation); choose another", e.Status, inner: e);
         }
     }
-
-    private static RegistryClientOptions Options(CliContext context, ICredentialProvider credentials) => new()
-    {
-        PlainHttp = context.PlainHttp,
-        Insecure = context.Insecure,
-        Credentials = credentials,
-        Retry = context.Retry,
-        LoggerFactory = context.LoggerFactory,
-    };
 }

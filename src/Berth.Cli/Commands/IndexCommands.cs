@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization.Metadata;
 using Berth.Cli.Output;
+using Berth.Client.Auth;
 using Berth.Client.Index;
 using Berth.Client.References;
 using Berth.Client.Registry;
@@ -181,12 +182,15 @@ internal static class IndexCommands
             : throw new UsageException($"'{text}' names an image; give the repository: {RepositoryHelp}");
     }
 
-    /// <summary>The index of <paramref name="registry"/>, with the credentials, TLS and retry settings of this invocation.</summary>
-    public static IIndexClient Index(CliContext context, string registry) => IndexClients.Create(registry, new RegistryClientOptions
+    /// <summary>
+    /// The index of <paramref name="registry"/>, with the TLS and retry settings of this invocation and its credentials
+    /// (or <paramref name="credentials"/>, e.g. none at all for a sign-up).
+    /// </summary>
+    public static IIndexClient Index(CliContext context, string registry, ICredentialProvider? credentials = null) => IndexClients.Create(registry, new RegistryClientOptions
     {
         PlainHttp = context.PlainHttp,
         Insecure = context.Insecure,
-        Credentials = context.Credentials,
+        Credentials = credentials ?? context.Credentials,
         Retry = context.Retry,
         LoggerFactory = context.LoggerFactory,
     });

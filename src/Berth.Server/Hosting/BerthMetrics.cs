@@ -36,28 +36,12 @@ internal static class BerthMetrics
     private static readonly Gauge UploadsInProgress = Metrics.CreateGauge(
         "berth_uploads_in_progress", "Upload sessions open in the database (all nodes).");
 
-    public static readonly Gauge StorageFreeBytes = Metrics.CreateGauge(
+    private static readonly Gauge StorageFreeBytes = Metrics.CreateGauge(
         "berth_storage_free_bytes", "Free bytes on the disk holding the data directory (blobs, uploads, the SQLite database); absent when none is local.",
         new GaugeConfiguration { SuppressInitialValue = true });
 
     public static void ObserveRegistryRequest(string route, string method, int status, TimeSpan elapsed) =>
         RegistryRequests.WithLabels(route, method, status.ToString(System.Globalization.CultureInfo.InvariantCulture)).Observe(elapsed.TotalSeconds);
-
-    /// <summary>Gauges read from the database are refreshed when Prometheus scrapes, not on a timer.</summary>
-    public static void RefreshOnScrape(IServiceProvider services) =>
-        Metrics.DefaultRegistry.AddBeforeCollectCallback(async cancellationToken =>
-        {
-            await using var scope = services.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<BerthDbContext>();
-            try
-            {
-                UploadsInProgress.Set(await db.Uploads.CountAsync(cancellationToken));
-            }
-            catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException or TimeoutException)
-            {
-                // The database is down: /readyz says so; the gauge keeps its last value.
-            }
-        });
 
     private static readonly Gauge OutboxPending = Metrics.CreateGauge(
         "berth_outbox_pending_events", "Registry events not yet delivered, by subscriber (index: the index in this process; index-http: a separate registry's index).",
@@ -67,37 +51,30 @@ internal static class BerthMetrics
         "berth_outbox_lag_seconds", "Age of the oldest registry event not yet delivered, by subscriber (0 when none waits).",
         new GaugeConfiguration { LabelNames = ["subscriber"] });
 
-    /// <summary>The outbox gauges, read from the database at each scrape: every node sees the same backlog.</summary>
-    public static void RefreshOutboxOnScrape(IServiceProvider services)
+    /// <summary>
+    /// The gauges read from the database (uploads in progress, the outbox backlog: every node sees the same) and from
+    /// the data directory's disk, refreshed in one callback when Prometheus scrapes, not on a timer.
+    /// </summary>
+    public static void RefreshOnScrape(IServiceProvider services)
     {
-        var names = services.GetServices<Berth.Registry.Events.IOutboxSubscriber>().Select(s => s.Name).ToArray();
-        if (names.Length == 0)
-        {
-            return;
-        }
-
+        var subscribers = services.GetServices<Berth.Registry.Events.IOutboxSubscriber>().Select(s => s.Name).ToArray();
+        var disk = services.GetService<DiskSpace>();
         var time = services.GetService<TimeProvider>() ?? TimeProvider.System;
         Metrics.DefaultRegistry.AddBeforeCollectCallback(async cancellationToken =>
         {
+            if (disk?.FreeBytes() is { } free)
+            {
+                StorageFreeBytes.Set(free);
+            }
+
             await using var scope = services.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<BerthDbContext>();
             try
             {
-                var positions = await db.OutboxCursors.AsNoTracking()
-                    .Where(c => names.Contains(c.Subscriber))
-                    .ToDictionaryAsync(c => c.Subscriber, c => c.Position, cancellationToken);
-                foreach (var name in names)
+                UploadsInProgress.Set(await db.Uploads.CountAsync(cancellationToken));
+                if (subscribers.Length > 0)
                 {
-                    // No cursor yet (delivery held since start): every event kept is pending.
-                    var position = positions.GetValueOrDefault(name);
-                    var pending = db.OutboxEvents.Where(e => e.Id > position);
-                    var count = await pending.CountAsync(cancellationToken);
-                    var oldest = count == 0 ? (DateTime?)null
-                        : await pending.OrderBy(e => e.Id).Select(e => (DateTime?)e.CreatedAt).FirstOrDefaultAsync(cancellationToken);
-                    OutboxPending.WithLabels(name).Set(count);
-                    OutboxLag.WithLabels(name).Set(oldest is { } created
-                        ? Math.Max(0, (time.GetUtcNow().UtcDateTime - DateTime.SpecifyKind(created, DateTimeKind.Utc)).TotalSeconds)
-                        : 0);
+                    await RefreshOutboxAsync(db, subscribers, time, cancellationToken);
                 }
             }
             catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException or TimeoutException)
@@ -105,5 +82,25 @@ internal static class BerthMetrics
                 // The database is down: /readyz says so; the gauges keep their last values.
             }
         });
+    }
+
+    private static async Task RefreshOutboxAsync(BerthDbContext db, string[] subscribers, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var positions = await db.OutboxCursors.AsNoTracking()
+            .Where(c => subscribers.Contains(c.Subscriber))
+            .ToDictionaryAsync(c => c.Subscriber, c => c.Position, cancellationToken);
+        foreach (var name in subscribers)
+        {
+            // No cursor yet (delivery held since start): every event kept is pending.
+            var position = positions.GetValueOrDefault(name);
+            var pending = db.OutboxEvents.Where(e => e.Id > position);
+            var count = await pending.CountAsync(cancellationToken);
+            var oldest = count == 0 ? (DateTime?)null
+                : await pending.OrderBy(e => e.Id).Select(e => (DateTime?)e.CreatedAt).FirstOrDefaultAsync(cancellationToken);
+            OutboxPending.WithLabels(name).Set(count);
+            OutboxLag.WithLabels(name).Set(oldest is { } created
+                ? Math.Max(0, (time.GetUtcNow().UtcDateTime - DateTime.SpecifyKind(created, DateTimeKind.Utc)).TotalSeconds)
+                : 0);
+        }
     }
 }

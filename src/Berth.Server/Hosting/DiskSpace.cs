@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Prometheus;
 
 namespace Berth.Server.Hosting;
 
@@ -20,7 +19,7 @@ internal sealed class DiskSpace(string? path, long reserveBytes)
     public bool IsLow() => reserveBytes > 0 && FreeBytes() is { } free && free < reserveBytes;
 }
 
-/// <summary>Wiring of <see cref="DiskSpace"/>: the service, its readiness check and the <c>berth_storage_free_bytes</c> gauge.</summary>
+/// <summary>Wiring of <see cref="DiskSpace"/>: the service and its readiness check (<see cref="BerthMetrics"/> reads its gauge).</summary>
 internal static class DiskSpaceServices
 {
     public static IServiceCollection AddDiskSpace(this IServiceCollection services, BerthOptions options)
@@ -42,7 +41,6 @@ internal static class DiskSpaceServices
         }
 
         services.AddHealthChecks().AddCheck<DiskSpaceCheck>("disk", tags: [Readiness.Ready]);
-        Metrics.DefaultRegistry.AddBeforeCollectCallback(() => BerthMetrics.StorageFreeBytes.Set(space.FreeBytes() ?? 0));
         return services;
     }
 

@@ -48,7 +48,7 @@ internal static class MetricsEndpoint
     /// <summary>Serves <c>/metrics</c> (in place of <c>MapMetrics</c>) and keeps Berth's scrape-time gauges current.</summary>
     public static void MapBerthMetrics(this WebApplication app, BerthOptions options)
     {
-        BerthMetrics.RefreshOutboxOnScrape(app.Services);
+        BerthMetrics.RefreshOnScrape(app.Services);
         var ports = MetricsUrls(options).Select(url => BindingAddress.Parse(url).Port).ToHashSet();
         if (ports.Count == 0)
         {
