@@ -74,6 +74,12 @@ public abstract class BerthDbContext : DbContext
 
     public DbSet<OutboxCursor> OutboxCursors => Set<OutboxCursor>();
 
+    public DbSet<Webhook> Webhooks => Set<Webhook>();
+
+    public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
+
+    public DbSet<WebhookAttempt> WebhookAttempts => Set<WebhookAttempt>();
+
     /// <summary>
     /// Applies pending migrations and sets the database up for concurrent use, as this provider needs it. Safe to
     /// call from several nodes starting at once against one database.
@@ -359,6 +365,42 @@ public abstract class BerthDbContext : DbContext
             e.Property(d => d.Repository).HasMaxLength(255);
             e.Property(d => d.LastError).HasMaxLength(1000);
             e.HasIndex(d => d.NextAttemptAt);
+        });
+
+        modelBuilder.Entity<Webhook>(e =>
+        {
+            e.ToTable("webhooks");
+            e.Property(w => w.Url).HasMaxLength(Webhook.MaxUrlLength);
+            e.Property(w => w.Events).HasMaxLength(500);
+            e.Property(w => w.Secret).HasMaxLength(200);
+            e.Property(w => w.Description).HasMaxLength(1000);
+            e.Property(w => w.CreatedBy).HasMaxLength(64);
+            e.Property(w => w.DisabledReason).HasMaxLength(1000);
+            e.Property(w => w.LeaseOwner).HasMaxLength(200);
+            e.HasOne<RepositoryRecord>().WithMany().HasForeignKey(w => w.RepositoryId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<NamespaceRecord>().WithMany().HasForeignKey(w => w.NamespaceId).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(w => w.RepositoryId);
+            e.HasIndex(w => w.NamespaceId);
+        });
+
+        modelBuilder.Entity<WebhookDelivery>(e =>
+        {
+            e.ToTable("webhook_deliveries");
+            e.Property(d => d.MessageId).HasMaxLength(64);
+            e.Property(d => d.EventType).HasMaxLength(64);
+            e.HasOne<Webhook>().WithMany().HasForeignKey(d => d.WebhookId).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(d => new { d.WebhookId, d.State, d.Id });
+            e.HasIndex(d => new { d.State, d.NextAttemptAt });
+            e.HasIndex(d => d.MessageId);
+        });
+
+        modelBuilder.Entity<WebhookAttempt>(e =>
+        {
+            e.ToTable("webhook_attempts");
+            e.Property(a => a.ResponseExcerpt).HasMaxLength(WebhookAttempt.MaxResponseExcerpt);
+            e.Property(a => a.Error).HasMaxLength(WebhookAttempt.MaxError);
+            e.HasOne<WebhookDelivery>().WithMany().HasForeignKey(a => a.DeliveryId).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(a => new { a.DeliveryId, a.Id });
         });
     }
 }
