@@ -11,6 +11,7 @@ using Berth.Registry.Events;
 using Berth.Registry.Storage;
 using Berth.Registry.Uploads;
 using Berth.Server.Auth;
+using Berth.Server.Notifications;
 using Berth.Storage.S3;
 using Microsoft.EntityFrameworkCore;
 
@@ -64,6 +65,7 @@ internal static class RegistryServices
             AddRegistry(services, options, keys);
         }
 
+        services.AddRegistryNotifications(options);
         return services;
     }
 
