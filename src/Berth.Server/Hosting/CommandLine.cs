@@ -213,6 +213,11 @@ internal static class CommandLine
                     return $"option '{NotifyEndpoint}' needs NAME=URL (e.g. {NotifyEndpoint} audit=https://hooks.example.com/registry)";
                 }
 
+                if (Notifications.NotificationEndpoint.UsableUrl(SplitEndpoint(given.Value)!.Value.Url) is null)
+                {
+                    return $"option '{NotifyEndpoint}': '{SplitEndpoint(given.Value)!.Value.Url}' is not an absolute http(s) URL (credentials go in a header, not the URL)";
+                }
+
                 i += given.Consumed - 1;
                 continue;
             }

@@ -20,6 +20,10 @@ internal sealed record NotificationEndpoint(
     /// <summary>The outbox cursor's name: stable for as long as the endpoint keeps its name.</summary>
     public string Subscriber => "notify:" + Name;
 
+    /// <summary>An absolute http(s) URL with a host and no user information (credentials belong in a header), or null.</summary>
+    public static Uri? UsableUrl(string? given) =>
+        Uri.TryCreate(given?.Trim(), UriKind.Absolute, out var url) && url.Scheme is "http" or "https" && url.Host.Length > 0 && url.UserInfo.Length == 0 ? url : null;
+
     public static IReadOnlyList<NotificationEndpoint> FromOptions(NotificationOptions? options)
     {
         var endpoints = new List<NotificationEndpoint>();
@@ -37,7 +41,7 @@ internal sealed record NotificationEndpoint(
                 throw new ConfigurationException($"notification endpoint '{name}' is configured twice");
             }
 
-            if (!Uri.TryCreate(given.Url?.Trim(), UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https") || url.Host.Length == 0 || url.UserInfo.Length > 0)
+            if (UsableUrl(given.Url) is not { } url)
             {
                 throw new ConfigurationException($"notification endpoint '{name}': '{given.Url}' is not an absolute http(s) URL (credentials go in a header, not the URL)");
             }
