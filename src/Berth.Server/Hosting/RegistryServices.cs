@@ -64,8 +64,11 @@ internal static class RegistryServices
         {
             AddRegistry(services, options, keys);
         }
+        else
+        {
+            NotificationServices.RefuseWithoutRegistry(options);
+        }
 
-        services.AddRegistryNotifications(options);
         return services;
     }
 
@@ -283,6 +286,7 @@ internal static class RegistryServices
                 sp.GetRequiredService<ILogger<HttpIndexSubscriber>>()));
         }
 
+        services.AddRegistryNotifications(options);
         services.AddSingleton(new OutboxSettings(TimeSpan.FromSeconds(options.EventDeliveryDelaySeconds), TimeSpan.FromHours(1)));
         services.AddHostedService<OutboxDispatcher>();
         services.AddHostedService<PullCountFlusher>();

@@ -9,6 +9,7 @@ namespace Berth.Server.Notifications;
 /// </summary>
 internal static partial class NotificationServices
 {
+    /// <summary>Before the outbox dispatcher is added: the new endpoints' cursors must be made before it starts.</summary>
     public static IServiceCollection AddRegistryNotifications(this IServiceCollection services, BerthOptions options)
     {
         var endpoints = NotificationEndpoint.FromOptions(options.Notifications);
@@ -17,13 +18,12 @@ internal static partial class NotificationServices
             return services;
         }
 
-        if (!options.RunsRegistry)
-        {
-            throw new ConfigurationException("notification endpoints (--notify-endpoint, Berth:Notifications) need a registry in this process (role all or registry)");
-        }
-
         _ = PublicUrl.Resolve(options.PublicUrl, null); // an unusable --public-url is a configuration error, reported now
         var instanceId = Guid.NewGuid().ToString();
+        services.AddHostedService(sp => new NotificationCursors(
+            endpoints.Select(e => e.Subscriber).ToList(),
+            sp.GetRequiredService<IServiceScopeFactory>(),
+            sp.GetRequiredService<ILogger<NotificationCursors>>()));
         foreach (var endpoint in endpoints)
         {
             services.AddSingleton<IOutboxSubscriber>(sp =>
@@ -39,6 +39,15 @@ internal static partial class NotificationServices
         }
 
         return services;
+    }
+
+    /// <summary>A process without a registry has no events to send: endpoints configured there are a mistake.</summary>
+    public static void RefuseWithoutRegistry(BerthOptions options)
+    {
+        if (options.Notifications.Endpoints.Count > 0)
+        {
+            throw new ConfigurationException("notification endpoints (--notify-endpoint, Berth:Notifications) need a registry in this process (role all or registry)");
+        }
     }
 
     // The endpoint's scheme and host only: a path or query may hold a token, headers certainly do.
