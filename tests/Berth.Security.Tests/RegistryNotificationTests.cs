@@ -84,7 +84,7 @@ public sealed class RegistryNotificationTests
     }
 
     [Fact]
-    public async Task Pushes_made_while_the_endpoint_is_down_arrive_once_each_in_order_after_Berth_was_killed_and_restarted_and_a_new_endpoint_starts_at_the_end()
+    public async Task Pushes_made_while_the_endpoint_is_down_arrive_once_each_in_order_after_Berth_was_killed_and_a_new_endpoint_starts_at_the_end()
     {
         // All-in-one (index and registry in one process), the endpoint down from the start.
         await using var receiver = await NotificationReceiver.CreateAsync(start: false);
@@ -99,9 +99,16 @@ public sealed class RegistryNotificationTests
         }
 
         // Delivery was tried and failed (the port is closed), then the process dies: what it owes is in the database.
+        // It comes back on the same data with a second endpoint, which starts where the outbox is then, as
+        // Distribution's would: it is not sent t1…t3, still kept for the first endpoint.
         await WaitForLogAsync(server, "Delivering events to notify:hook");
         await server.KillAsync();
-        await server.RestartAsync();
+        await using var again = await RegistryServer.StartAsync(extraArgs:
+        [
+            "--data-dir", server.DataDir,
+            "--notify-endpoint", $"hook={receiver.Url("hook")}",
+            "--notify-endpoint", $"late={receiver.Url("late")}",
+        ]);
         await receiver.StartAsync();
 
         var events = await receiver.WaitForAsync("hook", e => e.Count(x => x.Action == "push") >= 3, Limit);
@@ -112,26 +119,13 @@ public sealed class RegistryNotificationTests
         }
 
         // Nothing was accepted before the kill, so nothing is owed twice: each event once, by id, also after a later one.
-        await V2.PushImageAsync(http, repo, images[3], "t4");
+        using var http2 = new HttpClient { BaseAddress = again.BaseUri, Timeout = TimeSpan.FromSeconds(30) };
+        await V2.PushImageAsync(http2, repo, images[3], "t4");
         events = await receiver.WaitForAsync("hook", e => e.Any(x => x.Target?.Tag == "t4"), Limit);
         Assert.Equal(["t1", "t2", "t3", "t4"], events.Select(e => e.Target!.Tag));
         Assert.Equal(4, events.Select(e => e.Id).Distinct().Count());
-
-        // An endpoint added later starts where the outbox is then, as Distribution's would: it is not sent the events
-        // still kept for others (t1…t4); the first endpoint continues from its own position.
-        await server.KillAsync();
-        await using var again = await RegistryServer.StartAsync(extraArgs:
-        [
-            "--data-dir", server.DataDir,
-            "--notify-endpoint", $"hook={receiver.Url("hook")}",
-            "--notify-endpoint", $"late={receiver.Url("late")}",
-        ]);
-        using var http2 = new HttpClient { BaseAddress = again.BaseUri, Timeout = TimeSpan.FromSeconds(30) };
-        await V2.PushImageAsync(http2, repo, images[0], "t5");
-        var late = await receiver.WaitForAsync("late", e => e.Any(x => x.Target?.Tag == "t5"), Limit);
-        Assert.Equal(["t5"], late.Select(e => e.Target!.Tag));
-        events = await receiver.WaitForAsync("hook", e => e.Any(x => x.Target?.Tag == "t5"), Limit);
-        Assert.Equal(["t1", "t2", "t3", "t4", "t5"], events.Select(e => e.Target!.Tag));
+        var late = await receiver.WaitForAsync("late", e => e.Any(x => x.Target?.Tag == "t4"), Limit);
+        Assert.Equal([events[3].Id], late.Select(e => e.Id));
     }
 
     private static async Task DeleteAsync(HttpClient http, string path)
