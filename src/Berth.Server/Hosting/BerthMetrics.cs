@@ -44,7 +44,7 @@ internal static class BerthMetrics
         RegistryRequests.WithLabels(route, method, status.ToString(System.Globalization.CultureInfo.InvariantCulture)).Observe(elapsed.TotalSeconds);
 
     private static readonly Gauge OutboxPending = Metrics.CreateGauge(
-        "berth_outbox_pending_events", "Registry events not yet delivered, by subscriber (index: the index in this process; index-http: a separate registry's index).",
+        "berth_outbox_pending_events", "Registry events not yet delivered, by subscriber (index: the index in this process; index-http: a separate registry's index; notify:NAME: a notification endpoint).",
         new GaugeConfiguration { LabelNames = ["subscriber"] });
 
     private static readonly Gauge OutboxLag = Metrics.CreateGauge(

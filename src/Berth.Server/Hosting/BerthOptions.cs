@@ -78,6 +78,12 @@ public sealed class BerthOptions
     /// </summary>
     public int EventDeliveryDelaySeconds { get; set; }
 
+    /// <summary>
+    /// Registry notifications in CNCF Distribution's envelope to these endpoints (<c>Berth:Notifications:Endpoints</c>,
+    /// <c>--notify-endpoint NAME=URL</c>), in every role that runs a registry; delivered from the outbox, durably.
+    /// </summary>
+    public Berth.Server.Notifications.NotificationOptions Notifications { get; set; } = new();
+
     /// <summary>The htpasswd file (bcrypt entries) for <c>--auth htpasswd</c>.</summary>
     public string? Htpasswd { get; set; }
 

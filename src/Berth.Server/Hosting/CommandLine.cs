@@ -78,6 +78,9 @@ internal static class CommandLine
                                       X-Forwarded-For/-Proto/-Host are honoured (default: none)
           --public-url URL            The URL clients reach this server at (a load balancer's):   BERTH_PUBLIC_URL
                                       role all: the token realm is URL/token; see also below
+          --notify-endpoint NAME=URL  Send registry notifications (CNCF Distribution's envelope) Berth:Notifications
+                                      to URL; repeatable. Headers, timeout, ignored media types   (docs/OPERATIONS.md)
+                                      and actions: appsettings.json (Berth:Notifications:Endpoints)
           --tls-cert FILE             PEM certificate (and chain): serve the https:// URLs of     BERTH_TLS_CERT
                                       --urls with it (default URL then https://127.0.0.1:5000)
           --tls-key FILE              Its unencrypted PEM private key                             BERTH_TLS_KEY
@@ -129,15 +132,35 @@ internal static class CommandLine
         TLS-terminating proxy, --trusted-proxies. docs/OPERATIONS.md describes each.
         """;
 
+    /// <summary>
+    /// Repeatable: each <c>--notify-endpoint NAME=URL</c> adds one notification endpoint after those of the configuration
+    /// files and the environment (<see cref="ExpandFlags"/> turns it into their keys).
+    /// </summary>
+    public const string NotifyEndpoint = "--notify-endpoint";
+
     /// <summary>Switches that may stand alone, meaning "true" (the configuration binder wants a value after each).</summary>
     public static readonly HashSet<string> Flags = new(StringComparer.Ordinal) { "--s3-path-style", "--s3-redirect" };
 
-    /// <summary><c>--s3-redirect</c> → <c>--s3-redirect true</c> unless a value follows it.</summary>
+    /// <summary>
+    /// <c>--s3-redirect</c> → <c>--s3-redirect true</c> unless a value follows it; the k-th <c>--notify-endpoint NAME=URL</c>
+    /// → <c>--Berth:Notifications:Endpoints:cliK:Name NAME --Berth:Notifications:Endpoints:cliK:Url URL</c> (keys that are
+    /// not numbers: a list's items bound after the configuration files' <c>0</c>, <c>1</c>…, none replaced).
+    /// </summary>
     public static string[] ExpandFlags(string[] args)
     {
         var expanded = new List<string>(args.Length + 2);
+        var endpoints = 0;
         for (var i = 0; i < args.Length; i++)
         {
+            if (NotifyEndpointValue(args, i) is { } endpoint)
+            {
+                var (name, url) = SplitEndpoint(endpoint.Value)!.Value;
+                var key = $"--Berth:Notifications:Endpoints:cli{endpoints++}";
+                expanded.AddRange([$"{key}:Name", name, $"{key}:Url", url]);
+                i += endpoint.Consumed - 1;
+                continue;
+            }
+
             expanded.Add(args[i]);
             if (Flags.Contains(args[i]) && (i + 1 == args.Length || !bool.TryParse(args[i + 1], out _)))
             {
@@ -153,7 +176,7 @@ internal static class CommandLine
 
     /// <summary>Every option name, for the usage error.</summary>
     public static IEnumerable<string> OptionNames =>
-        HostOptions.Concat(Switches.Keys).Concat(["--help", "--version"]).Order(StringComparer.Ordinal);
+        HostOptions.Concat(Switches.Keys).Concat([NotifyEndpoint, "--help", "--version"]).Order(StringComparer.Ordinal);
 
     /// <summary>The product version (the informational version carries the commit the build came from).</summary>
     public static string Version =>
@@ -177,10 +200,26 @@ internal static class CommandLine
 
             var equals = arg.IndexOf('=', StringComparison.Ordinal);
             var name = equals < 0 ? arg : arg[..equals];
-            var known = Switches.ContainsKey(name) || HostOptions.Contains(name, StringComparer.Ordinal) || name.Contains(':', StringComparison.Ordinal);
+            var known = Switches.ContainsKey(name) || name == NotifyEndpoint || HostOptions.Contains(name, StringComparer.Ordinal) || name.Contains(':', StringComparison.Ordinal);
             if (!known)
             {
                 return $"unknown option '{name}'";
+            }
+
+            if (name == NotifyEndpoint)
+            {
+                if (NotifyEndpointValue(args, i) is not { } given || SplitEndpoint(given.Value) is null)
+                {
+                    return $"option '{NotifyEndpoint}' needs NAME=URL (e.g. {NotifyEndpoint} audit=https://hooks.example.com/registry)";
+                }
+
+                if (Notifications.NotificationEndpoint.UsableUrl(SplitEndpoint(given.Value)!.Value.Url) is null)
+                {
+                    return $"option '{NotifyEndpoint}': '{SplitEndpoint(given.Value)!.Value.Url}' is not an absolute http(s) URL (credentials go in a header, not the URL)";
+                }
+
+                i += given.Consumed - 1;
+                continue;
             }
 
             if (equals >= 0 || (Flags.Contains(name) && (i + 1 == args.Count || !bool.TryParse(args[i + 1], out _))))
@@ -197,6 +236,24 @@ internal static class CommandLine
         }
 
         return null;
+    }
+
+    /// <summary>The value of a <c>--notify-endpoint</c> at <paramref name="i"/> (given as <c>=value</c> or as the next argument) and how many arguments it took.</summary>
+    private static (string Value, int Consumed)? NotifyEndpointValue(IReadOnlyList<string> args, int i)
+    {
+        if (args[i].StartsWith(NotifyEndpoint + "=", StringComparison.Ordinal))
+        {
+            return (args[i][(NotifyEndpoint.Length + 1)..], 1);
+        }
+
+        return args[i] == NotifyEndpoint && i + 1 < args.Count ? (args[i + 1], 2) : null;
+    }
+
+    /// <summary><c>NAME=URL</c> split at its first <c>=</c> (a URL may hold more); null when either side is empty.</summary>
+    private static (string Name, string Url)? SplitEndpoint(string value)
+    {
+        var equals = value.IndexOf('=', StringComparison.Ordinal);
+        return equals <= 0 || equals == value.Length - 1 ? null : (value[..equals].Trim(), value[(equals + 1)..].Trim());
     }
 
     /// <summary><c>BERTH_DATA_DIR</c> → <c>Berth:DATADIR</c> (configuration keys ignore case).</summary>

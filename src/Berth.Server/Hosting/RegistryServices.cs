@@ -11,6 +11,7 @@ using Berth.Registry.Events;
 using Berth.Registry.Storage;
 using Berth.Registry.Uploads;
 using Berth.Server.Auth;
+using Berth.Server.Notifications;
 using Berth.Storage.S3;
 using Microsoft.EntityFrameworkCore;
 
@@ -62,6 +63,10 @@ internal static class RegistryServices
         if (options.RunsRegistry)
         {
             AddRegistry(services, options, keys);
+        }
+        else
+        {
+            NotificationServices.RefuseWithoutRegistry(options);
         }
 
         return services;
@@ -281,6 +286,7 @@ internal static class RegistryServices
                 sp.GetRequiredService<ILogger<HttpIndexSubscriber>>()));
         }
 
+        services.AddRegistryNotifications(options);
         services.AddSingleton(new OutboxSettings(TimeSpan.FromSeconds(options.EventDeliveryDelaySeconds), TimeSpan.FromHours(1)));
         services.AddHostedService<OutboxDispatcher>();
         services.AddHostedService<PullCountFlusher>();
