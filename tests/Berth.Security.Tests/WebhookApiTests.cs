@@ -347,6 +347,18 @@ public sealed partial class WebhookApiTests(WebhookApiFixture fixture) : IClassF
         Assert.Equal(204, (int)attempts[1]!["statusCode"]!);
         Assert.Equal("ok", (string)attempts[1]!["responseExcerpt"]!);
 
+        // Two arguments in a repository's route: through the catch-all (a name with slashes) and the documented
+        // {name} route (the name as one %2F-encoded segment).
+        var repoHook = await AnyRepoWebhookAsync();
+        var repoDelivery = await InsertDeliveryAsync(server, repoHook, "msg_repo", "push", state: 2, attempts: 1);
+        var encoded = Uri.EscapeDataString(fixture.Repo);
+        foreach (var path in new[] { $"{RepoHooks}/{repoHook}/deliveries/{repoDelivery}", $"api/v1/repositories/{encoded}/-/webhooks/{repoHook}/deliveries/{repoDelivery}" })
+        {
+            var details = await fixture.Owner.GetJsonAsync(path);
+            Assert.Equal("failed", (string)details["state"]!);
+            Assert.Equal("""{"event":"msg_repo"}""", (string)details["payload"]!);
+        }
+
         // Another scope's delivery, or this delivery under another webhook, is not found.
         var other = (long)(await fixture.CreateWebhookAsync(fixture.Owner, UserHooks))["id"]!;
         foreach (var (actor, path) in new[]
