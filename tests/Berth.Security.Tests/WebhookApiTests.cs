@@ -161,6 +161,31 @@ public sealed partial class WebhookApiTests(WebhookApiFixture fixture) : IClassF
         Assert.DoesNotContain(newSecret, entries.ToJsonString(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_webhook_Berth_disabled_shows_why_and_enabling_it_clears_the_reason()
+    {
+        var id = (long)(await fixture.CreateWebhookAsync(fixture.Owner, UserHooks))["id"]!;
+        var since = new DateTime(2026, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+
+        // What the delivery worker writes when it gives up on a receiver.
+        await ServerDatabase.ScalarAsync(fixture.Site.Server,
+            """UPDATE webhooks SET "Enabled" = @p1, "DisabledReason" = @p2, "DisabledAt" = @p3, "FailingSince" = @p4 WHERE "Id" = @p0""",
+            id, false, "failing since 2026-01-01: connection refused", since.AddDays(3), since);
+        var disabled = await fixture.Owner.GetJsonAsync($"{UserHooks}/{id}");
+        Assert.False((bool)disabled["enabled"]!);
+        Assert.Equal("failing since 2026-01-01: connection refused", (string)disabled["disabledReason"]!);
+        Assert.Equal(since, ((DateTime)disabled["failingSince"]!).ToUniversalTime());
+        Assert.NotNull(disabled["disabledAt"]);
+
+        using var enabled = await fixture.Owner.SendAsync(HttpMethod.Patch, $"{UserHooks}/{id}", new JsonObject { ["enabled"] = true });
+        await Expect.StatusAsync(enabled, HttpStatusCode.OK);
+        var body = await Json.ReadAsync(enabled);
+        Assert.True((bool)body["enabled"]!);
+        Assert.Null(body["disabledReason"]);
+        Assert.Null(body["disabledAt"]);
+        Assert.Null(body["failingSince"]);
+    }
+
     public static TheoryData<string, string> InvalidBodies() => new()
     {
         { """{"url":"/relative"}""", "url must be an absolute http or https URL" },

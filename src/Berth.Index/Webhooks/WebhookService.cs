@@ -136,6 +136,11 @@ internal sealed class WebhookService(BerthDbContext db, IPermissionService permi
             changed.Add(enabled ? "enabled" : "disabled");
         }
 
+        if (changed.Count == 0)
+        {
+            return ToInfo(webhook);
+        }
+
         webhook.UpdatedAt = time.GetUtcNow().UtcDateTime;
         audit.Add(caller.Name, AuditActions.WebhookUpdated, label, $"webhook {webhook.Id}: {string.Join(", ", changed)}");
         await db.SaveChangesAsync(cancellationToken);
