@@ -16,7 +16,7 @@ internal static class IndexApi
             {
                 document.Info.Title = "Berth index API";
                 document.Info.Version = "v1";
-                document.Info.Description = "Accounts, organisations, repositories, stars, comments, search and audit. Authenticate with HTTP Basic (password or personal access token) or Bearer (personal access token).";
+                document.Info.Description = "Accounts, organisations, repositories, stars, comments, search, webhooks and audit. Authenticate with HTTP Basic (password or personal access token) or Bearer (personal access token).";
                 return Task.CompletedTask;
             });
             options.AddOperationTransformer((operation, context, _) =>
@@ -44,6 +44,7 @@ internal static class IndexApi
         api.MapAccountsApi();
         api.MapOrganizationsApi();
         api.MapRepositoriesApi();
+        api.MapWebhooksApi();
         api.MapSearchApi();
         api.MapAuditApi();
 
