@@ -9,8 +9,10 @@ namespace Berth.Security.Tests;
 /// <summary>
 /// Only blob uploads may send unbounded bodies: an anonymous client must not make the server buffer a huge
 /// <c>/token</c> form or API document (the review's 191 MiB form raised RSS by 388 MB before its 400).
+/// One server serves every test but the first: refusals leave nothing behind. The first measures the process's peak RSS,
+/// which another test's 8 MiB uploads would already have raised, so it starts its own.
 /// </summary>
-public sealed class RequestBodyLimitTests
+public sealed class RequestBodyLimitTests(RequestBodyLimitTests.SharedSite shared) : IClassFixture<RequestBodyLimitTests.SharedSite>
 {
     private const long TwoHundredMiB = 200L * 1024 * 1024;
 
@@ -36,7 +38,7 @@ public sealed class RequestBodyLimitTests
     [Fact]
     public async Task A_token_form_declared_at_200_MiB_is_413_before_a_byte_is_read()
     {
-        await using var site = await Site.StartAsync();
+        var site = shared.Site;
         // The client waits for "100 Continue" as long as the test allows: with the default 1 s, a busy machine has the
         // client start the body before the 413 arrives, and the connection the server then closes breaks the write.
         using var http = site.NewClient(new SocketsHttpHandler { AllowAutoRedirect = false, UseProxy = false, Expect100ContinueTimeout = TimeSpan.FromSeconds(60) });
@@ -56,7 +58,7 @@ public sealed class RequestBodyLimitTests
     [Fact]
     public async Task A_token_form_of_many_small_fields_is_refused_not_a_server_error()
     {
-        await using var site = await Site.StartAsync();
+        var site = shared.Site;
         using var http = site.NewClient();
         var fields = string.Join("&", Enumerable.Range(0, 2000).Select(i => $"f{i}=1"));
         using var content = new StringContent("client_id=x&" + fields, Encoding.ASCII, "application/x-www-form-urlencoded");
@@ -69,7 +71,7 @@ public sealed class RequestBodyLimitTests
     [InlineData(false)]
     public async Task An_oversized_JSON_body_to_the_API_is_413(bool declaredLength)
     {
-        await using var site = await Site.StartAsync();
+        var site = shared.Site;
         using var http = site.NewClient();
         var body = new GeneratedBody("{\"name\":\""u8.ToArray(), (1024 + 256) * 1024);
         using var content = new StreamContent(body, 64 * 1024);
@@ -87,7 +89,7 @@ public sealed class RequestBodyLimitTests
     [Fact]
     public async Task Blob_uploads_stay_unbounded_an_8_MiB_chunk_and_an_8_MiB_monolithic_push_succeed()
     {
-        await using var site = await Site.StartAsync();
+        var site = shared.Site;
         var registry = site.Admin.Registry;
         var chunk = RandomNumberGenerator.GetBytes(8 * 1024 * 1024);
         var digest = "sha256:" + Convert.ToHexStringLower(SHA256.HashData(chunk));
@@ -239,5 +241,14 @@ public sealed class RequestBodyLimitTests
         public override void SetLength(long value) => throw new NotSupportedException();
 
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
+    public sealed class SharedSite : IAsyncLifetime
+    {
+        public Site Site { get; private set; } = default!;
+
+        public async Task InitializeAsync() => Site = await Site.StartAsync();
+
+        public async Task DisposeAsync() => await Site.DisposeAsync();
     }
 }

@@ -2,8 +2,6 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json.Nodes;
 using Berth.Web.Tests.Support;
-using Deque.AxeCore.Commons;
-using Deque.AxeCore.Playwright;
 using Microsoft.Playwright;
 
 namespace Berth.Web.Tests;
@@ -231,9 +229,7 @@ public sealed class CommentEditTests(WebSite site)
             foreach (var (name, open) in pages)
             {
                 await open(page);
-                var results = await page.RunAxe(new AxeRunOptions { ResultTypes = [ResultType.Violations] });
-                failures.AddRange(results.Violations.Where(v => v.Impact is "serious" or "critical")
-                    .Select(v => $"{name}: {v.Impact} {v.Id}: {v.Help} — {string.Join(", ", v.Nodes.Take(3).Select(n => n.Html))}"));
+                failures.AddRange((await Axe.SeriousViolationsAsync(page)).Select(v => $"{name}: {v}"));
             }
         }
 

@@ -1,6 +1,4 @@
 using Berth.Web.Tests.Support;
-using Deque.AxeCore.Commons;
-using Deque.AxeCore.Playwright;
 using Microsoft.Playwright;
 using Xunit.Abstractions;
 
@@ -51,6 +49,7 @@ public sealed class PageQualityTests(WebSite site, ITestOutputHelper output)
         Assert.True(errors.Count == 0, string.Join("\n", errors));
     }
 
+    /// <summary>Also takes the desktop screenshots: the anonymous pass loads every page at that size already.</summary>
     [Fact]
     public async Task Every_page_has_no_serious_or_critical_accessibility_violations()
     {
@@ -68,12 +67,12 @@ public sealed class PageQualityTests(WebSite site, ITestOutputHelper output)
             foreach (var (name, url, _) in MainPages.Of(site).Where(p => !signedIn || p.Name is "explore" or "user" or "repository"))
             {
                 await page.GotoAsync(url);
-                // Only violations are detailed: passes and inapplicable rules are most of axe's work and output.
-                var results = await page.RunAxe(new AxeRunOptions { ResultTypes = [ResultType.Violations] });
-                foreach (var violation in results.Violations.Where(v => v.Impact is "serious" or "critical"))
+                if (!signedIn)
                 {
-                    failures.Add($"{name} ({(signedIn ? "signed in" : "anonymous")}): {violation.Impact} {violation.Id}: {violation.Help} — {string.Join(", ", violation.Nodes.Take(3).Select(n => n.Html))}");
+                    await ScreenshotAsync(page, name, 1280, "desktop");
                 }
+
+                failures.AddRange((await Axe.SeriousViolationsAsync(page)).Select(v => $"{name} ({(signedIn ? "signed in" : "anonymous")}): {v}"));
             }
         }
 
@@ -103,11 +102,11 @@ public sealed class PageQualityTests(WebSite site, ITestOutputHelper output)
         await Assertions.Expect(page.Locator("table.tags tbody tr")).ToHaveCountAsync(2);
     }
 
+    /// <summary>The desktop screenshots are taken by the accessibility test, which loads every page at that size.</summary>
     [Fact]
-    public async Task Screenshots_of_the_main_pages_at_desktop_and_phone_width()
+    public async Task Screenshots_of_the_main_pages_at_phone_width_and_in_dark_mode()
     {
-        var directory = WebSite.ResultsDirectory;
-        foreach (var (width, height, label, scheme) in new[] { (1280, 900, "desktop", ColorScheme.Light), (390, 844, "phone", ColorScheme.Light), (1280, 900, "desktop-dark", ColorScheme.Dark) })
+        foreach (var (width, height, label, scheme) in new[] { (390, 844, "phone", ColorScheme.Light), (1280, 900, "desktop-dark", ColorScheme.Dark) })
         {
             await using var context = await site.NewContextAsync(width: width, height: height, colorScheme: scheme);
             var page = await context.NewPageAsync();
@@ -119,16 +118,20 @@ public sealed class PageQualityTests(WebSite site, ITestOutputHelper output)
                 }
 
                 await page.GotoAsync(url);
-                var path = Path.Combine(directory, $"{name}-{label}.png");
-                await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = true });
-                Assert.True(new FileInfo(path).Length > 1000, $"{path} is empty");
-
-                // Nothing wider than the screen: a phone scrolls down, never sideways (tables scroll in their own box).
-                var overflow = await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth - document.documentElement.clientWidth");
-                Assert.True(overflow <= 0, $"{name} at {width} px is {overflow} px too wide");
+                await ScreenshotAsync(page, name, width, label);
             }
         }
 
-        output.WriteLine($"screenshots in {directory}");
+        output.WriteLine($"screenshots in {WebSite.ResultsDirectory}");
+    }
+
+    /// <summary>A full-page screenshot, and nothing wider than the screen: a phone scrolls down, never sideways (tables scroll in their own box).</summary>
+    private static async Task ScreenshotAsync(IPage page, string name, int width, string label)
+    {
+        var path = Path.Combine(WebSite.ResultsDirectory, $"{name}-{label}.png");
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = true });
+        Assert.True(new FileInfo(path).Length > 1000, $"{path} is empty");
+        var overflow = await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth - document.documentElement.clientWidth");
+        Assert.True(overflow <= 0, $"{name} at {width} px is {overflow} px too wide");
     }
 }

@@ -16,7 +16,6 @@ namespace Berth.Web.Tests;
 public sealed class RepositoryPageTimingTests(WebSite site, ITestOutputHelper output)
 {
     private const int TagCount = 10_000;
-    private const int TagsPerPush = 500;
 
     [Fact]
     public async Task A_repository_with_ten_thousand_tags_pages_through_them()
@@ -27,13 +26,12 @@ public sealed class RepositoryPageTimingTests(WebSite site, ITestOutputHelper ou
         var image = new ImageFactory(7).CreateImage(layers: 1);
         await registry.PushAsync(repository, image, "seed");
 
-        // The same manifest under 10,000 tags, 500 per push (?tag=…, one transaction each): the registry's real path.
+        // The same manifest under 10,000 more tags, written straight into the server's database as the push left the
+        // first (the registry's row and the index's summary): pushed, they took 40 s, nearly all of it the index applying
+        // 10,000 events one by one, which is not what this test is about (tagging by ?tag= is the conformance suite's).
+        await WebSite.WaitForTagsAsync(registry, repository, 1);
         var seeding = Stopwatch.StartNew();
-        for (var start = 0; start < TagCount; start += TagsPerPush)
-        {
-            var tags = Enumerable.Range(start, TagsPerPush).Select(i => $"t{i:D5}").ToList();
-            await registry.PutManifestAsync(repository, image.Manifest.Digest, image.Manifest, tags);
-        }
+        await ServerDatabase.CopyTagAsync(site.Server.DataDir, repository, "seed", [.. Enumerable.Range(0, TagCount).Select(i => $"t{i:D5}")]);
 
         await registry.ApiAsync(HttpMethod.Patch, $"api/v1/repositories/{repository}", new JsonObject { ["visibility"] = "public" }, HttpStatusCode.OK);
         using var http = site.NewHttpClient();

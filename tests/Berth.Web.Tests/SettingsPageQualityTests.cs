@@ -1,8 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using Berth.Web.Tests.Support;
-using Deque.AxeCore.Commons;
-using Deque.AxeCore.Playwright;
 using Microsoft.Playwright;
 using Xunit.Abstractions;
 
@@ -39,9 +37,7 @@ public sealed class SettingsPageQualityTests(WebSite site, ITestOutputHelper out
                 Assert.Equal(200, (await page.GotoAsync(url))!.Status);
                 if (label == "desktop")
                 {
-                    var results = await page.RunAxe(new AxeRunOptions { ResultTypes = [ResultType.Violations] });
-                    failures.AddRange(results.Violations.Where(v => v.Impact is "serious" or "critical")
-                        .Select(v => $"{name}: {v.Impact} {v.Id}: {v.Help} — {string.Join(", ", v.Nodes.Take(3).Select(n => n.Html))}"));
+                    failures.AddRange((await Axe.SeriousViolationsAsync(page)).Select(v => $"{name}: {v}"));
                 }
 
                 var path = Path.Combine(WebSite.ResultsDirectory, $"{name}-{label}.png");
