@@ -33,7 +33,7 @@ public sealed class PatchBehindPutTests(RegistryFixture registry) : IClassFixtur
         // S3 they stay in the server's memory until a part is full: there the claim the PUT took shows it is inside.
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
         while (TestStorage.S3Enabled
-            ? await SharedDatabase.UploadColumnAsync(registry.Server.DataDir, id, "ClaimToken") is null
+            ? await UploadRow.ColumnAsync(registry.Server.DataDir, id, "ClaimToken") is null
             : await storage.SizeAsync($"uploads/{id}/data") is not > 0)
         {
             Assert.True(DateTime.UtcNow < deadline, "the PUT never started writing");

@@ -60,6 +60,8 @@ public sealed class DurableEventsTests : IAsyncLifetime
             "--role", "registry", "--auth", "none",
             "--index-url", $"http://{index.HostPort}",
             "--notify-secret", secret,
+            // The index is down for a while: without a low cap the registry's backoff, not the catch-up, is what the test waits for.
+            "--Berth:EventRetryMaxSeconds", "2",
         ]));
         using var http = new HttpClient { BaseAddress = registry.BaseUri, Timeout = TimeSpan.FromSeconds(30) };
         var repo = $"durable{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}/app";

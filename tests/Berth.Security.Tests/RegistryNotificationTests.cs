@@ -13,8 +13,10 @@ public sealed class RegistryNotificationTests
 {
     private const string EventsMediaType = "application/vnd.docker.distribution.events.v1+json";
 
-    /// <summary>Bounded: the outbox backs off up to a minute between attempts at an endpoint that was down.</summary>
-    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(90);
+    /// <summary>Bounded: the servers that meet a down endpoint back off at most <see cref="RetryCap"/> seconds between attempts.</summary>
+    private static readonly TimeSpan Limit = TimeSpan.FromSeconds(45);
+
+    private const string RetryCap = "2";
 
     [Fact]
     public async Task A_standalone_registry_sends_pushes_and_deletes_in_Distributions_envelope_with_the_configured_headers_and_filters()
@@ -88,7 +90,7 @@ public sealed class RegistryNotificationTests
     {
         // All-in-one (index and registry in one process), the endpoint down from the start.
         await using var receiver = await NotificationReceiver.CreateAsync(start: false);
-        await using var server = await RegistryServer.StartAsync(extraArgs: ["--notify-endpoint", $"hook={receiver.Url("hook")}"]);
+        await using var server = await RegistryServer.StartAsync(extraArgs: ["--notify-endpoint", $"hook={receiver.Url("hook")}", "--Berth:EventRetryMaxSeconds", RetryCap]);
         using var http = new HttpClient { BaseAddress = server.BaseUri, Timeout = TimeSpan.FromSeconds(30) };
         const string repo = "durable/notified";
         var factory = new ImageFactory();
@@ -108,6 +110,7 @@ public sealed class RegistryNotificationTests
             "--data-dir", server.DataDir,
             "--notify-endpoint", $"hook={receiver.Url("hook")}",
             "--notify-endpoint", $"late={receiver.Url("late")}",
+            "--Berth:EventRetryMaxSeconds", RetryCap,
         ]);
         await receiver.StartAsync();
 

@@ -31,7 +31,7 @@ public sealed class RepositoryPageTimingTests(WebSite site, ITestOutputHelper ou
         // 10,000 events one by one, which is not what this test is about (tagging by ?tag= is the conformance suite's).
         await WebSite.WaitForTagsAsync(registry, repository, 1);
         var seeding = Stopwatch.StartNew();
-        await ServerDatabase.CopyTagAsync(site.Server.DataDir, repository, "seed", [.. Enumerable.Range(0, TagCount).Select(i => $"t{i:D5}")]);
+        await TagCopies.CopyAsync(site.Server.DataDir, repository, "seed", [.. Enumerable.Range(0, TagCount).Select(i => $"t{i:D5}")]);
 
         await registry.ApiAsync(HttpMethod.Patch, $"api/v1/repositories/{repository}", new JsonObject { ["visibility"] = "public" }, HttpStatusCode.OK);
         using var http = site.NewHttpClient();

@@ -79,6 +79,12 @@ public sealed class BerthOptions
     public int EventDeliveryDelaySeconds { get; set; }
 
     /// <summary>
+    /// The longest wait between two attempts to deliver the outbox to a subscriber that failed (the index over HTTP, a
+    /// notification endpoint); default 60. Lower it when a quick catch-up after an outage matters more than retrying less.
+    /// </summary>
+    public int EventRetryMaxSeconds { get; set; } = 60;
+
+    /// <summary>
     /// Registry notifications in CNCF Distribution's envelope to these endpoints (<c>Berth:Notifications:Endpoints</c>,
     /// <c>--notify-endpoint NAME=URL</c>), in every role that runs a registry; delivered from the outbox, durably.
     /// </summary>

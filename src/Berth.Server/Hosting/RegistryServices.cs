@@ -287,7 +287,15 @@ internal static class RegistryServices
         }
 
         services.AddRegistryNotifications(options);
-        services.AddSingleton(new OutboxSettings(TimeSpan.FromSeconds(options.EventDeliveryDelaySeconds), TimeSpan.FromHours(1)));
+        if (options.EventRetryMaxSeconds < 1)
+        {
+            throw new ConfigurationException("Berth:EventRetryMaxSeconds must be at least 1");
+        }
+
+        services.AddSingleton(new OutboxSettings(TimeSpan.FromSeconds(options.EventDeliveryDelaySeconds), TimeSpan.FromHours(1))
+        {
+            MaxBackoff = TimeSpan.FromSeconds(options.EventRetryMaxSeconds),
+        });
         services.AddHostedService<OutboxDispatcher>();
         services.AddHostedService<PullCountFlusher>();
     }

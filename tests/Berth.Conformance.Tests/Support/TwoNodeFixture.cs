@@ -45,15 +45,15 @@ public sealed class TwoNodeFixture : IAsyncLifetime
     public async Task<int> ForgetHashStateAsync(string uploadId)
     {
         // The database both nodes use (A's data directory, which B was pointed at).
-        await using var connection = await SharedDatabase.OpenAsync(A.DataDir);
+        await using var connection = await ServerDatabase.OpenAsync(A.DataDir);
         await using var command = connection.CreateCommand();
         command.CommandText = "UPDATE uploads SET \"HashState\" = NULL WHERE \"Id\" = @id";
-        SharedDatabase.AddParameter(command, "@id", uploadId);
+        ServerDatabase.AddParameter(command, "@id", uploadId);
         return await command.ExecuteNonQueryAsync();
     }
 
     /// <summary>One column of an upload's row (null when the row or the value is absent).</summary>
-    public Task<object?> UploadColumnAsync(string uploadId, string column) => SharedDatabase.UploadColumnAsync(A.DataDir, uploadId, column);
+    public Task<object?> UploadColumnAsync(string uploadId, string column) => UploadRow.ColumnAsync(A.DataDir, uploadId, column);
 
     public async Task DisposeAsync()
     {

@@ -1,39 +1,23 @@
-using System.Data.Common;
-using Microsoft.Data.Sqlite;
-using Npgsql;
-
 namespace Berth.Web.Tests.Support;
 
-/// <summary>
-/// The database of a running test server, opened as another process would: its SQLite file, or with
-/// <c>BERTH_TEST_DATABASE=postgres</c> the PostgreSQL database named for its data directory.
-/// </summary>
-public static class ServerDatabase
+/// <summary>Tags written straight into a running test server's database.</summary>
+public static class TagCopies
 {
-    public static async Task<DbConnection> OpenAsync(string dataDir)
-    {
-        DbConnection connection = TestPostgres.Enabled
-            ? new NpgsqlConnection(TestPostgres.ConnectionString(TestPostgres.DatabaseFor(dataDir)))
-            : new SqliteConnection($"Data Source={Path.Combine(dataDir, "berth.db")};Pooling=False;Default Timeout=30");
-        await connection.OpenAsync();
-        return connection;
-    }
-
     /// <summary>
     /// Copies tag <paramref name="source"/> of <paramref name="repository"/> (the registry's row and the index's
     /// summary, as a push left them) under each of <paramref name="names"/>, in one transaction: what pushing the
     /// same manifest under those tags records, without thousands of events for the index to apply one by one.
     /// </summary>
-    public static async Task CopyTagAsync(string dataDir, string repository, string source, IReadOnlyList<string> names)
+    public static async Task CopyAsync(string dataDir, string repository, string source, IReadOnlyList<string> names)
     {
-        await using var connection = await OpenAsync(dataDir);
+        await using var connection = await ServerDatabase.OpenAsync(dataDir);
         await using var transaction = await connection.BeginTransactionAsync();
         long repositoryId;
         await using (var find = connection.CreateCommand())
         {
             find.Transaction = transaction;
             find.CommandText = "SELECT \"Id\" FROM repositories WHERE \"Name\" = @repository";
-            AddParameter(find, "@repository", repository);
+            ServerDatabase.AddParameter(find, "@repository", repository);
             repositoryId = Convert.ToInt64(await find.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
         }
 
@@ -53,9 +37,9 @@ public static class ServerDatabase
             await using var insert = connection.CreateCommand();
             insert.Transaction = transaction;
             insert.CommandText = statement;
-            AddParameter(insert, "@id", repositoryId);
-            AddParameter(insert, "@source", source);
-            var name = AddParameter(insert, "@name", "");
+            ServerDatabase.AddParameter(insert, "@id", repositoryId);
+            ServerDatabase.AddParameter(insert, "@source", source);
+            var name = ServerDatabase.AddParameter(insert, "@name", "");
             await insert.PrepareAsync();
             foreach (var tag in names)
             {
@@ -65,14 +49,5 @@ public static class ServerDatabase
         }
 
         await transaction.CommitAsync();
-    }
-
-    private static DbParameter AddParameter(DbCommand command, string name, object value)
-    {
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
-        parameter.Value = value;
-        command.Parameters.Add(parameter);
-        return parameter;
     }
 }
