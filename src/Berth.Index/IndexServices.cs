@@ -7,7 +7,6 @@ using Berth.Index.Repositories;
 using Berth.Index.Search;
 using Berth.Index.Social;
 using Berth.Index.Tokens;
-using Berth.Index.Webhooks;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -40,7 +39,6 @@ public static class IndexServices
         services.AddScoped<ICommentService, CommentService>();
         services.AddScoped<ISearchService, SearchService>();
         services.AddScoped<IAccountDirectory, AccountDirectory>();
-        services.AddWebhookEvents();
         return services;
     }
 

@@ -7,7 +7,7 @@ public static class WebhookIndexServices
 {
     /// <summary>
     /// The index's side of webhooks: deliveries written with each change, the queue the API asks for pings and
-    /// redeliveries. The host adds <see cref="WebhookLinks"/>, the <see cref="IWebhookUrlGuard"/> and the worker.
+    /// redeliveries. Called by the host with the rest of webhooks (<see cref="WebhookLinks"/>, the URL guard, the worker).
     /// </summary>
     public static IServiceCollection AddWebhookEvents(this IServiceCollection services)
     {

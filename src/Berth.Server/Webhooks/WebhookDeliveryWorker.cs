@@ -11,14 +11,14 @@ namespace Berth.Server.Webhooks;
 /// Delivers each webhook's queue (<c>webhook_deliveries</c>, written with the changes) in order, one request in flight
 /// per webhook: a webhook is taken by a lease on its row (a conditional UPDATE, as the outbox cursors), its oldest
 /// pending delivery is sent, and the next goes only once that one is delivered or given up. Different webhooks are
-/// delivered in parallel, at most <see cref="WebhookSettings.Parallelism"/> at once. Everything is in the database: a
+/// delivered in parallel, at most <see cref="WebhookDeliverySettings.Parallelism"/> at once. Everything is in the database: a
 /// restart (or kill -9) repeats at most the attempt in flight, with the same <c>webhook-id</c>.
 /// </summary>
 internal sealed partial class WebhookDeliveryWorker(
     IServiceScopeFactory scopes,
     WebhookSignal signal,
     WebhookSender sender,
-    WebhookSettings settings,
+    WebhookDeliverySettings settings,
     ClusterLeases leases,
     TimeProvider time,
     ILogger<WebhookDeliveryWorker> logger) : BackgroundService

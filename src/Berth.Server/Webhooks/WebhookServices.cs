@@ -6,9 +6,9 @@ namespace Berth.Server.Webhooks;
 internal static class WebhookServices
 {
     /// <summary>
-    /// Where the index runs (roles all and index): the links payloads carry, the SSRF guard (also asked at create and
-    /// update time through <see cref="IWebhookUrlGuard"/>) and the delivery worker. The deliveries themselves are
-    /// written by the index's services (<see cref="WebhookIndexServices.AddWebhookEvents"/>).
+    /// Where the index runs (roles all and index): the index's side (<see cref="WebhookIndexServices.AddWebhookEvents"/>:
+    /// deliveries written with each change, the queue), the links payloads carry, the SSRF guard (also asked at create
+    /// and update time through <see cref="IWebhookUrlGuard"/>) and the delivery worker.
     /// </summary>
     public static IServiceCollection AddWebhookDelivery(this IServiceCollection services, BerthOptions options)
     {
@@ -24,8 +24,9 @@ internal static class WebhookServices
                 "--webhook-timeout-seconds and --webhook-disable-after-hours must be positive, --webhook-retry-hours and --webhook-log-days not negative, and WebhookRetryMaxSeconds at least WebhookRetryFirstSeconds");
         }
 
+        services.AddWebhookEvents();
         var guard = new WebhookAddressGuard(options.WebhookAllowHosts);
-        var settings = new WebhookSettings(
+        var settings = new WebhookDeliverySettings(
             TimeSpan.FromSeconds(options.WebhookTimeoutSeconds),
             TimeSpan.FromHours(options.WebhookRetryHours),
             TimeSpan.FromHours(options.WebhookDisableAfterHours),

@@ -5,7 +5,7 @@ namespace Berth.Server.Webhooks;
 /// <param name="DisableAfter">A webhook whose attempts all failed for this long is disabled, with the reason recorded.</param>
 /// <param name="LogRetention">Delivered and failed deliveries (and their attempts) are pruned this long after they finished.</param>
 /// <param name="FirstRetry">The wait after the first failed attempt; it doubles (with jitter) up to <paramref name="MaxRetry"/>.</param>
-internal sealed record WebhookSettings(
+internal sealed record WebhookDeliverySettings(
     TimeSpan Timeout,
     TimeSpan RetryWindow,
     TimeSpan DisableAfter,
