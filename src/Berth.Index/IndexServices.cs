@@ -7,6 +7,7 @@ using Berth.Index.Repositories;
 using Berth.Index.Search;
 using Berth.Index.Social;
 using Berth.Index.Tokens;
+using Berth.Index.Webhooks;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -39,6 +40,7 @@ public static class IndexServices
         services.AddScoped<ICommentService, CommentService>();
         services.AddScoped<ISearchService, SearchService>();
         services.AddScoped<IAccountDirectory, AccountDirectory>();
+        services.AddScoped<IWebhookService, WebhookService>();
         return services;
     }
 

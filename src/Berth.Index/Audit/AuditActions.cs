@@ -19,4 +19,8 @@ public static class AuditActions
     public const string RepositoryVisibilityChanged = "repository.visibility.changed";
     public const string CollaboratorChanged = "collaborator.changed";
     public const string CommentDeleted = "comment.deleted";
+    public const string WebhookCreated = "webhook.created";
+    public const string WebhookUpdated = "webhook.updated";
+    public const string WebhookDeleted = "webhook.deleted";
+    public const string WebhookSecretRotated = "webhook.secret.rotated";
 }

@@ -38,4 +38,12 @@ namespace Berth.Server.Api;
 [JsonSerializable(typeof(List<AuditRecord>))]
 [JsonSerializable(typeof(DockerSearchResults))]
 [JsonSerializable(typeof(DockerPing))]
+[JsonSerializable(typeof(CreateWebhookRequest))]
+[JsonSerializable(typeof(UpdateWebhookRequest))]
+[JsonSerializable(typeof(Webhook))]
+[JsonSerializable(typeof(List<Webhook>))]
+[JsonSerializable(typeof(CreatedWebhook))]
+[JsonSerializable(typeof(WebhookDeliverySummary))]
+[JsonSerializable(typeof(List<WebhookDeliverySummary>))]
+[JsonSerializable(typeof(WebhookDeliveryDetails))]
 internal sealed partial class ApiJson : JsonSerializerContext;

@@ -107,3 +107,69 @@ internal sealed record DockerSearchResult(
     [property: JsonPropertyName("is_automated")] bool IsAutomated);
 
 internal sealed record DockerPing([property: JsonPropertyName("standalone")] bool Standalone);
+
+/// <summary><c>events</c> absent subscribes to every subscribable event type; <c>enabled</c> absent is true.</summary>
+internal sealed record CreateWebhookRequest(string Url, IReadOnlyList<string>? Events = null, bool? Enabled = null, string? Description = null);
+
+/// <summary>Absent fields stay as they are; an empty <c>description</c> clears it.</summary>
+internal sealed record UpdateWebhookRequest(string? Url = null, IReadOnlyList<string>? Events = null, bool? Enabled = null, string? Description = null);
+
+/// <summary>A webhook without its secret. <c>disabledReason</c> says why Berth disabled it after failing since <c>failingSince</c>.</summary>
+internal sealed record Webhook(
+    long Id,
+    string Url,
+    IReadOnlyList<string> Events,
+    bool Enabled,
+    string? Description,
+    DateTime CreatedAt,
+    string? CreatedBy,
+    DateTime UpdatedAt,
+    DateTime? FailingSince,
+    string? DisabledReason,
+    DateTime? DisabledAt);
+
+/// <summary>The two answers that carry the signing secret: creation (201) and rotate-secret.</summary>
+internal sealed record CreatedWebhook(
+    long Id,
+    string Url,
+    IReadOnlyList<string> Events,
+    bool Enabled,
+    string? Description,
+    DateTime CreatedAt,
+    string? CreatedBy,
+    DateTime UpdatedAt,
+    DateTime? FailingSince,
+    string? DisabledReason,
+    DateTime? DisabledAt,
+    string Secret);
+
+/// <summary>One delivery in a webhook's log. <c>state</c>: pending, delivered or failed.</summary>
+internal sealed record WebhookDeliverySummary(
+    long Id,
+    string MessageId,
+    string EventType,
+    string State,
+    int Attempts,
+    DateTime CreatedAt,
+    DateTime? CompletedAt,
+    DateTime? NextAttemptAt,
+    int? LastStatusCode,
+    long? RedeliveryOf);
+
+/// <summary>One HTTP attempt: <c>statusCode</c> null when no answer came (<c>error</c> says why).</summary>
+internal sealed record WebhookDeliveryAttempt(DateTime At, int? StatusCode, int DurationMs, string? ResponseExcerpt, string? Error);
+
+/// <summary>A delivery with its body exactly as signed and sent, and every attempt, oldest first.</summary>
+internal sealed record WebhookDeliveryDetails(
+    long Id,
+    string MessageId,
+    string EventType,
+    string State,
+    int Attempts,
+    DateTime CreatedAt,
+    DateTime? CompletedAt,
+    DateTime? NextAttemptAt,
+    int? LastStatusCode,
+    long? RedeliveryOf,
+    string Payload,
+    IReadOnlyList<WebhookDeliveryAttempt> AttemptLog);

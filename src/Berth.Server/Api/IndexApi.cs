@@ -44,6 +44,7 @@ internal static class IndexApi
         api.MapAccountsApi();
         api.MapOrganizationsApi();
         api.MapRepositoriesApi();
+        api.MapWebhooksApi();
         api.MapSearchApi();
         api.MapAuditApi();
 

@@ -3,6 +3,7 @@ using Berth.Data.Entities;
 using Berth.Index;
 using Berth.Index.Repositories;
 using Berth.Index.Social;
+using Berth.Index.Webhooks;
 
 namespace Berth.Server.Api;
 
@@ -16,7 +17,10 @@ internal static class RepositoriesApi
 {
     private delegate Task<IResult> Handler(HttpContext http, string name, string? argument, CancellationToken cancellationToken);
 
-    /// <param name="Resource">After <c>/-/</c>; empty for the repository itself. At most one <c>{argument}</c>.</param>
+    /// <param name="Resource">
+    /// After <c>/-/</c>; empty for the repository itself. Its <c>{…}</c> segments reach the handler as one
+    /// <c>argument</c>, joined with <c>/</c> when there are two (<c>webhooks/{id}/deliveries/{delivery}</c>: "7/12").
+    /// </param>
     /// <param name="Login">Anonymous callers get 401 (whether or not the repository exists).</param>
     private sealed record Route(string Method, string Resource, bool Login, Handler Handle, string Summary, Action<RouteHandlerBuilder> Describe);
 
@@ -52,6 +56,8 @@ internal static class RepositoriesApi
             b => b.Accepts<CommentRequest>(ApiResults.Json).Produces<Comment>().ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound)),
         new("DELETE", "comments/{id}", true, DeleteCommentAsync, "Delete a comment (its author or a repository admin)",
             b => b.Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound)),
+        .. WebhooksApi.Routes.Select(w => new Route(w.Method, w.Resource, true,
+            (http, name, argument, ct) => WebhooksApi.InvokeAsync(w, http, WebhookScope.Repository(name), argument, ct), w.Summary, b => w.Describe(b.WithTags(WebhooksApi.Tag)))),
     ];
 
     public static void MapRepositoriesApi(this RouteGroupBuilder api)
@@ -78,8 +84,14 @@ internal static class RepositoriesApi
     private static RouteHandlerBuilder MapDocumented(RouteGroupBuilder group, Route route)
     {
         string[] method = [route.Method];
-        var resource = route.Resource.Replace("{id}", "{id:long}", StringComparison.Ordinal);
+        var resource = route.Resource.Replace("{id}", "{id:long}", StringComparison.Ordinal).Replace("{delivery}", "{delivery:long}", StringComparison.Ordinal);
         var pattern = "/{name}" + (resource.Length == 0 ? "" : RepositoryPath.Separator + resource);
+        if (resource.Contains("{delivery:long}", StringComparison.Ordinal))
+        {
+            return group.MapMethods(pattern, method, (HttpContext http, string name, long id, long delivery, CancellationToken ct) =>
+                InvokeAsync(route, http, name, string.Create(CultureInfo.InvariantCulture, $"{id}/{delivery}"), ct));
+        }
+
         if (resource.Contains("{user}", StringComparison.Ordinal))
         {
             return group.MapMethods(pattern, method, (HttpContext http, string name, string user, CancellationToken ct) => InvokeAsync(route, http, name, user, ct));

@@ -40,8 +40,9 @@ internal readonly record struct RepositoryPath(string Name, string? Resource)
         name.Contains('%', StringComparison.Ordinal) ? name.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase) : name;
 
     /// <summary>
-    /// Matches <see cref="Resource"/> against a pattern such as <c>comments/{id}</c>; at most one <c>{…}</c>
-    /// segment, whose value is returned in <paramref name="argument"/>.
+    /// Matches <see cref="Resource"/> against a pattern such as <c>comments/{id}</c>. The values of its <c>{…}</c>
+    /// segments are returned in <paramref name="argument"/>, joined with <c>/</c> when there are several (a value is
+    /// one segment, so it never contains one).
     /// </summary>
     public bool Matches(string pattern, out string? argument)
     {
@@ -68,7 +69,7 @@ internal readonly record struct RepositoryPath(string Name, string? Resource)
                     return false;
                 }
 
-                argument = actual[i];
+                argument = argument is null ? actual[i] : argument + "/" + actual[i];
             }
             else if (!string.Equals(expected[i], actual[i], StringComparison.Ordinal))
             {
