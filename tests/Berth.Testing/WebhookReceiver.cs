@@ -22,6 +22,8 @@ public sealed class WebhookReceiver : IAsyncDisposable
     private readonly ConcurrentQueue<ReceivedWebhook> _received = new();
     private readonly ConcurrentDictionary<string, int> _inFlight = new();
     private readonly ConcurrentDictionary<string, int> _maxInFlight = new();
+    private readonly ConcurrentDictionary<string, (int Status, string? Location)> _answers = new();
+    private readonly ConcurrentDictionary<string, TimeSpan> _delays = new();
     private WebApplication? _app;
     private int _sequence;
 
@@ -31,13 +33,33 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     public string Url(string path) => $"http://127.0.0.1:{Port}{path}";
 
-    /// <summary>The status answered (default 200); a 3xx is sent with <see cref="RedirectTo"/> as Location.</summary>
-    public int Status { get; set; } = 200;
+    /// <summary>Answers requests to <paramref name="path"/> with <paramref name="status"/> (default 200), a 3xx with <paramref name="location"/>.</summary>
+    public void Answer(string path, int status, string? location = null) => _answers[path] = (status, location);
 
-    public string? RedirectTo { get; set; }
+    /// <summary>Makes answers to <paramref name="path"/> take this long, so overlapping requests would show in <see cref="MaxInFlight"/>.</summary>
+    public void SlowDown(string path, TimeSpan delay) => _delays[path] = delay;
 
-    /// <summary>How long each answer takes: long enough makes overlapping requests visible to <see cref="MaxInFlight"/>.</summary>
-    public TimeSpan Delay { get; set; }
+    /// <summary>Polls until <paramref name="done"/> holds for what arrived, failing after <paramref name="limit"/>.</summary>
+    public async Task<IReadOnlyList<ReceivedWebhook>> WaitForAsync(Func<IReadOnlyList<ReceivedWebhook>, bool> done, TimeSpan limit, string what)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            var received = Received;
+            if (done(received))
+            {
+                return received;
+            }
+
+            if (clock.Elapsed > limit)
+            {
+                throw new TimeoutException($"the receiver did not get {what} within {limit.TotalSeconds} s; it got {received.Count}: "
+                    + string.Join("; ", received.Select(r => $"{r.Path} {r.Id} {r.Body}")));
+            }
+
+            await Task.Delay(50);
+        }
+    }
 
     public IReadOnlyList<ReceivedWebhook> Received => _received.OrderBy(r => r.Sequence).ToList();
 
@@ -104,9 +126,9 @@ public sealed class WebhookReceiver : IAsyncDisposable
         {
             using var reader = new StreamReader(http.Request.Body, Encoding.UTF8);
             var body = await reader.ReadToEndAsync(http.RequestAborted);
-            if (Delay > TimeSpan.Zero)
+            if (_delays.TryGetValue(path, out var delay))
             {
-                await Task.Delay(Delay, http.RequestAborted);
+                await Task.Delay(delay, http.RequestAborted);
             }
 
             var headers = http.Request.Headers;
@@ -119,13 +141,14 @@ public sealed class WebhookReceiver : IAsyncDisposable
                 headers.ContentType.FirstOrDefault(),
                 headers.UserAgent.FirstOrDefault(),
                 body));
-            http.Response.StatusCode = Status;
-            if (Status is >= 300 and < 400 && RedirectTo is { } location)
+            var (status, location) = _answers.GetValueOrDefault(path, (200, null));
+            http.Response.StatusCode = status;
+            if (location is not null)
             {
                 http.Response.Headers.Location = location;
             }
 
-            await http.Response.WriteAsync(Status is >= 200 and < 300 ? "ok" : "no", http.RequestAborted);
+            await http.Response.WriteAsync(status is >= 200 and < 300 ? "ok" : $"answered {status}", http.RequestAborted);
         }
         finally
         {
