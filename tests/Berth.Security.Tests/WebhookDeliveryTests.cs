@@ -99,6 +99,41 @@ public sealed class WebhookDeliveryTests(WebhookDeliveryFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task Webhooks_hear_only_of_their_own_repository_or_namespace()
+    {
+        var (owner, repo) = await fixture.NewRepositoryAsync("hookscope");
+        var admin = fixture.Site.Admin;
+        var top = $"top{Guid.NewGuid():N}"[..12];
+        string[] paths = [$"/{owner.Name}/repo", $"/{owner.Name}/ns", $"/{owner.Name}/top"];
+        await Webhooks.CreateAsync(owner, repo, Receiver.Url(paths[0]), "push");
+        using (var ns = await owner.SendAsync(HttpMethod.Post, "api/v1/user/webhooks", new JsonObject { ["url"] = Receiver.Url(paths[1]), ["events"] = new JsonArray("push") }))
+        {
+            await Expect.StatusAsync(ns, HttpStatusCode.Created);
+        }
+
+        using (var created = await admin.SendAsync(HttpMethod.Post, "api/v1/repositories", new JsonObject { ["name"] = top }))
+        {
+            await Expect.StatusAsync(created, HttpStatusCode.Created);
+        }
+
+        await Webhooks.CreateAsync(admin, top, Receiver.Url(paths[2]), "push");
+
+        // Pushes elsewhere first (another repository of the namespace, a top-level one without webhooks, made by the
+        // push), then one to each hooked repository: deliveries go in order, so anything queued wrongly comes first.
+        var factory = new ImageFactory();
+        await V2.PushImageAsync(owner.Registry, $"{owner.Name}/other", factory.CreateImage(layers: 1), "o1");
+        await V2.PushImageAsync(admin.Registry, top + "x", factory.CreateImage(layers: 1), "x1");
+        await V2.PushImageAsync(owner.Registry, repo, factory.CreateImage(layers: 1), "r1");
+        await V2.PushImageAsync(admin.Registry, top, factory.CreateImage(layers: 1), "t1");
+
+        await Receiver.WaitForAsync(r => r.Count(x => x.Path == paths[0]) >= 1 && r.Count(x => x.Path == paths[1]) >= 2 && r.Count(x => x.Path == paths[2]) >= 1, Limit, "the pushes");
+        List<string> Tags(string path) => Receiver.At(path).Select(x => (string)JsonNode.Parse(x.Body)!["data"]!["tag"]!).ToList();
+        Assert.Equal(["r1"], Tags(paths[0]));
+        Assert.Equal(["o1", "r1"], Tags(paths[1]));
+        Assert.Equal(["t1"], Tags(paths[2]));
+    }
+
+    [Fact]
     public async Task Failed_attempts_are_logged_and_retried_and_a_redelivery_repeats_the_message_id()
     {
         var (owner, repo) = await fixture.NewRepositoryAsync("hookretry");

@@ -24,9 +24,11 @@ public sealed class WebhookFanout(BerthDbContext db, WebhookLinks links, Webhook
     {
         var @namespace = RepositoryRecords.NamespaceOf(repository);
         var hooks = await db.Webhooks.AsNoTracking()
+            // The null checks matter: without them a missing repository (or namespace) compares equal to every webhook
+            // without one (SQL null semantics as EF writes them).
             .Where(w => w.Enabled
-                && (w.RepositoryId == db.Repositories.Where(r => r.Name == repository).Select(r => (long?)r.Id).FirstOrDefault()
-                    || w.NamespaceId == db.Namespaces.Where(n => n.Name == @namespace).Select(n => (long?)n.Id).FirstOrDefault()))
+                && ((w.RepositoryId != null && w.RepositoryId == db.Repositories.Where(r => r.Name == repository).Select(r => (long?)r.Id).FirstOrDefault())
+                    || (w.NamespaceId != null && w.NamespaceId == db.Namespaces.Where(n => n.Name == @namespace).Select(n => (long?)n.Id).FirstOrDefault())))
             .OrderBy(w => w.Id)
             .Select(w => new WebhookTarget(w.Id, w.Events, w.RepositoryId != null))
             .ToListAsync(cancellationToken);

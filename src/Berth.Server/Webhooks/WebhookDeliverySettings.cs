@@ -27,5 +27,5 @@ internal sealed record WebhookDeliverySettings(
     public int PruneBatch { get; init; } = 1000;
 
     /// <summary>How long a node holds a webhook per attempt: longer than an attempt can take, so a live holder never loses it.</summary>
-    public TimeSpan Lease => Timeout + TimeSpan.FromSeconds(15);
+    public TimeSpan Lease => Timeout + TimeSpan.FromSeconds(10);
 }

@@ -11,7 +11,9 @@ namespace Berth.Server.Webhooks;
 /// Delivers each webhook's queue (<c>webhook_deliveries</c>, written with the changes) in order, one request in flight
 /// per webhook: a webhook is taken by a lease on its row (a conditional UPDATE, as the outbox cursors), its oldest
 /// pending delivery is sent, and the next goes only once that one is delivered or given up. Different webhooks are
-/// delivered in parallel, at most <see cref="WebhookDeliverySettings.Parallelism"/> at once. Everything is in the database: a
+/// delivered in parallel, at most <see cref="WebhookDeliverySettings.Parallelism"/> at once. One write per attempt
+/// (the attempt, the delivery's state and the webhook's, in one transaction), so deliveries compete little with pushes
+/// for the database. Everything is in the database: a
 /// restart (or kill -9) repeats at most the attempt in flight, with the same <c>webhook-id</c>.
 /// </summary>
 internal sealed partial class WebhookDeliveryWorker(
@@ -79,6 +81,7 @@ internal sealed partial class WebhookDeliveryWorker(
     {
         await base.StopAsync(cancellationToken);
         await Task.WhenAll(_inFlight.Values).WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await ReleaseLeasesAsync();
     }
 
     /// <summary>Webhooks whose oldest pending delivery is due and that no node holds (the delivery's own order decides).</summary>
@@ -91,36 +94,27 @@ internal sealed partial class WebhookDeliveryWorker(
                       where d.State == WebhookDeliveryState.Pending && d.NextAttemptAt <= now
                           && !db.WebhookDeliveries.Any(o => o.WebhookId == d.WebhookId && o.State == WebhookDeliveryState.Pending && o.Id < d.Id)
                       join w in db.Webhooks on d.WebhookId equals w.Id
-                      where w.Enabled && (w.LeaseOwner == null || w.LeaseUntil < now)
+                      where w.Enabled && (w.LeaseOwner == null || w.LeaseOwner == _node || w.LeaseUntil < now)
                       orderby d.NextAttemptAt
                       select d.WebhookId)
             .Take(settings.Parallelism * 4)
             .ToListAsync(cancellationToken);
     }
 
-    /// <summary>One webhook's turn: its due deliveries in order while they succeed or are given up, then the lease goes back.</summary>
+    /// <summary>One webhook's turn: its due deliveries in order while they succeed or are given up.</summary>
     private async Task TurnAsync(long webhookId, CancellationToken cancellationToken)
     {
         try
         {
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<BerthDbContext>();
-            try
+            for (var sent = 0; sent < settings.TurnSize; sent++)
             {
-                // The lease is renewed before every attempt, so it never runs out while this node delivers.
-                for (var sent = 0; sent < settings.TurnSize && await TryLeaseAsync(db, webhookId, cancellationToken); sent++)
+                db.ChangeTracker.Clear();
+                if (await DeliverOldestAsync(db, webhookId, cancellationToken) != Outcome.Finished)
                 {
-                    db.ChangeTracker.Clear();
-                    if (await DeliverOldestAsync(db, webhookId, cancellationToken) != Outcome.Finished)
-                    {
-                        break;
-                    }
+                    break;
                 }
-            }
-            finally
-            {
-                await db.Webhooks.Where(w => w.Id == webhookId && w.LeaseOwner == _node)
-                    .ExecuteUpdateAsync(w => w.SetProperty(x => x.LeaseOwner, (string?)null).SetProperty(x => x.LeaseUntil, (DateTime?)null), CancellationToken.None);
             }
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
@@ -129,14 +123,33 @@ internal sealed partial class WebhookDeliveryWorker(
         }
     }
 
-    /// <summary>Takes (or renews) the webhook's lease; false when another node holds it or it was disabled.</summary>
-    private async Task<bool> TryLeaseAsync(BerthDbContext db, long webhookId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Takes (or renews) the webhook's lease; false when another node holds it or it was disabled. The lease is kept
+    /// after a turn (this node picks up the webhook's next deliveries without writing anything) and given back at
+    /// shutdown; a node that dies holds it until it runs out.
+    /// </summary>
+    private async Task<bool> TryLeaseAsync(BerthDbContext db, long webhookId, DateTime now, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow().UtcDateTime;
         var until = now + settings.Lease;
         return await db.Webhooks
             .Where(w => w.Id == webhookId && w.Enabled && (w.LeaseOwner == null || w.LeaseOwner == _node || w.LeaseUntil < now))
             .ExecuteUpdateAsync(w => w.SetProperty(x => x.LeaseOwner, _node).SetProperty(x => x.LeaseUntil, until), cancellationToken) == 1;
+    }
+
+    private async Task ReleaseLeasesAsync()
+    {
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<BerthDbContext>();
+            await db.Webhooks.Where(w => w.LeaseOwner == _node)
+                .ExecuteUpdateAsync(w => w.SetProperty(x => x.LeaseOwner, (string?)null).SetProperty(x => x.LeaseUntil, (DateTime?)null), CancellationToken.None);
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException)
+        {
+            // The database is gone: the leases run out by themselves.
+            LogRoundFailed(logger, e);
+        }
     }
 
     private enum Outcome
@@ -162,6 +175,19 @@ internal sealed partial class WebhookDeliveryWorker(
         if (delivery is null || webhook is null || !webhook.Enabled || delivery.NextAttemptAt > started.UtcDateTime)
         {
             return Outcome.Nothing;
+        }
+
+        // Held with time for a whole attempt left: nothing to write. Otherwise take or renew it (one UPDATE, which
+        // another node's live lease refuses).
+        if (webhook.LeaseOwner != _node || webhook.LeaseUntil is not { } until
+            || DateTime.SpecifyKind(until, DateTimeKind.Utc) < started.UtcDateTime + settings.Timeout + TimeSpan.FromSeconds(5))
+        {
+            if (!await TryLeaseAsync(db, webhookId, started.UtcDateTime, cancellationToken))
+            {
+                return Outcome.Nothing;
+            }
+
+            await db.Entry(webhook).ReloadAsync(cancellationToken);
         }
 
         var result = await sender.SendAsync(webhook.Url, webhook.Secret, delivery, started, cancellationToken);
@@ -196,7 +222,13 @@ internal sealed partial class WebhookDeliveryWorker(
         }
         else
         {
-            delivery.NextAttemptAt = now + RetryBackoff.After(delivery.Attempts, settings.FirstRetry, settings.MaxRetry);
+            var wait = RetryBackoff.After(delivery.Attempts, settings.FirstRetry, settings.MaxRetry);
+            delivery.NextAttemptAt = now + wait;
+            if (wait < settings.PollInterval)
+            {
+                // Sooner than the next poll: wake up for it (a longer wait is met by the polls).
+                _ = Task.Delay(wait, time, CancellationToken.None).ContinueWith(_ => signal.Notify(), TaskScheduler.Default);
+            }
         }
 
         webhook.FailingSince ??= started.UtcDateTime;

@@ -40,6 +40,7 @@ internal static class WebhookServices
         services.AddSingleton(settings);
         services.AddSingleton(new WebhookSender(guard, settings.Timeout));
         services.AddHostedService<WebhookDeliveryWorker>();
+        services.AddWebhookOpenApi();
         return services;
     }
 }
