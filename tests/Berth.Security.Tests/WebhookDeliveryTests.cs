@@ -134,6 +134,22 @@ public sealed class WebhookDeliveryTests(WebhookDeliveryFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task The_openapi_document_describes_the_payload_and_each_event()
+    {
+        using var response = await fixture.Site.Http.GetAsync("api/v1/openapi.json");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var document = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        var schema = document["components"]!["schemas"]!["WebhookPayload"]!;
+        var properties = schema["properties"]!.AsObject().Select(p => p.Key).ToList();
+        Assert.Equal(["type", "timestamp", "data", "push_data", "repository"], properties);
+        var webhooks = document["webhooks"]!.AsObject();
+        Assert.Equal(
+            ["push", "tag.deleted", "manifest.deleted", "repository.created", "repository.deleted", "repository.visibility.changed", "star", "comment", "ping"],
+            webhooks.Select(w => w.Key));
+        Assert.Equal("#/components/schemas/WebhookPayload", (string?)webhooks["push"]!["post"]!["requestBody"]!["content"]!["application/json"]!["schema"]!["$ref"]);
+    }
+
+    [Fact]
     public async Task Failed_attempts_are_logged_and_retried_and_a_redelivery_repeats_the_message_id()
     {
         var (owner, repo) = await fixture.NewRepositoryAsync("hookretry");
