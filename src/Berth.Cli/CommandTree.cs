@@ -37,6 +37,7 @@ internal static class CommandTree
         root.Subcommands.Add(IndexCommands.Comment(globals));
         root.Subcommands.Add(IndexCommands.Comments(globals));
         root.Subcommands.Add(RepoCommand.Create(globals));
+        root.Subcommands.Add(WebhookCommands.Create(globals));
         return root;
     }
 }

@@ -39,4 +39,32 @@ public interface IIndexClient : IDisposable
     /// administrator's credentials (only administrators may create administrators).
     /// </summary>
     Task<AccountInfo> CreateAccountAsync(string name, string password, string? email, bool isAdmin, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Creates a webhook (admins of <paramref name="owner"/>); <paramref name="events"/> null subscribes to every event
+    /// type. The answer carries the signing secret, which is shown only here and by <see cref="RotateWebhookSecretAsync"/>.
+    /// </summary>
+    Task<CreatedWebhookInfo> CreateWebhookAsync(
+        WebhookOwner owner, string url, IReadOnlyList<string>? events, bool enabled, string? description, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<WebhookInfo>> ListWebhooksAsync(WebhookOwner owner, CancellationToken cancellationToken);
+
+    Task<WebhookInfo> GetWebhookAsync(WebhookOwner owner, long id, CancellationToken cancellationToken);
+
+    /// <summary>Changes what is not null; an empty <paramref name="description"/> clears it.</summary>
+    Task<WebhookInfo> UpdateWebhookAsync(
+        WebhookOwner owner, long id, string? url, IReadOnlyList<string>? events, bool? enabled, string? description, CancellationToken cancellationToken);
+
+    Task DeleteWebhookAsync(WebhookOwner owner, long id, CancellationToken cancellationToken);
+
+    Task<CreatedWebhookInfo> RotateWebhookSecretAsync(WebhookOwner owner, long id, CancellationToken cancellationToken);
+
+    /// <summary>Queues a ping delivery; the answer is the queued delivery.</summary>
+    Task<WebhookDeliveryInfo> PingWebhookAsync(WebhookOwner owner, long id, CancellationToken cancellationToken);
+
+    /// <summary>The newest <paramref name="count"/> deliveries (at most 100), newest first.</summary>
+    Task<IReadOnlyList<WebhookDeliveryInfo>> ListWebhookDeliveriesAsync(WebhookOwner owner, long id, int count, CancellationToken cancellationToken);
+
+    /// <summary>Queues a delivery again, with the same payload and message id; the answer is the new delivery.</summary>
+    Task<WebhookDeliveryInfo> RedeliverWebhookAsync(WebhookOwner owner, long id, long delivery, CancellationToken cancellationToken);
 }

@@ -128,7 +128,67 @@ internal sealed partial class IndexClient(
         return await ReadAsync(response, IndexJson.Default.AccountInfo, $"create account '{name}' on {Registry}", cancellationToken);
     }
 
+    public async Task<CreatedWebhookInfo> CreateWebhookAsync(
+        WebhookOwner owner, string url, IReadOnlyList<string>? events, bool enabled, string? description, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(HttpMethod.Post, owner.Path,
+            Json(new CreateWebhookRequest(url, events, enabled ? null : false, description), IndexJson.Default.CreateWebhookRequest), cancellationToken);
+        return await ReadAsync(response, IndexJson.Default.CreatedWebhookInfo, $"create a webhook for {owner} on {Registry}", cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<WebhookInfo>> ListWebhooksAsync(WebhookOwner owner, CancellationToken cancellationToken) =>
+        await GetJsonAsync(owner.Path, IndexJson.Default.ListWebhookInfo, $"webhooks of {owner} on {Registry}", cancellationToken);
+
+    public Task<WebhookInfo> GetWebhookAsync(WebhookOwner owner, long id, CancellationToken cancellationToken) =>
+        GetJsonAsync(WebhookPath(owner, id, ""), IndexJson.Default.WebhookInfo, DescribeWebhook(owner, id), cancellationToken);
+
+    public async Task<WebhookInfo> UpdateWebhookAsync(
+        WebhookOwner owner, long id, string? url, IReadOnlyList<string>? events, bool? enabled, string? description, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(HttpMethod.Patch, WebhookPath(owner, id, ""),
+            Json(new UpdateWebhookRequest(url, events, enabled, description), IndexJson.Default.UpdateWebhookRequest), cancellationToken);
+        return await ReadAsync(response, IndexJson.Default.WebhookInfo, DescribeWebhook(owner, id), cancellationToken);
+    }
+
+    public async Task DeleteWebhookAsync(WebhookOwner owner, long id, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(HttpMethod.Delete, WebhookPath(owner, id, ""), null, cancellationToken);
+        await EnsureSuccessAsync(response, DescribeWebhook(owner, id), cancellationToken);
+    }
+
+    public async Task<CreatedWebhookInfo> RotateWebhookSecretAsync(WebhookOwner owner, long id, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(HttpMethod.Post, WebhookPath(owner, id, "/rotate-secret"), null, cancellationToken);
+        return await ReadAsync(response, IndexJson.Default.CreatedWebhookInfo, DescribeWebhook(owner, id), cancellationToken);
+    }
+
+    public async Task<WebhookDeliveryInfo> PingWebhookAsync(WebhookOwner owner, long id, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(HttpMethod.Post, WebhookPath(owner, id, "/ping"), null, cancellationToken);
+        return await ReadAsync(response, IndexJson.Default.WebhookDeliveryInfo, DescribeWebhook(owner, id), cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<WebhookDeliveryInfo>> ListWebhookDeliveriesAsync(WebhookOwner owner, long id, int count, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        var path = WebhookPath(owner, id, "/deliveries") + string.Create(CultureInfo.InvariantCulture, $"?n={Math.Min(count, MaxPageSize)}");
+        return await GetJsonAsync(path, IndexJson.Default.ListWebhookDeliveryInfo, DescribeWebhook(owner, id), cancellationToken);
+    }
+
+    public async Task<WebhookDeliveryInfo> RedeliverWebhookAsync(WebhookOwner owner, long id, long delivery, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(HttpMethod.Post,
+            WebhookPath(owner, id, string.Create(CultureInfo.InvariantCulture, $"/deliveries/{delivery}/redeliver")), null, cancellationToken);
+        return await ReadAsync(response, IndexJson.Default.WebhookDeliveryInfo, DescribeWebhook(owner, id), cancellationToken);
+    }
+
     public void Dispose() => http.Dispose();
+
+    private static string WebhookPath(WebhookOwner owner, long id, string resource) =>
+        string.Create(CultureInfo.InvariantCulture, $"{owner.Path}/{id}{resource}");
+
+    private string DescribeWebhook(WebhookOwner owner, long id) =>
+        string.Create(CultureInfo.InvariantCulture, $"webhook {id} of {owner} on {Registry}");
 
     /// <summary><c>api/v1/repositories/team/app[/-/resource]</c>: names keep their slashes (the API's <c>/-/</c> separates sub-resources).</summary>
     private static string RepositoryPath(string name, string resource)

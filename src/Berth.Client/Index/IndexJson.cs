@@ -19,4 +19,11 @@ namespace Berth.Client.Index;
 [JsonSerializable(typeof(AccountInfo))]
 [JsonSerializable(typeof(CreateAccountRequest))]
 [JsonSerializable(typeof(ProblemDetails))]
+[JsonSerializable(typeof(WebhookInfo))]
+[JsonSerializable(typeof(List<WebhookInfo>))]
+[JsonSerializable(typeof(CreatedWebhookInfo))]
+[JsonSerializable(typeof(WebhookDeliveryInfo))]
+[JsonSerializable(typeof(List<WebhookDeliveryInfo>))]
+[JsonSerializable(typeof(CreateWebhookRequest))]
+[JsonSerializable(typeof(UpdateWebhookRequest))]
 internal sealed partial class IndexJson : JsonSerializerContext;

@@ -69,3 +69,64 @@ internal sealed record CreateAccountRequest(
 
 /// <summary>RFC 9457 problem details, as every API error is sent.</summary>
 internal sealed record ProblemDetails(string? Title, string? Detail, int? Status);
+
+/// <summary>The event types a webhook may subscribe to, as the API names them, in its order (docs/API.md, "Webhooks").</summary>
+public static class WebhookEvents
+{
+    public static IReadOnlyList<string> Subscribable { get; } =
+        ["push", "tag.deleted", "manifest.deleted", "repository.created", "repository.deleted", "repository.visibility.changed", "star", "comment"];
+}
+
+/// <summary>A webhook as its admins see it; the secret is never shown here (see <see cref="CreatedWebhookInfo"/>).</summary>
+public sealed record WebhookInfo(
+    long Id,
+    string Url,
+    IReadOnlyList<string> Events,
+    bool Enabled,
+    string? Description,
+    DateTime CreatedAt,
+    string? CreatedBy,
+    DateTime UpdatedAt,
+    DateTime? FailingSince,
+    string? DisabledReason,
+    DateTime? DisabledAt);
+
+/// <summary>The answer to a creation or a secret rotation: the webhook with its signing secret, shown only there.</summary>
+public sealed record CreatedWebhookInfo(
+    long Id,
+    string Url,
+    IReadOnlyList<string> Events,
+    bool Enabled,
+    string? Description,
+    DateTime CreatedAt,
+    string? CreatedBy,
+    DateTime UpdatedAt,
+    DateTime? FailingSince,
+    string? DisabledReason,
+    DateTime? DisabledAt,
+    string Secret);
+
+/// <summary>One delivery of a webhook's log; <see cref="State"/> is pending, delivered or failed.</summary>
+public sealed record WebhookDeliveryInfo(
+    long Id,
+    string MessageId,
+    string EventType,
+    string State,
+    int Attempts,
+    DateTime CreatedAt,
+    DateTime? CompletedAt,
+    DateTime? NextAttemptAt,
+    int? LastStatusCode,
+    long? RedeliveryOf);
+
+internal sealed record CreateWebhookRequest(
+    string Url,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Events,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? Enabled,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Description);
+
+internal sealed record UpdateWebhookRequest(
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Url,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Events,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? Enabled,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Description);

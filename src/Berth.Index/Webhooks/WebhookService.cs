@@ -180,7 +180,7 @@ internal sealed class WebhookService(BerthDbContext db, IPermissionService permi
         var (webhook, label) = found.Value;
         webhook.Secret = WebhookSecrets.Create();
         webhook.UpdatedAt = time.GetUtcNow().UtcDateTime;
-        audit.Add(caller.Name, AuditActions.WebhookSecretRotated, label, $"webhook {webhook.Id}");
+        audit.Add(caller.Name, AuditActions.WebhookSecretRotated, label, Describe(webhook));
         await db.SaveChangesAsync(cancellationToken);
         return new WebhookWithSecret(ToInfo(webhook), webhook.Secret);
     }

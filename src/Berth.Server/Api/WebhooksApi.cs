@@ -1,6 +1,7 @@
 using System.Globalization;
 using Berth.Index;
 using Berth.Index.Webhooks;
+using Microsoft.OpenApi;
 
 namespace Berth.Server.Api;
 
@@ -48,8 +49,8 @@ internal static class WebhooksApi
     /// <summary><c>/orgs/{org}/webhooks…</c> and <c>/user/webhooks…</c>.</summary>
     public static void MapWebhooksApi(this RouteGroupBuilder api)
     {
-        api.MapGroup("/orgs/{org}").WithTags(Tag).MapScope(http => WebhookScope.Organization((string)http.GetRouteValue("org")!));
-        api.MapGroup("/user").WithTags(Tag).MapScope(_ => WebhookScope.User);
+        api.MapGroup("/orgs/{org}").WithTags(Tag).MapScope(http => WebhookScope.Organization((string)http.GetRouteValue("org")!), "org");
+        api.MapGroup("/user").WithTags(Tag).MapScope(_ => WebhookScope.User, null);
     }
 
     /// <summary>Runs a route for a scope, with the ids from the one <c>argument</c> of <see cref="RepositoriesApi"/>'s table ("7" or "7/12").</summary>
@@ -62,7 +63,8 @@ internal static class WebhooksApi
     private static RouteHandlerBuilder Denials(this RouteHandlerBuilder builder) =>
         builder.ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound);
 
-    private static void MapScope(this RouteGroupBuilder group, Func<HttpContext, WebhookScope> scope)
+    /// <param name="scopeParameter">The group's route parameter naming the scope, if any: read by <paramref name="scope"/>, not bound by the handlers, so described here.</param>
+    private static void MapScope(this RouteGroupBuilder group, Func<HttpContext, WebhookScope> scope, string? scopeParameter)
     {
         foreach (var route in Routes)
         {
@@ -85,6 +87,21 @@ internal static class WebhooksApi
 
             builder.RequireLogin().WithSummary(route.Summary);
             route.Describe(builder);
+            if (scopeParameter is not null)
+            {
+                builder.AddOpenApiOperationTransformer((operation, _, _) =>
+                {
+                    operation.Parameters ??= [];
+                    operation.Parameters.Insert(0, new OpenApiParameter
+                    {
+                        Name = scopeParameter,
+                        In = ParameterLocation.Path,
+                        Required = true,
+                        Schema = new OpenApiSchema { Type = JsonSchemaType.String },
+                    });
+                    return Task.CompletedTask;
+                });
+            }
         }
     }
 

@@ -1,0 +1,34 @@
+using Berth.Oci;
+
+namespace Berth.Client.Index;
+
+/// <summary>Whose webhooks a call is about: a repository's, an organisation's, or the signed-in user's own namespace.</summary>
+public sealed record WebhookOwner
+{
+    private WebhookOwner(string path, string description)
+    {
+        Path = path;
+        Description = description;
+    }
+
+    /// <summary>The API path of the owner's webhook list, relative to the host.</summary>
+    internal string Path { get; }
+
+    /// <summary>For messages: "repository team/app", "organisation acme", "your namespace".</summary>
+    public string Description { get; }
+
+    public static WebhookOwner User { get; } = new("api/v1/user/webhooks", "your namespace");
+
+    /// <summary>A repository; its name keeps its slashes (the API's <c>/-/</c> separates the sub-resource).</summary>
+    public static WebhookOwner Repository(string name) =>
+        RepositoryName.IsValid(name)
+            ? new($"api/v1/repositories/{name}/-/webhooks", $"repository {name}")
+            : throw new ArgumentException($"'{name}' is not a valid repository name", nameof(name));
+
+    public static WebhookOwner Organization(string name) =>
+        name.Length > 0 && !name.Contains('/', StringComparison.Ordinal)
+            ? new($"api/v1/orgs/{Uri.EscapeDataString(name)}/webhooks", $"organisation {name}")
+            : throw new ArgumentException($"'{name}' is not a valid organisation name", nameof(name));
+
+    public override string ToString() => Description;
+}
