@@ -34,15 +34,20 @@ internal sealed partial class Bench
         api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"admin:{Password}")));
         using var client = new RegistryClient(berth);
 
-        var rates = new Dictionary<int, List<double>> { [0] = [], [WebhooksPerRepository] = [] };
+        // -1: 10 webhooks whose receiver takes 1 s per answer, so their deliveries (10/s) hardly load the machine: the
+        // push rate then shows what the webhooks cost the pushes themselves (matching and writing the rows).
+        const int Slow = -1;
+        var rates = new Dictionary<int, List<double>> { [0] = [], [WebhooksPerRepository] = [], [Slow] = [] };
         var deliveryRates = new List<double>();
         for (var rep = 0; rep < Math.Max(o.Reps, 1) && (rep == 0 || _clock.Elapsed < Budget); rep++)
         {
             // Alternating order, as the other sections do.
-            int[] order = rep % 2 == 0 ? [0, WebhooksPerRepository] : [WebhooksPerRepository, 0];
-            foreach (var hooks in order)
+            int[] order = rep % 2 == 0 ? [0, WebhooksPerRepository, Slow] : [Slow, WebhooksPerRepository, 0];
+            foreach (var phase in order)
             {
-                var repository = $"whbench{hooks}r{rep}";
+                var hooks = phase == Slow ? WebhooksPerRepository : phase;
+                var repository = $"whbench{(phase == Slow ? "slow" : hooks.ToString(CultureInfo.InvariantCulture))}r{rep}";
+                var ids = new List<long>();
                 using (var created = await api.PostAsJsonAsync("api/v1/repositories", new JsonObject { ["name"] = repository }, ct))
                 {
                     created.EnsureSuccessStatusCode();
@@ -51,8 +56,11 @@ internal sealed partial class Bench
                 for (var i = 0; i < hooks; i++)
                 {
                     using var hook = await api.PostAsJsonAsync(
-                        $"api/v1/repositories/{repository}/-/webhooks", new JsonObject { ["url"] = $"{receiver.Url}{repository}/{i}", ["events"] = new JsonArray("push") }, ct);
+                        $"api/v1/repositories/{repository}/-/webhooks",
+                        new JsonObject { ["url"] = $"{receiver.Url}{(phase == Slow ? "slow/" : "")}{repository}/{i}", ["events"] = new JsonArray("push") },
+                        ct);
                     hook.EnsureSuccessStatusCode();
+                    ids.Add((long)JsonNode.Parse(await hook.Content.ReadAsStringAsync(ct))!["id"]!);
                 }
 
                 var before = receiver.Count;
@@ -60,9 +68,18 @@ internal sealed partial class Bench
                 await Parallel.ForAsync(0, pushes, new ParallelOptions { MaxDegreeOfParallelism = clients, CancellationToken = ct }, async (n, token) =>
                     await PushSmallImageAsync(client, repository, $"t{n}", token));
                 var pushSeconds = clock.Elapsed.TotalSeconds;
-                rates[hooks].Add(pushes / pushSeconds);
-                Log($"webhooks: {hooks} webhooks, {pushes} pushes in {pushSeconds:0.00} s ({pushes / pushSeconds:0.0}/s)");
-                if (hooks > 0)
+                rates[phase].Add(pushes / pushSeconds);
+                Log($"webhooks: {hooks} {(phase == Slow ? "slow " : "")}webhooks, {pushes} pushes in {pushSeconds:0.00} s ({pushes / pushSeconds:0.0}/s)");
+                if (phase == Slow)
+                {
+                    // Their backlog would load the next phases: disabled (it stays queued, undelivered).
+                    foreach (var id in ids)
+                    {
+                        using var off = await api.PatchAsJsonAsync($"api/v1/repositories/{repository}/-/webhooks/{id}", new JsonObject { ["enabled"] = false }, ct);
+                        off.EnsureSuccessStatusCode();
+                    }
+                }
+                else if (hooks > 0)
                 {
                     var expected = before + (pushes * hooks);
                     var limit = Stopwatch.StartNew();
@@ -89,6 +106,8 @@ internal sealed partial class Bench
         var ten = rates[WebhooksPerRepository].Order().ElementAt(rates[WebhooksPerRepository].Count / 2);
         preamble.Add($"- {pushes} pushes of a small image (1 KiB config, 1 KiB layer, OCI manifest, a new tag each) from {clients} clients at once, into one repository, `--auth none`, SQLite; median of {rates[0].Count} repetitions.");
         preamble.Add($"- Push rate with no webhook: **{Median(rates[0])} pushes/s**; with {WebhooksPerRepository} webhooks on the repository: **{Median(rates[WebhooksPerRepository])} pushes/s** ({(ten / none - 1) * 100:+0.0;-0.0} %).");
+        var slow = rates[Slow].Order().ElementAt(rates[Slow].Count / 2);
+        preamble.Add($"- With {WebhooksPerRepository} webhooks whose receiver takes 1 s per answer (deliveries throttled to some 10/s, so they hardly load the machine; what the webhooks cost the pushes themselves): **{Median(rates[Slow])} pushes/s** ({(slow / none - 1) * 100:+0.0;-0.0} %).");
         preamble.Add($"- Deliveries per second ({pushes * WebhooksPerRepository} per repetition, counted from the first push to the last arrival, pushing included): **{Median(deliveryRates)}/s**.");
     }
 
@@ -155,6 +174,11 @@ internal sealed partial class Bench
                 _ = Task.Run(async () =>
                 {
                     await context.Request.InputStream.CopyToAsync(Stream.Null);
+                    if (context.Request.Url?.AbsolutePath.StartsWith("/slow/", StringComparison.Ordinal) == true)
+                    {
+                        await Task.Delay(1000);
+                    }
+
                     context.Response.StatusCode = 204;
                     context.Response.Close();
                     Interlocked.Increment(ref _count);
