@@ -1,6 +1,6 @@
+using System.Text.Json;
 using Berth.Data;
 using Berth.Data.Entities;
-using System.Text.Json;
 
 namespace Berth.Index.Webhooks;
 
