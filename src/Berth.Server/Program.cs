@@ -1,6 +1,7 @@
 using Berth.Server.Api;
 using Berth.Server.Endpoints;
 using Berth.Server.Hosting;
+using Berth.Server.Webhooks;
 using Berth.Web;
 using Berth.Web.Pages;
 using Microsoft.AspNetCore.Http.Features;
@@ -74,6 +75,7 @@ try
     builder.AddMetricsListener(options);
     PrivateFiles.CreateWritableDataDirectory(options.FullDataDir);
     builder.Services.AddBerth(options);
+    builder.Services.AddWebhookDelivery(options);
     builder.Services.AddDiskSpace(options);
     builder.Services.AddGracefulShutdown(options);
 }

@@ -1,6 +1,7 @@
 using Berth.Data;
 using Berth.Data.Entities;
 using Berth.Data.Events;
+using Berth.Index.Webhooks;
 using Microsoft.EntityFrameworkCore;
 
 namespace Berth.Index.Events;
@@ -10,7 +11,7 @@ namespace Berth.Index.Events;
 /// applied at most once, with its id recorded in the same transaction, and a push also records which registry holds
 /// the repository (so a repository delete reaches it).
 /// </summary>
-public sealed class RegistryEventReceiver(BerthDbContext db, IndexRecords records, TimeProvider time)
+public sealed class RegistryEventReceiver(BerthDbContext db, IndexRecords records, WebhookFanout webhooks, TimeProvider time)
 {
     /// <summary>Applies <paramref name="e"/> unless its id was applied before; false for a replay (nothing changed).</summary>
     /// <param name="registryUrl">The reporting registry's normalised base URL, if it gave one.</param>
@@ -29,7 +30,14 @@ public sealed class RegistryEventReceiver(BerthDbContext db, IndexRecords record
         }
         else
         {
+            // Matched before the change: a repository deleted by it still has its webhooks, one created by it has none yet.
+            var targets = await webhooks.MatchAsync(e.Repository, cancellationToken);
             await records.ApplyAsync(e, cancellationToken);
+            webhooks.AddRegistryEvent(targets, e);
+            if (!targets.IsEmpty)
+            {
+                await db.SaveChangesAsync(cancellationToken);
+            }
         }
 
         if (e.Action == RegistryActions.Push && registryUrl is not null)
@@ -38,6 +46,7 @@ public sealed class RegistryEventReceiver(BerthDbContext db, IndexRecords record
         }
 
         await transaction.CommitAsync(cancellationToken);
+        webhooks.Notify();
         return true;
     }
 

@@ -4,6 +4,7 @@ using Berth.Index.Accounts;
 using Berth.Index.Audit;
 using Berth.Index.Events;
 using Berth.Index.Permissions;
+using Berth.Index.Webhooks;
 using Berth.Oci;
 using Microsoft.EntityFrameworkCore;
 
@@ -15,6 +16,7 @@ internal sealed class RepositoryService(
     IAuditLog audit,
     IndexOptions options,
     TimeProvider time,
+    WebhookFanout webhooks,
     IRepositoryContentRemover? contentRemover = null) : IRepositoryService
 {
     public const int DetailTagLimit = 100;
@@ -85,7 +87,10 @@ internal sealed class RepositoryService(
             await db.SaveChangesAsync(cancellationToken);
         }
 
+        webhooks.AddRepositoryEvent(await webhooks.MatchAsync(name, cancellationToken), WebhookEventTypes.RepositoryCreated, caller.Name);
+        await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        webhooks.Notify();
         return await GetAsync(caller, name, cancellationToken);
     }
 
@@ -111,9 +116,11 @@ internal sealed class RepositoryService(
         var record = await db.Repositories.FirstAsync(r => r.Id == access.Value.RepositoryId, cancellationToken);
         if (visibility is { } v && v != record.Visibility)
         {
-            audit.Add(caller.Name, AuditActions.RepositoryVisibilityChanged, name,
-                $"{record.Visibility.ToString().ToLowerInvariant()} -> {v.ToString().ToLowerInvariant()}");
+            var previous = record.Visibility.ToString().ToLowerInvariant();
+            audit.Add(caller.Name, AuditActions.RepositoryVisibilityChanged, name, $"{previous} -> {v.ToString().ToLowerInvariant()}");
             record.Visibility = v;
+            var targets = await webhooks.MatchAsync(name, cancellationToken);
+            webhooks.AddRepositoryEvent(targets with { Visibility = v }, WebhookEventTypes.VisibilityChanged, caller.Name, new WebhookEventData { PreviousVisibility = previous });
         }
 
         if (description is not null)
@@ -122,6 +129,7 @@ internal sealed class RepositoryService(
         }
 
         await db.SaveChangesAsync(cancellationToken);
+        webhooks.Notify();
 
         // Re-read the access: the caller may have just given up the only grant that made it visible to them.
         var now = await permissions.GetAccessAsync(caller, name, cancellationToken);
@@ -141,6 +149,7 @@ internal sealed class RepositoryService(
         // registries are owed a deletion, recorded in this same transaction and delivered after it commits.
         var id = access.Value.RepositoryId;
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var targets = await webhooks.MatchAsync(name, cancellationToken);
         var deleted = await db.Repositories.Where(r => r.Id == id).ExecuteDeleteAsync(cancellationToken);
         if (deleted == 0)
         {
@@ -153,9 +162,11 @@ internal sealed class RepositoryService(
         }
 
         audit.Add(caller.Name, AuditActions.RepositoryDeleted, name);
+        webhooks.AddRepositoryEvent(targets, WebhookEventTypes.RepositoryDeleted, caller.Name, namespaceOnly: true);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         contentRemover?.Start();
+        webhooks.Notify();
         return true;
     }
 

@@ -4,11 +4,12 @@ using Berth.Index.Accounts;
 using Berth.Index.Audit;
 using Berth.Index.Permissions;
 using Berth.Index.Repositories;
+using Berth.Index.Webhooks;
 using Microsoft.EntityFrameworkCore;
 
 namespace Berth.Index.Social;
 
-internal sealed class CommentService(BerthDbContext db, IPermissionService permissions, IAuditLog audit, TimeProvider time) : ICommentService
+internal sealed class CommentService(BerthDbContext db, IPermissionService permissions, IAuditLog audit, WebhookFanout webhooks, TimeProvider time) : ICommentService
 {
     public async Task<Outcome<IReadOnlyList<CommentInfo>>> ListAsync(Principal? caller, string repository, PageRequest page, CancellationToken cancellationToken)
     {
@@ -48,8 +49,19 @@ internal sealed class CommentService(BerthDbContext db, IPermissionService permi
             Body = body,
             CreatedAt = time.GetUtcNow().UtcDateTime,
         };
+        // The payload names the comment's id, known after its INSERT: a transaction around both, only when a webhook listens.
+        var targets = await webhooks.MatchAsync(repository, cancellationToken);
+        await using var transaction = targets.IsEmpty ? null : await db.Database.BeginTransactionAsync(cancellationToken);
         db.Comments.Add(comment);
         await db.SaveChangesAsync(cancellationToken);
+        if (transaction is not null)
+        {
+            webhooks.AddRepositoryEvent(targets, WebhookEventTypes.Comment, caller.Name, new WebhookEventData { Comment = new WebhookComment(comment.Id, body) });
+            await db.SaveChangesAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            webhooks.Notify();
+        }
+
         return ToInfo(comment, caller.Name);
     }
 

@@ -3,11 +3,12 @@ using Berth.Data.Entities;
 using Berth.Index.Accounts;
 using Berth.Index.Permissions;
 using Berth.Index.Repositories;
+using Berth.Index.Webhooks;
 using Microsoft.EntityFrameworkCore;
 
 namespace Berth.Index.Social;
 
-internal sealed class StarService(BerthDbContext db, IPermissionService permissions, TimeProvider time) : IStarService
+internal sealed class StarService(BerthDbContext db, IPermissionService permissions, WebhookFanout webhooks, TimeProvider time) : IStarService
 {
     public async Task<Outcome<bool>> StarAsync(Principal caller, string repository, CancellationToken cancellationToken)
     {
@@ -24,13 +25,15 @@ internal sealed class StarService(BerthDbContext db, IPermissionService permissi
         }
 
         db.Stars.Add(new Star { AccountId = caller.AccountId, RepositoryId = id, CreatedAt = time.GetUtcNow().UtcDateTime });
+        webhooks.AddRepositoryEvent(await webhooks.MatchAsync(repository, cancellationToken), WebhookEventTypes.Star, caller.Name);
         try
         {
             await db.SaveChangesAsync(cancellationToken);
+            webhooks.Notify();
         }
         catch (DbUpdateException)
         {
-            // Starred twice at once: the other request did it.
+            // Starred twice at once: the other request did it (and told the webhooks).
         }
 
         return true;

@@ -8,7 +8,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Berth.Index.Webhooks;
 
-internal sealed class WebhookService(BerthDbContext db, IPermissionService permissions, IAuditLog audit, TimeProvider time) : IWebhookService
+internal sealed class WebhookService(BerthDbContext db, IPermissionService permissions, IAuditLog audit, TimeProvider time, IWebhookUrlGuard urlGuard) : IWebhookService
 {
     public async Task<Outcome<WebhookWithSecret>> CreateAsync(Principal caller, WebhookScope scope, WebhookSettings settings, CancellationToken cancellationToken)
     {
@@ -27,6 +27,11 @@ internal sealed class WebhookService(BerthDbContext db, IPermissionService permi
         if ((WebhookValidation.Url(settings.Url) ?? WebhookValidation.Description(settings.Description)) is { } invalid)
         {
             return invalid;
+        }
+
+        if (await urlGuard.CheckAsync(settings.Url, cancellationToken) is { } refused)
+        {
+            return IndexError.Invalid(refused);
         }
 
         var now = time.GetUtcNow().UtcDateTime;
@@ -93,6 +98,11 @@ internal sealed class WebhookService(BerthDbContext db, IPermissionService permi
             if (WebhookValidation.Url(url) is { } invalid)
             {
                 return invalid;
+            }
+
+            if (await urlGuard.CheckAsync(url, cancellationToken) is { } refused)
+            {
+                return IndexError.Invalid(refused);
             }
 
             webhook.Url = url;

@@ -103,4 +103,13 @@ internal static class BerthMetrics
                 : 0);
         }
     }
+
+    /// <summary>Webhook delivery attempts by outcome: delivered, retry (failed, tried again later), failed (given up).</summary>
+    public static readonly Counter WebhookDeliveries = Metrics.CreateCounter(
+        "berth_webhook_deliveries_total", "Webhook delivery attempts by outcome (delivered, retry, failed).",
+        new CounterConfiguration { LabelNames = ["outcome"] });
+
+    /// <summary>Set by the webhook worker now and then: deliveries not yet delivered or given up (every node sees the same).</summary>
+    public static readonly Gauge WebhookPending = Metrics.CreateGauge(
+        "berth_webhook_pending_deliveries", "Webhook deliveries waiting to be delivered or retried.");
 }

@@ -90,6 +90,27 @@ public sealed class BerthOptions
     /// </summary>
     public Berth.Server.Notifications.NotificationOptions Notifications { get; set; } = new();
 
+    /// <summary>Seconds a webhook receiver has to answer one delivery attempt.</summary>
+    public double WebhookTimeoutSeconds { get; set; } = 10;
+
+    /// <summary>Hours a webhook delivery is retried before it is given up (and the webhook's next delivery goes).</summary>
+    public double WebhookRetryHours { get; set; } = 24;
+
+    /// <summary>Hours of nothing but failed attempts after which a webhook is disabled, with the reason recorded.</summary>
+    public double WebhookDisableAfterHours { get; set; } = 72;
+
+    /// <summary>Days delivered and failed webhook deliveries stay in the delivery log.</summary>
+    public double WebhookLogDays { get; set; } = 30;
+
+    /// <summary>Comma-separated host names, addresses or CIDR networks webhooks may target although internal (SSRF guard).</summary>
+    public string? WebhookAllowHosts { get; set; }
+
+    /// <summary>Seconds before a failed webhook delivery is first retried; it doubles (with jitter) up to <see cref="WebhookRetryMaxSeconds"/>.</summary>
+    public double WebhookRetryFirstSeconds { get; set; } = 5;
+
+    /// <summary>The longest wait between attempts of one webhook delivery.</summary>
+    public double WebhookRetryMaxSeconds { get; set; } = 3600;
+
     /// <summary>The htpasswd file (bcrypt entries) for <c>--auth htpasswd</c>.</summary>
     public string? Htpasswd { get; set; }
 

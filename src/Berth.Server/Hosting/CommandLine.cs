@@ -49,6 +49,11 @@ internal static class CommandLine
         ["--metrics-urls"] = "Berth:MetricsUrls",
         ["--min-free-bytes"] = "Berth:MinFreeBytes",
         ["--shutdown-timeout-seconds"] = "Berth:ShutdownTimeoutSeconds",
+        ["--webhook-timeout-seconds"] = "Berth:WebhookTimeoutSeconds",
+        ["--webhook-retry-hours"] = "Berth:WebhookRetryHours",
+        ["--webhook-disable-after-hours"] = "Berth:WebhookDisableAfterHours",
+        ["--webhook-log-days"] = "Berth:WebhookLogDays",
+        ["--webhook-allow-hosts"] = "Berth:WebhookAllowHosts",
     };
 
     public const string Help = """
@@ -112,6 +117,12 @@ internal static class CommandLine
           --registry-url URL          A registry owed every repository deletion, besides those    BERTH_REGISTRY_URL
                                       that reported the repository (needs --notify-secret)
           --deletion-retry-max-seconds N  Longest wait between retries of a deletion (default 300) BERTH_DELETION_RETRY_MAX_SECONDS
+          --webhook-timeout-seconds N Time a webhook receiver has to answer (default 10)          BERTH_WEBHOOK_TIMEOUT_SECONDS
+          --webhook-retry-hours H     How long a delivery is retried (default 24)                 BERTH_WEBHOOK_RETRY_HOURS
+          --webhook-disable-after-hours H  A webhook failing this long is disabled (default 72)    BERTH_WEBHOOK_DISABLE_AFTER_HOURS
+          --webhook-log-days N        Days finished deliveries are kept in the log (default 30)   BERTH_WEBHOOK_LOG_DAYS
+          --webhook-allow-hosts LIST  Hosts, addresses or CIDRs webhooks may reach although       BERTH_WEBHOOK_ALLOW_HOSTS
+                                      internal (loopback, private, link-local); default none
 
         Separate registry (role registry with --auth token):
           --token-realm URL           The index's token endpoint, e.g. http://index:5000/token    BERTH_TOKEN_REALM

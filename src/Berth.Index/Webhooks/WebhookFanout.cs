@@ -1,0 +1,171 @@
+using System.Text.Json;
+using Berth.Data;
+using Berth.Data.Entities;
+using Berth.Data.Events;
+using Microsoft.EntityFrameworkCore;
+
+namespace Berth.Index.Webhooks;
+
+/// <summary>
+/// Turns a change into <see cref="WebhookDelivery"/> rows, added to the caller's <see cref="BerthDbContext"/> so they
+/// commit with the change (its <c>SaveChanges</c>, its transaction) or not at all; never on the wire from here. The
+/// caller calls <see cref="Notify"/> after its commit to wake the delivery worker. With no webhook listening, the
+/// cost is one indexed query (<see cref="MatchAsync"/>).
+/// </summary>
+public sealed class WebhookFanout(BerthDbContext db, WebhookLinks links, WebhookSignal signal, IndexOptions options, TimeProvider time)
+{
+    private bool _added;
+
+    /// <summary>
+    /// The enabled webhooks of <paramref name="repository"/> and of its namespace, read before the change (a repository
+    /// about to be deleted still has its id; one about to be created by a push has none, and its namespace's hear of it).
+    /// </summary>
+    public async Task<WebhookTargets> MatchAsync(string repository, CancellationToken cancellationToken)
+    {
+        var @namespace = RepositoryRecords.NamespaceOf(repository);
+        var hooks = await db.Webhooks.AsNoTracking()
+            // The null checks matter: without them a missing repository (or namespace) compares equal to every webhook
+            // without one (SQL null semantics as EF writes them).
+            .Where(w => w.Enabled
+                && ((w.RepositoryId != null && w.RepositoryId == db.Repositories.Where(r => r.Name == repository).Select(r => (long?)r.Id).FirstOrDefault())
+                    || (w.NamespaceId != null && w.NamespaceId == db.Namespaces.Where(n => n.Name == @namespace).Select(n => (long?)n.Id).FirstOrDefault())))
+            .OrderBy(w => w.Id)
+            .Select(w => new WebhookTarget(w.Id, w.Events, w.RepositoryId != null))
+            .ToListAsync(cancellationToken);
+        if (hooks.Count == 0)
+        {
+            return WebhookTargets.None;
+        }
+
+        var record = await db.Repositories.AsNoTracking()
+            .Where(r => r.Name == repository)
+            .Select(r => new { r.Visibility, r.LastPushedAt, r.CreatedBy })
+            .FirstOrDefaultAsync(cancellationToken);
+        return new WebhookTargets(
+            repository,
+            @namespace,
+            hooks,
+            record?.Visibility ?? options.DefaultVisibility,
+            record is null || (record.LastPushedAt is null && record.CreatedBy is not null));
+    }
+
+    /// <summary>
+    /// A registry event: a push creating the repository is <c>repository.created</c>; a tagged push <c>push</c> (an
+    /// untagged one, such as a multi-platform image's child manifests or a push by digest, sends nothing: the tag that
+    /// names them follows); a delete by tag <c>tag.deleted</c>, by digest <c>manifest.deleted</c>.
+    /// </summary>
+    public void AddRegistryEvent(WebhookTargets targets, RegistryEvent e)
+    {
+        if (targets.IsEmpty)
+        {
+            return;
+        }
+
+        var at = Utc(e.Timestamp);
+        if (e.Action == RegistryActions.Push)
+        {
+            if (targets.CreatedByThisPush)
+            {
+                Add(targets, WebhookEventTypes.RepositoryCreated, new WebhookEventData { Repository = Repository(targets), Actor = e.Actor, Time = at });
+            }
+
+            if (e.Tag is not null)
+            {
+                var data = new WebhookEventData
+                {
+                    Repository = Repository(targets),
+                    Tag = e.Tag,
+                    Digest = e.Digest,
+                    MediaType = e.MediaType,
+                    Size = e.ImageSize,
+                    Actor = e.Actor,
+                    Pusher = e.Actor,
+                    Time = at,
+                    PullCommand = links.PullCommand(targets.Repository, e.Tag, null),
+                };
+                Add(targets, WebhookEventTypes.Push, data, payload => payload with
+                {
+                    PushData = new DockerHubPushData(e.Tag, new DateTimeOffset(at).ToUnixTimeSeconds(), e.Actor),
+                    Repository = DockerHub(targets),
+                });
+            }
+        }
+        else if (e.Action == RegistryActions.Delete)
+        {
+            var data = new WebhookEventData { Repository = Repository(targets), Tag = e.Tag, Digest = e.Digest, MediaType = e.MediaType, Actor = e.Actor, Time = at };
+            Add(targets, e.Tag is null ? WebhookEventTypes.ManifestDeleted : WebhookEventTypes.TagDeleted, data);
+        }
+    }
+
+    /// <summary>An index action on the repository (<c>repository.created</c> through the API, visibility, star, comment, delete).</summary>
+    /// <param name="namespaceOnly">
+    /// For <c>repository.deleted</c>: the repository's own webhooks are deleted with it (cascade), so only its
+    /// namespace's hear of it.
+    /// </param>
+    public void AddRepositoryEvent(WebhookTargets targets, string type, string actor, WebhookEventData? extra = null, bool namespaceOnly = false)
+    {
+        if (targets.IsEmpty)
+        {
+            return;
+        }
+
+        var data = (extra ?? new WebhookEventData()) with { Repository = Repository(targets), Actor = actor, Time = Now() };
+        Add(targets, type, data, namespaceOnly: namespaceOnly);
+    }
+
+    /// <summary>Wakes the delivery worker if deliveries were added; call after the caller's commit.</summary>
+    public void Notify()
+    {
+        if (_added)
+        {
+            signal.Notify();
+        }
+    }
+
+    private void Add(WebhookTargets targets, string type, WebhookEventData data, Func<WebhookPayload, WebhookPayload>? extend = null, bool namespaceOnly = false)
+    {
+        var now = Now();
+        string? body = null;
+        foreach (var hook in targets.Hooks)
+        {
+            if (!hook.Subscribes(type) || (namespaceOnly && hook.RepositoryScoped))
+            {
+                continue;
+            }
+
+            if (body is null)
+            {
+                var payload = new WebhookPayload(type, now, data);
+                body = JsonSerializer.Serialize(extend is null ? payload : extend(payload), WebhookJson.Default.WebhookPayload);
+            }
+
+            db.WebhookDeliveries.Add(new WebhookDelivery
+            {
+                WebhookId = hook.Id,
+                MessageId = WebhookMessageIds.New(),
+                EventType = type,
+                Payload = body,
+                CreatedAt = now,
+                State = WebhookDeliveryState.Pending,
+                NextAttemptAt = now,
+            });
+            _added = true;
+        }
+    }
+
+    private WebhookRepository Repository(WebhookTargets t) =>
+        new(t.Repository, t.Namespace, t.Visibility.ToString().ToLowerInvariant(), links.RepositoryUrl(t.Repository));
+
+    private DockerHubRepository DockerHub(WebhookTargets t) =>
+        new(
+            t.Repository,
+            t.Namespace.Length == 0 ? t.Repository : t.Repository[(t.Namespace.Length + 1)..],
+            t.Namespace,
+            t.Visibility == Visibility.Private,
+            links.RepositoryUrl(t.Repository),
+            "Active");
+
+    private DateTime Now() => time.GetUtcNow().UtcDateTime;
+
+    private static DateTime Utc(DateTime value) => value.Kind == DateTimeKind.Utc ? value : DateTime.SpecifyKind(value, DateTimeKind.Utc);
+}

@@ -1,0 +1,31 @@
+namespace Berth.Server.Webhooks;
+
+/// <summary>How webhook deliveries are made, retried, given up and kept (the <c>--webhook-*</c> options).</summary>
+/// <param name="RetryWindow">A delivery is retried this long after it was queued, then it is Failed and the next one goes.</param>
+/// <param name="DisableAfter">A webhook whose attempts all failed for this long is disabled, with the reason recorded.</param>
+/// <param name="LogRetention">Delivered and failed deliveries (and their attempts) are pruned this long after they finished.</param>
+/// <param name="FirstRetry">The wait after the first failed attempt; it doubles (with jitter) up to <paramref name="MaxRetry"/>.</param>
+internal sealed record WebhookDeliverySettings(
+    TimeSpan Timeout,
+    TimeSpan RetryWindow,
+    TimeSpan DisableAfter,
+    TimeSpan LogRetention,
+    TimeSpan FirstRetry,
+    TimeSpan MaxRetry)
+{
+    /// <summary>Webhooks delivered to at once by this node (each has at most one request in flight).</summary>
+    public int Parallelism { get; init; } = 8;
+
+    /// <summary>Also read the queue this often: other nodes commit deliveries this process is not signalled about.</summary>
+    public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Deliveries sent per webhook before its turn is given up to others (it is taken up again at once).</summary>
+    public int TurnSize { get; init; } = 50;
+
+    public TimeSpan PruneInterval { get; init; } = TimeSpan.FromMinutes(5);
+
+    public int PruneBatch { get; init; } = 1000;
+
+    /// <summary>How long a node holds a webhook per attempt: longer than an attempt can take, so a live holder never loses it.</summary>
+    public TimeSpan Lease => Timeout + TimeSpan.FromSeconds(10);
+}

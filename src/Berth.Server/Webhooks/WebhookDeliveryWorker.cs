@@ -1,0 +1,323 @@
+using System.Collections.Concurrent;
+using Berth.Data;
+using Berth.Data.Entities;
+using Berth.Index.Webhooks;
+using Berth.Server.Hosting;
+using Microsoft.EntityFrameworkCore;
+
+namespace Berth.Server.Webhooks;
+
+/// <summary>
+/// Delivers each webhook's queue (<c>webhook_deliveries</c>, written with the changes) in order, one request in flight
+/// per webhook: a webhook is taken by a lease on its row (a conditional UPDATE, as the outbox cursors), its oldest
+/// pending delivery is sent, and the next goes only once that one is delivered or given up. Different webhooks are
+/// delivered in parallel, at most <see cref="WebhookDeliverySettings.Parallelism"/> at once. One write per attempt
+/// (the attempt, the delivery's state and the webhook's, in one transaction), so deliveries compete little with pushes
+/// for the database. Everything is in the database: a
+/// restart (or kill -9) repeats at most the attempt in flight, with the same <c>webhook-id</c>.
+/// </summary>
+internal sealed partial class WebhookDeliveryWorker(
+    IServiceScopeFactory scopes,
+    WebhookSignal signal,
+    WebhookSender sender,
+    WebhookDeliverySettings settings,
+    ClusterLeases leases,
+    TimeProvider time,
+    ILogger<WebhookDeliveryWorker> logger) : BackgroundService
+{
+    private const string PruneLease = "webhook-log-prune";
+    private static readonly TimeSpan GaugeInterval = TimeSpan.FromSeconds(10);
+
+    private readonly ConcurrentDictionary<long, Task> _inFlight = new();
+    private readonly string _node = leases.Node;
+    private DateTime _nextPrune;
+    private DateTime _nextGauge;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            signal.Arm();
+            try
+            {
+                foreach (var webhookId in await DueWebhooksAsync(stoppingToken))
+                {
+                    if (_inFlight.Count >= settings.Parallelism)
+                    {
+                        break;
+                    }
+
+                    if (!_inFlight.ContainsKey(webhookId))
+                    {
+                        var turn = Task.Run(() => TurnAsync(webhookId, stoppingToken), CancellationToken.None);
+                        _inFlight[webhookId] = turn;
+
+                        // Once over (with more to send, or a slot free), look again now rather than at the next poll.
+                        _ = turn.ContinueWith(
+                            _ =>
+                            {
+                                _inFlight.TryRemove(new KeyValuePair<long, Task>(webhookId, turn));
+                                signal.Notify();
+                            },
+                            CancellationToken.None,
+                            TaskContinuationOptions.ExecuteSynchronously,
+                            TaskScheduler.Default);
+                    }
+                }
+
+                await PruneIfDueAsync(stoppingToken);
+                await RefreshGaugeIfDueAsync(stoppingToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+            {
+                LogRoundFailed(logger, e);
+            }
+
+            await signal.WaitAsync(settings.PollInterval, time, stoppingToken);
+        }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        await Task.WhenAll(_inFlight.Values).WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await ReleaseLeasesAsync();
+    }
+
+    /// <summary>Webhooks whose oldest pending delivery is due and that no node holds (the delivery's own order decides).</summary>
+    private async Task<List<long>> DueWebhooksAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<BerthDbContext>();
+        var now = time.GetUtcNow().UtcDateTime;
+        return await (from d in db.WebhookDeliveries
+                      where d.State == WebhookDeliveryState.Pending && d.NextAttemptAt <= now
+                          && !db.WebhookDeliveries.Any(o => o.WebhookId == d.WebhookId && o.State == WebhookDeliveryState.Pending && o.Id < d.Id)
+                      join w in db.Webhooks on d.WebhookId equals w.Id
+                      where w.Enabled && (w.LeaseOwner == null || w.LeaseOwner == _node || w.LeaseUntil < now)
+                      orderby d.NextAttemptAt
+                      select d.WebhookId)
+            .Take(settings.Parallelism * 4)
+            .ToListAsync(cancellationToken);
+    }
+
+    /// <summary>One webhook's turn: its due deliveries in order while they succeed or are given up.</summary>
+    private async Task TurnAsync(long webhookId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<BerthDbContext>();
+            for (var sent = 0; sent < settings.TurnSize; sent++)
+            {
+                db.ChangeTracker.Clear();
+                if (await DeliverOldestAsync(db, webhookId, cancellationToken) != Outcome.Finished)
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            LogTurnFailed(logger, webhookId, e);
+        }
+    }
+
+    /// <summary>
+    /// Takes (or renews) the webhook's lease; false when another node holds it or it was disabled. The lease is kept
+    /// after a turn (this node picks up the webhook's next deliveries without writing anything) and given back at
+    /// shutdown; a node that dies holds it until it runs out.
+    /// </summary>
+    private async Task<bool> TryLeaseAsync(BerthDbContext db, long webhookId, DateTime now, CancellationToken cancellationToken)
+    {
+        var until = now + settings.Lease;
+        return await db.Webhooks
+            .Where(w => w.Id == webhookId && w.Enabled && (w.LeaseOwner == null || w.LeaseOwner == _node || w.LeaseUntil < now))
+            .ExecuteUpdateAsync(w => w.SetProperty(x => x.LeaseOwner, _node).SetProperty(x => x.LeaseUntil, until), cancellationToken) == 1;
+    }
+
+    private async Task ReleaseLeasesAsync()
+    {
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<BerthDbContext>();
+            await db.Webhooks.Where(w => w.LeaseOwner == _node)
+                .ExecuteUpdateAsync(w => w.SetProperty(x => x.LeaseOwner, (string?)null).SetProperty(x => x.LeaseUntil, (DateTime?)null), CancellationToken.None);
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException)
+        {
+            // The database is gone: the leases run out by themselves.
+            LogRoundFailed(logger, e);
+        }
+    }
+
+    private enum Outcome
+    {
+        /// <summary>Nothing due (or the webhook is disabled).</summary>
+        Nothing,
+
+        /// <summary>Delivered, or given up: the next delivery may go.</summary>
+        Finished,
+
+        /// <summary>Failed, to be tried again later: the webhook's queue waits for it.</summary>
+        Retry,
+    }
+
+    private async Task<Outcome> DeliverOldestAsync(BerthDbContext db, long webhookId, CancellationToken cancellationToken)
+    {
+        var delivery = await db.WebhookDeliveries
+            .Where(d => d.WebhookId == webhookId && d.State == WebhookDeliveryState.Pending)
+            .OrderBy(d => d.Id)
+            .FirstOrDefaultAsync(cancellationToken);
+        var webhook = await db.Webhooks.FirstOrDefaultAsync(w => w.Id == webhookId, cancellationToken);
+        var started = time.GetUtcNow();
+        if (delivery is null || webhook is null || !webhook.Enabled || delivery.NextAttemptAt > started.UtcDateTime)
+        {
+            return Outcome.Nothing;
+        }
+
+        // Held with time for a whole attempt left: nothing to write. Otherwise take or renew it (one UPDATE, which
+        // another node's live lease refuses).
+        if (webhook.LeaseOwner != _node || webhook.LeaseUntil is not { } until
+            || DateTime.SpecifyKind(until, DateTimeKind.Utc) < started.UtcDateTime + settings.Timeout + TimeSpan.FromSeconds(5))
+        {
+            if (!await TryLeaseAsync(db, webhookId, started.UtcDateTime, cancellationToken))
+            {
+                return Outcome.Nothing;
+            }
+
+            await db.Entry(webhook).ReloadAsync(cancellationToken);
+        }
+
+        var result = await sender.SendAsync(webhook.Url, webhook.Secret, delivery, started, cancellationToken);
+        var now = time.GetUtcNow().UtcDateTime;
+        db.WebhookAttempts.Add(new WebhookAttempt
+        {
+            DeliveryId = delivery.Id,
+            At = started.UtcDateTime,
+            StatusCode = result.StatusCode,
+            DurationMs = result.DurationMs,
+            ResponseExcerpt = Bounded(result.ResponseExcerpt, WebhookAttempt.MaxResponseExcerpt),
+            Error = Bounded(result.Error, WebhookAttempt.MaxError),
+        });
+        delivery.Attempts++;
+        if (result.Succeeded)
+        {
+            delivery.State = WebhookDeliveryState.Delivered;
+            delivery.CompletedAt = now;
+            delivery.NextAttemptAt = null;
+            webhook.FailingSince = null;
+            await db.SaveChangesAsync(CancellationToken.None); // delivered: record it even while stopping, or it goes again
+            BerthMetrics.WebhookDeliveries.WithLabels("delivered").Inc();
+            return Outcome.Finished;
+        }
+
+        var gaveUp = now - DateTime.SpecifyKind(delivery.CreatedAt, DateTimeKind.Utc) >= settings.RetryWindow;
+        if (gaveUp)
+        {
+            delivery.State = WebhookDeliveryState.Failed;
+            delivery.CompletedAt = now;
+            delivery.NextAttemptAt = null;
+        }
+        else
+        {
+            var wait = RetryBackoff.After(delivery.Attempts, settings.FirstRetry, settings.MaxRetry);
+            delivery.NextAttemptAt = now + wait;
+            if (wait < settings.PollInterval)
+            {
+                // Sooner than the next poll: wake up for it (a longer wait is met by the polls).
+                _ = Task.Delay(wait, time, CancellationToken.None).ContinueWith(_ => signal.Notify(), TaskScheduler.Default);
+            }
+        }
+
+        webhook.FailingSince ??= started.UtcDateTime;
+        var failingFor = now - DateTime.SpecifyKind(webhook.FailingSince.Value, DateTimeKind.Utc);
+        var disable = failingFor >= settings.DisableAfter;
+        await using var transaction = disable ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
+        if (disable)
+        {
+            webhook.Enabled = false;
+            webhook.DisabledAt = now;
+            webhook.DisabledReason = Bounded(
+                $"disabled by Berth at {now:yyyy-MM-ddTHH:mm:ssZ}: every delivery attempt failed since {webhook.FailingSince:yyyy-MM-ddTHH:mm:ssZ}; last error: {result.Error}",
+                1000);
+            webhook.UpdatedAt = now;
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        if (transaction is not null)
+        {
+            // What waits would go to a webhook nobody reads: given up with it (re-enabling starts from new events).
+            await db.WebhookDeliveries.Where(d => d.WebhookId == webhookId && d.State == WebhookDeliveryState.Pending)
+                .ExecuteUpdateAsync(d => d.SetProperty(x => x.State, WebhookDeliveryState.Failed).SetProperty(x => x.CompletedAt, now).SetProperty(x => x.NextAttemptAt, (DateTime?)null), cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            LogDisabled(logger, webhookId, webhook.DisabledReason!);
+        }
+
+        BerthMetrics.WebhookDeliveries.WithLabels(gaveUp || disable ? "failed" : "retry").Inc();
+        LogAttemptFailed(logger, webhookId, delivery.Id, delivery.Attempts, result.Error ?? "");
+        return gaveUp && !disable ? Outcome.Finished : Outcome.Retry;
+    }
+
+    /// <summary>
+    /// Deletes finished deliveries (and, by cascade, their attempts) older than the log's retention, a bounded number at
+    /// a time, on one node of a cluster (a lease held across two missed runs).
+    /// </summary>
+    private async Task PruneIfDueAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        if (now < _nextPrune)
+        {
+            return;
+        }
+
+        _nextPrune = now + settings.PruneInterval;
+        if (!await leases.TryHoldAsync(PruneLease, settings.PruneInterval * 2.5, cancellationToken))
+        {
+            return;
+        }
+
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<BerthDbContext>();
+        var cutoff = now - settings.LogRetention;
+        var finished = db.WebhookDeliveries.Where(d => d.State != WebhookDeliveryState.Pending && d.CompletedAt < cutoff);
+        var upTo = await finished.OrderBy(d => d.Id).Select(d => d.Id).Skip(settings.PruneBatch - 1).FirstOrDefaultAsync(cancellationToken);
+        var deleted = await (upTo == 0 ? finished : finished.Where(d => d.Id <= upTo)).ExecuteDeleteAsync(cancellationToken);
+        if (deleted > 0)
+        {
+            LogPruned(logger, deleted);
+        }
+    }
+
+    private async Task RefreshGaugeIfDueAsync(CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        if (now < _nextGauge)
+        {
+            return;
+        }
+
+        _nextGauge = now + GaugeInterval;
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<BerthDbContext>();
+        BerthMetrics.WebhookPending.Set(await db.WebhookDeliveries.CountAsync(d => d.State == WebhookDeliveryState.Pending, cancellationToken));
+    }
+
+    private static string? Bounded(string? text, int max) => text is null || text.Length <= max ? text : text[..max];
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A webhook delivery round failed; it is tried again")]
+    private static partial void LogRoundFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Delivering to webhook {WebhookId} failed; it is tried again")]
+    private static partial void LogTurnFailed(ILogger logger, long webhookId, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Webhook {WebhookId} delivery {DeliveryId} attempt {Attempts} failed: {Error}")]
+    private static partial void LogAttemptFailed(ILogger logger, long webhookId, long deliveryId, int attempts, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook {WebhookId} disabled: {Reason}")]
+    private static partial void LogDisabled(ILogger logger, long webhookId, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Pruned {Count} finished webhook deliveries")]
+    private static partial void LogPruned(ILogger logger, int count);
+}
