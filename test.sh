@@ -192,12 +192,12 @@ if start_postgres; then
   # listener, install.sh, the README's split-deployment commands, and the SQLite backup and full-disk tests (they pin
   # SQLite and files).
   run_project tests/Berth.Security.Tests/Berth.Security.Tests.csproj Berth.Security.Tests.PostgresS3 \
-    "--filter=FullyQualifiedName!~.CommandLineTests&FullyQualifiedName!~.DataFileModeTests&FullyQualifiedName!~.RequestBodyLimitTests&FullyQualifiedName!~.MetricsTests&FullyQualifiedName!~.DockerClientTests&FullyQualifiedName!~.RealClientTests&FullyQualifiedName!~.TlsOptionTests&FullyQualifiedName!~.TlsReloadTests&FullyQualifiedName!~.ExampleConfigurationTests&FullyQualifiedName!~.BackupRestoreTests&FullyQualifiedName!~.ServerLogFormatTests&FullyQualifiedName!~.AccessLogTests&FullyQualifiedName!~.MetricsListenerTests&FullyQualifiedName!~.DiskFullTests&FullyQualifiedName!~.InstallTests&FullyQualifiedName!~.The_readme_commands_start_processes" \
+    "--filter=FullyQualifiedName!~.CommandLineTests&FullyQualifiedName!~.DataFileModeTests&FullyQualifiedName!~.RequestBodyLimitTests&FullyQualifiedName!~.MetricsTests&FullyQualifiedName!~.DockerClientTests&FullyQualifiedName!~.RealClientTests&FullyQualifiedName!~.TlsOptionTests&FullyQualifiedName!~.TlsReloadTests&FullyQualifiedName!~.ExampleConfigurationTests&FullyQualifiedName!~.BackupRestoreTests&FullyQualifiedName!~.ServerLogFormatTests&FullyQualifiedName!~.AccessLogTests&FullyQualifiedName!~.MetricsListenerTests&FullyQualifiedName!~.DiskFullTests&FullyQualifiedName!~.InstallTests&FullyQualifiedName!~.The_readme_commands_start_processes&FullyQualifiedName!~.NotificationConfigurationTests&FullyQualifiedName!~.WebhookSsrfTests" \
     BERTH_TEST_DATABASE=postgres BERTH_TEST_STORAGE=s3
   run_project tests/Berth.Index.Tests/Berth.Index.Tests.csproj Berth.Index.Tests.PostgresS3 BERTH_TEST_DATABASE=postgres BERTH_TEST_STORAGE=s3
   # Not the container image (its Berth keeps its own SQLite inside the image) nor TLS (Kestrel's, the same on any pair).
   run_project tests/Berth.Interop.Tests/Berth.Interop.Tests.csproj Berth.Interop.Tests.PostgresS3 \
-    "--filter=FullyQualifiedName!~.ServiceAndImageTests&FullyQualifiedName!~.TlsCertificateTests" \
+    "--filter=FullyQualifiedName!~.ServiceAndImageTests&FullyQualifiedName!~.TlsCertificateTests&FullyQualifiedName!~.PodmanWebhookTests" \
     BERTH_TEST_DATABASE=postgres BERTH_TEST_STORAGE=s3
   run_project tests/Berth.Postgres.Tests/Berth.Postgres.Tests.csproj Berth.Postgres.Tests
   stop_postgres

@@ -1,37 +1,6 @@
+using Berth.Data.Events;
+
 namespace Berth.Registry.Events;
 
-/// <summary>
-/// Wakes the outbox dispatcher as soon as this process commits an event, so delivery does not wait for its next
-/// poll (which is still needed for what other nodes commit). A notification before the dispatcher waits is not lost.
-/// </summary>
-public sealed class OutboxSignal
-{
-    private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    /// <summary>Called after a commit that added outbox events.</summary>
-    public void Notify() => Volatile.Read(ref _next).TrySetResult();
-
-    /// <summary>
-    /// Arms the signal before the dispatcher reads the outbox: a commit from then on ends the following
-    /// <see cref="WaitAsync"/> at once.
-    /// </summary>
-    public void Arm()
-    {
-        var current = Volatile.Read(ref _next);
-        if (current.Task.IsCompleted)
-        {
-            Interlocked.CompareExchange(ref _next, new(TaskCreationOptions.RunContinuationsAsynchronously), current);
-        }
-    }
-
-    /// <summary>Returns when notified (since the last <see cref="Arm"/>) or after <paramref name="timeout"/>.</summary>
-    public async Task WaitAsync(TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
-    {
-        using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var notified = Volatile.Read(ref _next).Task;
-        var elapsed = Task.Delay(timeout, time, timer.Token);
-        await Task.WhenAny(notified, elapsed);
-        await timer.CancelAsync(); // ends the delay, if the signal came first
-        cancellationToken.ThrowIfCancellationRequested();
-    }
-}
+/// <summary>Wakes the outbox dispatcher when this process commits registry events.</summary>
+public sealed class OutboxSignal : CommitSignal;

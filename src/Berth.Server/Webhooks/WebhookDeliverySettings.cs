@@ -22,6 +22,12 @@ internal sealed record WebhookDeliverySettings(
     /// <summary>Deliveries sent per webhook before its turn is given up to others (it is taken up again at once).</summary>
     public int TurnSize { get; init; } = 50;
 
+    /// <summary>Successful attempts recorded in one write; a crash repeats at most these (at least once).</summary>
+    public int SaveEvery { get; init; } = 16;
+
+    /// <summary>Within a turn, the webhook's row is read again after this long, so a disable or a new URL counts soon.</summary>
+    public TimeSpan RecheckAfter { get; init; } = TimeSpan.FromSeconds(1);
+
     public TimeSpan PruneInterval { get; init; } = TimeSpan.FromMinutes(5);
 
     public int PruneBatch { get; init; } = 1000;

@@ -11,10 +11,10 @@ namespace Berth.Server.Webhooks;
 /// Delivers each webhook's queue (<c>webhook_deliveries</c>, written with the changes) in order, one request in flight
 /// per webhook: a webhook is taken by a lease on its row (a conditional UPDATE, as the outbox cursors), its oldest
 /// pending delivery is sent, and the next goes only once that one is delivered or given up. Different webhooks are
-/// delivered in parallel, at most <see cref="WebhookDeliverySettings.Parallelism"/> at once. One write per attempt
-/// (the attempt, the delivery's state and the webhook's, in one transaction), so deliveries compete little with pushes
-/// for the database. Everything is in the database: a
-/// restart (or kill -9) repeats at most the attempt in flight, with the same <c>webhook-id</c>.
+/// delivered in parallel, at most <see cref="WebhookDeliverySettings.Parallelism"/> at once. A turn reads a webhook's
+/// queue in one query and records successes a few at a time, a failure at once, so deliveries compete little with pushes
+/// for the database. Everything is in the database: a restart (or kill -9) repeats at most the attempt in flight and
+/// the turn's unrecorded successes, with the same <c>webhook-id</c>s.
 /// </summary>
 internal sealed partial class WebhookDeliveryWorker(
     IServiceScopeFactory scopes,
@@ -101,19 +101,103 @@ internal sealed partial class WebhookDeliveryWorker(
             .ToListAsync(cancellationToken);
     }
 
-    /// <summary>One webhook's turn: its due deliveries in order while they succeed or are given up.</summary>
+    /// <summary>
+    /// One webhook's turn: its due deliveries in order while they succeed or are given up, read in one query. Successes
+    /// are recorded a few at a time (<see cref="WebhookDeliverySettings.SaveEvery"/>) rather than one write each, so a fast
+    /// receiver costs the database, and the pushes that share it, little; a crash repeats at most those unrecorded
+    /// successes, with their <c>webhook-id</c>s (at least once). A failure is recorded at once and ends the turn.
+    /// </summary>
     private async Task TurnAsync(long webhookId, CancellationToken cancellationToken)
     {
         try
         {
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<BerthDbContext>();
-            for (var sent = 0; sent < settings.TurnSize; sent++)
+            var webhook = await db.Webhooks.FirstOrDefaultAsync(w => w.Id == webhookId, cancellationToken);
+            if (webhook is null || !webhook.Enabled)
             {
-                db.ChangeTracker.Clear();
-                if (await DeliverOldestAsync(db, webhookId, cancellationToken) != Outcome.Finished)
+                return;
+            }
+
+            var queue = await db.WebhookDeliveries
+                .Where(d => d.WebhookId == webhookId && d.State == WebhookDeliveryState.Pending)
+                .OrderBy(d => d.Id)
+                .Take(settings.TurnSize)
+                .ToListAsync(cancellationToken);
+            DateTime? leaseUntil = webhook.LeaseOwner == _node && webhook.LeaseUntil is { } held ? DateTime.SpecifyKind(held, DateTimeKind.Utc) : null;
+            var unsaved = 0;
+            var checkedAt = time.GetUtcNow();
+            try
+            {
+                foreach (var delivery in queue)
                 {
-                    break;
+                    var started = time.GetUtcNow();
+                    if (delivery.NextAttemptAt > started.UtcDateTime)
+                    {
+                        break;
+                    }
+
+                    if (started - checkedAt > settings.RecheckAfter)
+                    {
+                        // An admin may have disabled it, or changed its URL or secret, since the turn began.
+                        if (unsaved > 0)
+                        {
+                            await db.SaveChangesAsync(CancellationToken.None);
+                            unsaved = 0;
+                        }
+
+                        await db.Entry(webhook).ReloadAsync(cancellationToken);
+                        checkedAt = started;
+                        if (!webhook.Enabled)
+                        {
+                            break;
+                        }
+                    }
+
+                    // Held with time for a whole attempt left: nothing to write. Otherwise take or renew it (one UPDATE,
+                    // which another node's live lease or a disable refuses).
+                    if (leaseUntil is not { } until || until < started.UtcDateTime + settings.Timeout + TimeSpan.FromSeconds(5))
+                    {
+                        if (!await TryLeaseAsync(db, webhookId, started.UtcDateTime, cancellationToken))
+                        {
+                            break;
+                        }
+
+                        leaseUntil = started.UtcDateTime + settings.Lease;
+                    }
+
+                    var result = await sender.SendAsync(webhook.Url, webhook.Secret, delivery, started, cancellationToken);
+                    if (result.Succeeded)
+                    {
+                        RecordAttempt(db, delivery, started, result);
+                        delivery.State = WebhookDeliveryState.Delivered;
+                        delivery.CompletedAt = time.GetUtcNow().UtcDateTime;
+                        delivery.NextAttemptAt = null;
+                        webhook.FailingSince = null;
+                        BerthMetrics.WebhookDeliveries.WithLabels("delivered").Inc();
+                        if (++unsaved >= settings.SaveEvery)
+                        {
+                            await db.SaveChangesAsync(CancellationToken.None);
+                            unsaved = 0;
+                        }
+
+                        continue;
+                    }
+
+                    var next = await RecordFailureAsync(db, webhook, delivery, started, result, cancellationToken);
+                    unsaved = 0; // saved with the failure
+                    if (!next)
+                    {
+                        break;
+                    }
+                }
+            }
+            finally
+            {
+                if (unsaved > 0)
+                {
+                    // Delivered: recorded even while stopping, or they go again.
+                    await db.SaveChangesAsync(CancellationToken.None);
                 }
             }
         }
@@ -152,46 +236,8 @@ internal sealed partial class WebhookDeliveryWorker(
         }
     }
 
-    private enum Outcome
+    private static void RecordAttempt(BerthDbContext db, WebhookDelivery delivery, DateTimeOffset started, WebhookAttemptResult result)
     {
-        /// <summary>Nothing due (or the webhook is disabled).</summary>
-        Nothing,
-
-        /// <summary>Delivered, or given up: the next delivery may go.</summary>
-        Finished,
-
-        /// <summary>Failed, to be tried again later: the webhook's queue waits for it.</summary>
-        Retry,
-    }
-
-    private async Task<Outcome> DeliverOldestAsync(BerthDbContext db, long webhookId, CancellationToken cancellationToken)
-    {
-        var delivery = await db.WebhookDeliveries
-            .Where(d => d.WebhookId == webhookId && d.State == WebhookDeliveryState.Pending)
-            .OrderBy(d => d.Id)
-            .FirstOrDefaultAsync(cancellationToken);
-        var webhook = await db.Webhooks.FirstOrDefaultAsync(w => w.Id == webhookId, cancellationToken);
-        var started = time.GetUtcNow();
-        if (delivery is null || webhook is null || !webhook.Enabled || delivery.NextAttemptAt > started.UtcDateTime)
-        {
-            return Outcome.Nothing;
-        }
-
-        // Held with time for a whole attempt left: nothing to write. Otherwise take or renew it (one UPDATE, which
-        // another node's live lease refuses).
-        if (webhook.LeaseOwner != _node || webhook.LeaseUntil is not { } until
-            || DateTime.SpecifyKind(until, DateTimeKind.Utc) < started.UtcDateTime + settings.Timeout + TimeSpan.FromSeconds(5))
-        {
-            if (!await TryLeaseAsync(db, webhookId, started.UtcDateTime, cancellationToken))
-            {
-                return Outcome.Nothing;
-            }
-
-            await db.Entry(webhook).ReloadAsync(cancellationToken);
-        }
-
-        var result = await sender.SendAsync(webhook.Url, webhook.Secret, delivery, started, cancellationToken);
-        var now = time.GetUtcNow().UtcDateTime;
         db.WebhookAttempts.Add(new WebhookAttempt
         {
             DeliveryId = delivery.Id,
@@ -202,17 +248,17 @@ internal sealed partial class WebhookDeliveryWorker(
             Error = Bounded(result.Error, WebhookAttempt.MaxError),
         });
         delivery.Attempts++;
-        if (result.Succeeded)
-        {
-            delivery.State = WebhookDeliveryState.Delivered;
-            delivery.CompletedAt = now;
-            delivery.NextAttemptAt = null;
-            webhook.FailingSince = null;
-            await db.SaveChangesAsync(CancellationToken.None); // delivered: record it even while stopping, or it goes again
-            BerthMetrics.WebhookDeliveries.WithLabels("delivered").Inc();
-            return Outcome.Finished;
-        }
+    }
 
+    /// <summary>
+    /// Records a failed attempt (with any successes of the turn not yet saved): the delivery is retried later, or given
+    /// up after the retry window; a webhook failing for too long is disabled. True when the next delivery may go now.
+    /// </summary>
+    private async Task<bool> RecordFailureAsync(BerthDbContext db, Webhook webhook, WebhookDelivery delivery, DateTimeOffset started, WebhookAttemptResult result, CancellationToken cancellationToken)
+    {
+        var webhookId = webhook.Id;
+        RecordAttempt(db, delivery, started, result);
+        var now = time.GetUtcNow().UtcDateTime;
         var gaveUp = now - DateTime.SpecifyKind(delivery.CreatedAt, DateTimeKind.Utc) >= settings.RetryWindow;
         if (gaveUp)
         {
@@ -257,7 +303,7 @@ internal sealed partial class WebhookDeliveryWorker(
 
         BerthMetrics.WebhookDeliveries.WithLabels(gaveUp || disable ? "failed" : "retry").Inc();
         LogAttemptFailed(logger, webhookId, delivery.Id, delivery.Attempts, result.Error ?? "");
-        return gaveUp && !disable ? Outcome.Finished : Outcome.Retry;
+        return gaveUp && !disable;
     }
 
     /// <summary>
