@@ -11,8 +11,9 @@ namespace Berth.Bench;
 
 /// <summary>
 /// Issue 12's acceptance figure: small-image pushes into one repository with no webhook and with 10 (all to a fast
-/// local receiver, an <see cref="HttpListener"/> answering 204), push rate both ways (delivery is never on the push's
-/// path: the rows are written in the index's own transaction), and deliveries per second. Berth alone.
+/// local receiver, an <see cref="HttpListener"/> answering 204), from one client and from four, push rate each way
+/// (delivery is never on the push's path: the rows are written in the index's own transaction), the server's CPU per
+/// push, and deliveries per second. Berth alone.
 /// </summary>
 internal sealed partial class Bench
 {
@@ -26,7 +27,6 @@ internal sealed partial class Bench
     private async Task WebhooksSectionAsync(List<string> preamble, CancellationToken ct)
     {
         var pushes = o.Smoke ? 20 : 300;
-        const int clients = 4;
         using var receiver = new CountingReceiver();
         await using var berth = await Server.StartBerthAsync(o.BerthDll, Dir("berth-webhooks"), null, extraArgs:
             ["--admin-password", Password, "--webhook-allow-hosts", "127.0.0.1"]);
@@ -34,43 +34,49 @@ internal sealed partial class Bench
         api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"admin:{Password}")));
         using var client = new RegistryClient(berth);
 
-        // -1: 10 webhooks whose receiver takes 1 s per answer, so their deliveries (10/s) hardly load the machine: the
+        // Two loads: one client pushing one image after another, which leaves the second core to the rest (the question
+        // "is delivery on the push's path?"), and four clients at once, which keep both cores busy with the pushes, the
+        // bench's own clients and the receiver, so whatever the deliveries cost in CPU comes out of the push rate.
+        // Slow: 10 webhooks whose receiver takes 1 s per answer, so their deliveries (10/s) hardly load the machine: the
         // push rate then shows what the webhooks cost the pushes themselves (matching and writing the rows).
-        const int Slow = -1;
-        var rates = new Dictionary<int, List<double>> { [0] = [], [WebhooksPerRepository] = [], [Slow] = [] };
+        Phase[] phases = [new(1, 0, false), new(1, WebhooksPerRepository, false), new(4, 0, false), new(4, WebhooksPerRepository, false), new(4, WebhooksPerRepository, true)];
+        var rates = phases.ToDictionary(p => p, _ => new List<double>());
+
+        // Server CPU milliseconds per push, deliveries included (read once the last one arrived): unlike the rates, not
+        // moved by whatever else the machine runs.
+        var cpuPerPush = phases.ToDictionary(p => p, _ => new List<double>());
         var deliveryRates = new List<double>();
         for (var rep = 0; rep < Math.Max(o.Reps, 1) && (rep == 0 || _clock.Elapsed < Budget); rep++)
         {
             // Alternating order, as the other sections do.
-            int[] order = rep % 2 == 0 ? [0, WebhooksPerRepository, Slow] : [Slow, WebhooksPerRepository, 0];
-            foreach (var phase in order)
+            foreach (var phase in rep % 2 == 0 ? phases : phases.Reverse())
             {
-                var hooks = phase == Slow ? WebhooksPerRepository : phase;
-                var repository = $"whbench{(phase == Slow ? "slow" : hooks.ToString(CultureInfo.InvariantCulture))}r{rep}";
+                var repository = $"whbench{phase.Clients}c{phase.Hooks}{(phase.Slow ? "slow" : "")}r{rep}";
                 var ids = new List<long>();
                 using (var created = await api.PostAsJsonAsync("api/v1/repositories", new JsonObject { ["name"] = repository }, ct))
                 {
                     created.EnsureSuccessStatusCode();
                 }
 
-                for (var i = 0; i < hooks; i++)
+                for (var i = 0; i < phase.Hooks; i++)
                 {
                     using var hook = await api.PostAsJsonAsync(
                         $"api/v1/repositories/{repository}/-/webhooks",
-                        new JsonObject { ["url"] = $"{receiver.Url}{(phase == Slow ? "slow/" : "")}{repository}/{i}", ["events"] = new JsonArray("push") },
+                        new JsonObject { ["url"] = $"{receiver.Url}{(phase.Slow ? "slow/" : "")}{repository}/{i}", ["events"] = new JsonArray("push") },
                         ct);
                     hook.EnsureSuccessStatusCode();
                     ids.Add((long)JsonNode.Parse(await hook.Content.ReadAsStringAsync(ct))!["id"]!);
                 }
 
                 var before = receiver.Count;
+                var cpuBefore = berth.CpuSeconds();
                 var clock = Stopwatch.StartNew();
-                await Parallel.ForAsync(0, pushes, new ParallelOptions { MaxDegreeOfParallelism = clients, CancellationToken = ct }, async (n, token) =>
+                await Parallel.ForAsync(0, pushes, new ParallelOptions { MaxDegreeOfParallelism = phase.Clients, CancellationToken = ct }, async (n, token) =>
                     await PushSmallImageAsync(client, repository, $"t{n}", token));
                 var pushSeconds = clock.Elapsed.TotalSeconds;
                 rates[phase].Add(pushes / pushSeconds);
-                Log($"webhooks: {hooks} {(phase == Slow ? "slow " : "")}webhooks, {pushes} pushes in {pushSeconds:0.00} s ({pushes / pushSeconds:0.0}/s)");
-                if (phase == Slow)
+                Log($"webhooks: {phase}, {pushes} pushes in {pushSeconds:0.00} s ({pushes / pushSeconds:0.0}/s)");
+                if (phase.Slow)
                 {
                     // Their backlog would load the next phases: disabled (it stays queued, undelivered).
                     foreach (var id in ids)
@@ -79,9 +85,9 @@ internal sealed partial class Bench
                         off.EnsureSuccessStatusCode();
                     }
                 }
-                else if (hooks > 0)
+                else if (phase.Hooks > 0)
                 {
-                    var expected = before + (pushes * hooks);
+                    var expected = before + (pushes * phase.Hooks);
                     var limit = Stopwatch.StartNew();
                     while (receiver.Count < expected && limit.Elapsed < TimeSpan.FromMinutes(5))
                     {
@@ -92,23 +98,41 @@ internal sealed partial class Bench
                     if (receiver.Count < expected)
                     {
                         Failures++;
-                        _results.Note($"webhooks: only {receiver.Count - before} of {pushes * hooks} deliveries arrived within 5 minutes.");
+                        _results.Note($"webhooks: only {receiver.Count - before} of {pushes * phase.Hooks} deliveries arrived within 5 minutes.");
                     }
 
-                    deliveryRates.Add((receiver.Count - before) / total);
+                    if (phase.Clients > 1)
+                    {
+                        deliveryRates.Add((receiver.Count - before) / total);
+                    }
+
                     Log($"webhooks: {receiver.Count - before} deliveries {total:0.00} s after the first push ({(receiver.Count - before) / total:0.0}/s)");
+                }
+
+                if (!phase.Slow)
+                {
+                    cpuPerPush[phase].Add((berth.CpuSeconds() - cpuBefore) * 1000 / pushes);
                 }
             }
         }
 
-        static string Median(List<double> values) => values.Count == 0 ? "n/a" : values.Order().ElementAt(values.Count / 2).ToString("0.0", CultureInfo.InvariantCulture);
-        var none = rates[0].Order().ElementAt(rates[0].Count / 2);
-        var ten = rates[WebhooksPerRepository].Order().ElementAt(rates[WebhooksPerRepository].Count / 2);
-        preamble.Add($"- {pushes} pushes of a small image (1 KiB config, 1 KiB layer, OCI manifest, a new tag each) from {clients} clients at once, into one repository, `--auth none`, SQLite; median of {rates[0].Count} repetitions.");
-        preamble.Add($"- Push rate with no webhook: **{Median(rates[0])} pushes/s**; with {WebhooksPerRepository} webhooks on the repository: **{Median(rates[WebhooksPerRepository])} pushes/s** ({(ten / none - 1) * 100:+0.0;-0.0} %).");
-        var slow = rates[Slow].Order().ElementAt(rates[Slow].Count / 2);
-        preamble.Add($"- With {WebhooksPerRepository} webhooks whose receiver takes 1 s per answer (deliveries throttled to some 10/s, so they hardly load the machine; what the webhooks cost the pushes themselves): **{Median(rates[Slow])} pushes/s** ({(slow / none - 1) * 100:+0.0;-0.0} %).");
-        preamble.Add($"- Deliveries per second ({pushes * WebhooksPerRepository} per repetition, counted from the first push to the last arrival, pushing included): **{Median(deliveryRates)}/s**.");
+        static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
+        string Rate(Phase phase) => Median(rates[phase]).ToString("0.0", CultureInfo.InvariantCulture);
+        string Change(Phase phase, Phase baseline) => ((Median(rates[phase]) / Median(rates[baseline]) - 1) * 100).ToString("+0.0;-0.0", CultureInfo.InvariantCulture);
+        string All(Phase phase) => string.Join(", ", rates[phase].Select(r => r.ToString("0.0", CultureInfo.InvariantCulture)));
+        preamble.Add($"- {pushes} pushes of a small image (1 KiB config, 1 KiB layer, OCI manifest, a new tag each) into one repository, `--auth none`, SQLite; median of {rates[phases[0]].Count} repetitions (every repetition's figure in brackets), phases in alternating order.");
+        preamble.Add($"- One client: **{Rate(phases[0])} pushes/s** with no webhook [{All(phases[0])}], **{Rate(phases[1])} pushes/s** with {WebhooksPerRepository} webhooks [{All(phases[1])}] (**{Change(phases[1], phases[0])} %**).");
+        preamble.Add($"- Four clients (both cores busy): **{Rate(phases[2])} pushes/s** with no webhook [{All(phases[2])}], **{Rate(phases[3])} pushes/s** with {WebhooksPerRepository} webhooks [{All(phases[3])}] (**{Change(phases[3], phases[2])} %**).");
+        preamble.Add($"- Four clients, {WebhooksPerRepository} webhooks whose receiver takes 1 s per answer (deliveries throttled to some 10/s, so they hardly load the machine; what the webhooks cost the pushes themselves): **{Rate(phases[4])} pushes/s** [{All(phases[4])}] ({Change(phases[4], phases[2])} %).");
+        string Cpu(Phase phase) => Median(cpuPerPush[phase]).ToString("0.0", CultureInfo.InvariantCulture);
+        var perDelivery = (Median(cpuPerPush[phases[3]]) - Median(cpuPerPush[phases[2]])) / WebhooksPerRepository;
+        preamble.Add($"- Server CPU per push (user + system, counted until the last delivery arrived), four clients: **{Cpu(phases[2])} ms** with no webhook, **{Cpu(phases[3])} ms** with {WebhooksPerRepository} webhooks, so **{perDelivery.ToString("0.00", CultureInfo.InvariantCulture)} ms per delivery** (one client: {Cpu(phases[0])} and {Cpu(phases[1])} ms).");
+        preamble.Add($"- Deliveries per second under four clients ({pushes * WebhooksPerRepository} per repetition, counted from the first push to the last arrival, pushing included): **{Median(deliveryRates).ToString("0.0", CultureInfo.InvariantCulture)}/s**.");
+    }
+
+    private sealed record Phase(int Clients, int Hooks, bool Slow)
+    {
+        public override string ToString() => $"{Clients} client(s), {Hooks} {(Slow ? "slow " : "")}webhooks";
     }
 
     private static async Task PushSmallImageAsync(RegistryClient client, string repository, string tag, CancellationToken ct)

@@ -19,6 +19,13 @@ internal sealed record WebhookDeliverySettings(
     /// <summary>Also read the queue this often: other nodes commit deliveries this process is not signalled about.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// Woken by new deliveries, the worker waits this long before it reads the queues, so that a burst of pushes is sent
+    /// in a few turns (one read and one write each) instead of one turn per delivery: with 10 webhooks on a repository,
+    /// every push would otherwise cost 10 turns of database work that competes with the pushes for the writer.
+    /// </summary>
+    public TimeSpan Gather { get; init; } = TimeSpan.FromMilliseconds(250);
+
     /// <summary>Deliveries sent per webhook before its turn is given up to others (it is taken up again at once).</summary>
     public int TurnSize { get; init; } = 50;
 

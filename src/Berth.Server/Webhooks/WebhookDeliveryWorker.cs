@@ -74,6 +74,7 @@ internal sealed partial class WebhookDeliveryWorker(
             }
 
             await signal.WaitAsync(settings.PollInterval, time, stoppingToken);
+            await Task.Delay(settings.Gather, time, stoppingToken);
         }
     }
 
