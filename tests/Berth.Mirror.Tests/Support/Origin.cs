@@ -20,6 +20,8 @@ public sealed class Origin(RegistryServer server, RegistryCredentials? credentia
     /// <summary>Pushes every blob of <paramref name="image"/> and its manifest under <paramref name="tag"/>.</summary>
     public async Task PushAsync(string repository, IManifestFixture image, string tag)
     {
+        // A streamed body cannot be sent twice: learn how the registry authenticates before the first upload.
+        await Client.PingAsync(CancellationToken.None);
         foreach (var blob in image.AllContent.Where(b => b != image.Manifest).DistinctBy(b => b.Digest))
         {
             var digest = Digest.Parse(blob.Digest);
@@ -37,6 +39,7 @@ public sealed class Origin(RegistryServer server, RegistryCredentials? credentia
     /// <summary>Pushes one blob alone (no manifest names it).</summary>
     public async Task PushBlobAsync(string repository, Blob blob)
     {
+        await Client.PingAsync(CancellationToken.None);
         var digest = Digest.Parse(blob.Digest);
         using var body = new MemoryStream(blob.Bytes);
         if (await Client.PostBlobAsync(repository, digest, body, blob.Size, CancellationToken.None) is { } location)
