@@ -49,7 +49,18 @@ internal sealed class ManifestStore(BerthDbContext db, IStorageDriver storage, R
             : new OciError(OciErrorCode.ManifestUnknown, Detail: new { reference = reference.ToString() });
     }
 
-    public async Task<Result<ManifestPushed>> PutAsync(string repository, Reference reference, IReadOnlyList<string> tags, string? contentType, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    public Task<Result<ManifestPushed>> PutAsync(string repository, Reference reference, IReadOnlyList<string> tags, string? contentType, ReadOnlyMemory<byte> content, CancellationToken cancellationToken) =>
+        StoreAsync(repository, reference, tags, contentType, content, requireReferences: true, cancellationToken);
+
+    /// <summary>
+    /// Stores a manifest a pull-through mirror fetched from its upstream (tagged when <paramref name="reference"/> is a
+    /// tag): as a push, with its references, referrer fields, tag and events, except that the blobs and child manifests
+    /// it names need not be here yet (the mirror fetches them when they are asked for).
+    /// </summary>
+    internal Task<Result<ManifestPushed>> CacheAsync(string repository, Reference reference, string mediaType, ReadOnlyMemory<byte> content, CancellationToken cancellationToken) =>
+        StoreAsync(repository, reference, [], mediaType, content, requireReferences: false, cancellationToken);
+
+    private async Task<Result<ManifestPushed>> StoreAsync(string repository, Reference reference, IReadOnlyList<string> tags, string? contentType, ReadOnlyMemory<byte> content, bool requireReferences, CancellationToken cancellationToken)
     {
         if (content.Length > ManifestParser.MaxManifestBytes)
         {
@@ -76,7 +87,7 @@ internal sealed class ManifestStore(BerthDbContext db, IStorageDriver storage, R
 
         var now = time.GetUtcNow().UtcDateTime;
         var repositoryId = await db.GetOrCreateIdAsync(repository, defaults, now, caller.Subject, cancellationToken);
-        var missing = await FindMissingReferencesAsync(repositoryId, document, cancellationToken);
+        var missing = requireReferences ? await FindMissingReferencesAsync(repositoryId, document, cancellationToken) : null;
         if (missing is not null)
         {
             return missing;
