@@ -37,6 +37,8 @@ internal sealed partial class Bench
             {
                 Define(id, title, "cold", "cold pull, wall time", "s", Better.Lower, 1.0);
                 Define(id, title, "warm", "warm pull, wall time", "s", Better.Lower, 1 / 1.5);
+                Define(id, title, "cold_cpu", "cold pull, mirror CPU", "CPU-s", Better.Lower, headline: false);
+                Define(id, title, "warm_cpu", "warm pull, mirror CPU", "CPU-s", Better.Lower, headline: false);
             }
 
             Define("mirror-concurrent", concurrent, "s", "wall time", "s", Better.Lower);
@@ -65,13 +67,19 @@ internal sealed partial class Bench
                 {
                     foreach (var target in order)
                     {
+                        // The mirror's own CPU beside the wall time: on a loaded machine the time is the noisier figure.
+                        var cpu0 = target.Server.CpuSeconds();
                         var cold = await MirrorPullAsync(target, id, repository, ct);
+                        var cpu1 = target.Server.CpuSeconds();
                         var warm = await MirrorPullAsync(target, id, repository, ct);
-                        Log($"  {id,-18} {target.Server.Name,-12} cold {cold:0.00} s, warm {warm:0.00} s");
+                        var cpu2 = target.Server.CpuSeconds();
+                        Log($"  {id,-18} {target.Server.Name,-12} cold {cold:0.00} s ({cpu1 - cpu0:0.00} CPU-s), warm {warm:0.00} s ({cpu2 - cpu1:0.00} CPU-s)");
                         if (rep > 0 && cold is { } c && warm is { } w)
                         {
                             _results.Add($"{id}.cold", target.Registry, c);
                             _results.Add($"{id}.warm", target.Registry, w);
+                            _results.Add($"{id}.cold_cpu", target.Registry, cpu1 - cpu0);
+                            _results.Add($"{id}.warm_cpu", target.Registry, cpu2 - cpu1);
                         }
                     }
                 }

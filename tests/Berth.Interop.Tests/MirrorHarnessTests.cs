@@ -21,7 +21,7 @@ public sealed class MirrorHarnessTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
-    public async Task Distribution_in_proxy_mode_serves_a_Berth_origin_and_fetches_each_blob_once()
+    public async Task Distribution_in_proxy_mode_serves_a_Berth_origin_and_pulls_warm_without_blob_fetches()
     {
         var image = _factory.CreateImage(layers: 2);
         var repo = Names.Repo("dproxy");
