@@ -223,6 +223,36 @@ public sealed class MirrorPullTests(MirrorPullFixture site) : IClassFixture<Mirr
     }
 
     [Fact]
+    public async Task Bytes_that_do_not_match_the_digest_are_never_cached_nor_completed_to_the_client()
+    {
+        var repository = $"team/{NewName("corrupt")}";
+        var blob = new Blob("application/octet-stream", RandomNumberGenerator.GetBytes(300_000));
+        await site.Origin.PushBlobAsync(repository, blob);
+        site.Upstream.Mode = UpstreamMode.CorruptBlobs;
+        try
+        {
+            // The body is cut short (its last piece held back until verified): the client never gets all the bytes.
+            await Assert.ThrowsAnyAsync<Exception>(async () =>
+            {
+                using var response = await site.Http.GetAsync($"/v2/{repository}/blobs/{blob.Digest}");
+                response.EnsureSuccessStatusCode();
+                var bytes = await response.Content.ReadAsByteArrayAsync();
+                Assert.Fail($"the client got {bytes.Length} bytes of corrupt content with a success");
+            });
+        }
+        finally
+        {
+            site.Upstream.Mode = UpstreamMode.Forward;
+        }
+
+        Assert.False(await LinkedAsync(repository, blob));
+        using var good = await Pull.GetAsync(site.Http, $"/v2/{repository}/blobs/{blob.Digest}");
+        Assert.Equal(HttpStatusCode.OK, good.StatusCode);
+        Assert.Equal(blob.Digest, Pull.Sha256(await good.Content.ReadAsByteArrayAsync()));
+        Assert.Equal(2, site.Upstream.Count("GET", $"/v2/{repository}/blobs/{blob.Digest}"));
+    }
+
+    [Fact]
     public async Task A_tag_moved_at_the_origin_is_seen_after_the_ttl_and_not_before()
     {
         var factory = new ImageFactory();
