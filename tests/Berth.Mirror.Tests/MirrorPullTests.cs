@@ -110,6 +110,12 @@ public sealed class MirrorPullTests(MirrorPullFixture site) : IClassFixture<Mirr
         using var tags = await site.Http.GetAsync($"/v2/origin.test/{repository}/tags/list");
         Assert.Contains("\"1.0\"", await tags.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
+        // Counted per upstream for Prometheus: the fetches above were misses of origin.test, the second pull a hit.
+        var metrics = await site.Http.GetStringAsync("/metrics");
+        Assert.Matches("""berth_mirror_requests_total\{upstream="origin.test",outcome="miss"\} [1-9]""", metrics);
+        Assert.Matches("""berth_mirror_requests_total\{upstream="origin.test",outcome="hit"\} [1-9]""", metrics);
+        Assert.Matches("""berth_mirror_fetched_bytes_total\{upstream="origin.test"\} [1-9]""", metrics);
+
         // One-component names at a named upstream keep their name (no official prefix configured here).
         using var missing = await Pull.GetAsync(site.Http, $"/v2/origin.test/{NewName("absent")}/manifests/latest");
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
