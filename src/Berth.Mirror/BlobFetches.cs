@@ -37,12 +37,12 @@ internal sealed partial class BlobFetches(
     /// <summary>
     /// The blob from <paramref name="offset"/>: the live copy of a fetch this call starts (offset 0), else the stored
     /// bytes once the fetch running for the digest (here or, through the lease, on another node) has committed them.
-    /// Null when the fetch failed (the caller answers as for a missing blob).
+    /// A failed fetch is an <see cref="IOException"/> (to the client that started it, from its stream).
     /// </summary>
-    public async Task<Stream?> OpenAsync(MirrorTarget target, string repository, Digest digest, long size, long offset, string? subject, CancellationToken cancellationToken)
+    public async Task<Stream?> OpenAsync(MirrorTarget target, string repository, Digest digest, long size, long offset, CancellationToken cancellationToken)
     {
         var blobKey = StorageKeys.Blob(digest);
-        var fetch = new Fetch(target, repository, digest, size, subject);
+        var fetch = new Fetch(target, repository, digest, size);
         var running = _running.GetOrAdd(digest.ToString(), fetch);
         if (running == fetch)
         {
@@ -56,24 +56,28 @@ internal sealed partial class BlobFetches(
 
         if (!await running.Committed.Task.WaitAsync(cancellationToken))
         {
-            return null;
+            // An IOException: answered 503 (try again), as when storage fails; the leader logged why.
+            throw new IOException($"the mirror's fetch of {digest} from {target.Upstream.Label} failed");
         }
 
         if (running.Repository != repository)
         {
-            await LinkAsync(repository, digest, size, subject, cancellationToken);
+            await LinkAsync(repository, digest, size, cancellationToken);
         }
 
         return await storage.OpenReadAsync(blobKey, offset, cancellationToken);
     }
 
-    /// <summary>Records that <paramref name="repository"/> holds the stored blob, as an upload's completion does.</summary>
-    public async Task LinkAsync(string repository, Digest digest, long size, string? subject, CancellationToken cancellationToken)
+    /// <summary>
+    /// Records that <paramref name="repository"/> holds the stored blob, as an upload's completion does; a repository
+    /// this creates has no creator (the mirror made it, not the client whose pull caused it).
+    /// </summary>
+    public async Task LinkAsync(string repository, Digest digest, long size, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<BerthDbContext>();
         var defaults = scope.ServiceProvider.GetRequiredService<RepositoryDefaults>();
-        await BlobStore.LinkAsync(db, defaults, new RegistryCaller { Subject = subject }, repository, digest, size, time.GetUtcNow().UtcDateTime, cancellationToken);
+        await BlobStore.LinkAsync(db, defaults, new RegistryCaller(), repository, digest, size, time.GetUtcNow().UtcDateTime, cancellationToken);
     }
 
     private async Task RunAsync(Fetch fetch, PipeWriter? tee)
@@ -97,7 +101,8 @@ internal sealed partial class BlobFetches(
             fetch.Committed.TrySetResult(committed);
             if (tee is not null)
             {
-                await tee.CompleteAsync(committed ? null : failure ?? new IOException("the upstream fetch did not complete"));
+                // An IOException whatever went wrong: the endpoint copying it then answers as for failing storage.
+                await tee.CompleteAsync(committed ? null : new IOException($"the mirror's fetch of {fetch.Digest} from {fetch.Target.Upstream.Label} failed", failure));
             }
         }
     }
@@ -110,7 +115,7 @@ internal sealed partial class BlobFetches(
         if (await storage.StatAsync(blobKey, cancellationToken) == fetch.Size)
         {
             // Committed meanwhile (by a fetch on this node that just ended, or under the lease on another node).
-            await LinkAsync(fetch.Repository, fetch.Digest, fetch.Size, fetch.Subject, cancellationToken);
+            await LinkAsync(fetch.Repository, fetch.Digest, fetch.Size, cancellationToken);
             if (tee is not null)
             {
                 await using var stored = await storage.OpenReadAsync(blobKey, 0, cancellationToken);
@@ -195,7 +200,7 @@ internal sealed partial class BlobFetches(
             }
         }
 
-        await LinkAsync(fetch.Repository, fetch.Digest, fetch.Size, fetch.Subject, cancellationToken);
+        await LinkAsync(fetch.Repository, fetch.Digest, fetch.Size, cancellationToken);
         LogFetched(logger, fetch.Digest.ToString(), upstream.Label, fetch.Size);
         return true;
     }
@@ -243,7 +248,7 @@ internal sealed partial class BlobFetches(
         _stopping.Dispose();
     }
 
-    private sealed class Fetch(MirrorTarget target, string repository, Digest digest, long size, string? subject)
+    private sealed class Fetch(MirrorTarget target, string repository, Digest digest, long size)
     {
         public MirrorTarget Target { get; } = target;
 
@@ -252,8 +257,6 @@ internal sealed partial class BlobFetches(
         public Digest Digest { get; } = digest;
 
         public long Size { get; } = size;
-
-        public string? Subject { get; } = subject;
 
         public TaskCompletionSource<bool> Committed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

@@ -1,6 +1,5 @@
 using Berth.Client.Registry;
 using Berth.Oci;
-using Berth.Registry;
 using Berth.Registry.Blobs;
 using Berth.Registry.Storage;
 
@@ -12,7 +11,7 @@ namespace Berth.Mirror;
 /// repositories pass straight through. Scoped: what a stat found upstream is remembered for the read that follows.
 /// </summary>
 internal sealed class MirrorBlobStore(
-    BlobStore inner, MirrorRouter router, BlobFetches fetches, UpstreamBackoff backoff, IStorageDriver storage, RegistryCaller caller, MirrorStats stats)
+    BlobStore inner, MirrorRouter router, BlobFetches fetches, UpstreamBackoff backoff, IStorageDriver storage, MirrorStats stats)
     : IBlobStore
 {
     private readonly Dictionary<Digest, Pending> _pending = [];
@@ -63,7 +62,7 @@ internal sealed class MirrorBlobStore(
         stats.Of(upstream).Miss();
         if (await storage.StatAsync(StorageKeys.Blob(digest), cancellationToken) == known)
         {
-            await fetches.LinkAsync(repository, digest, known, caller.Subject, cancellationToken);
+            await fetches.LinkAsync(repository, digest, known, cancellationToken);
             return new BlobInfo(digest, known);
         }
 
@@ -76,7 +75,7 @@ internal sealed class MirrorBlobStore(
 
     public Task<Stream?> OpenReadAsync(Digest digest, long offset, CancellationToken cancellationToken) =>
         _pending.TryGetValue(digest, out var pending)
-            ? fetches.OpenAsync(pending.Target, pending.Repository, digest, pending.Size, offset, caller.Subject, cancellationToken)
+            ? fetches.OpenAsync(pending.Target, pending.Repository, digest, pending.Size, offset, cancellationToken)
             : inner.OpenReadAsync(digest, offset, cancellationToken);
 
     public async Task<Result<BlobInfo>> UnlinkAsync(string repository, Digest digest, CancellationToken cancellationToken) =>

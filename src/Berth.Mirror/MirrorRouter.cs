@@ -11,7 +11,7 @@ public sealed record MirrorTarget(Upstream Upstream, string Repository);
 /// the edge); with an unnamed upstream every other name maps to it unchanged. One-component names at the upstream
 /// get its official prefix (<c>alpine</c> → <c>library/alpine</c>). Names that map to nothing are local repositories.
 /// </summary>
-public sealed class MirrorRouter
+public sealed class MirrorRouter : IDisposable
 {
     private readonly Dictionary<string, Upstream> _named;
     private readonly Upstream? _default;
@@ -53,6 +53,14 @@ public sealed class MirrorRouter
 
         var prefixed = $"{ns}/{repository}";
         return RepositoryName.IsValid(prefixed) ? prefixed : repository;
+    }
+
+    public void Dispose()
+    {
+        foreach (var upstream in Upstreams)
+        {
+            upstream.Dispose();
+        }
     }
 
     /// <summary>The answer to a push, mount or delete in a mirrored repository.</summary>

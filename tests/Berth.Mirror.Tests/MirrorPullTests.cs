@@ -110,6 +110,12 @@ public sealed class MirrorPullTests(MirrorPullFixture site) : IClassFixture<Mirr
         using var tags = await site.Http.GetAsync($"/v2/origin.test/{repository}/tags/list");
         Assert.Contains("\"1.0\"", await tags.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
+        // Counted per upstream for Prometheus: the fetches above were misses of origin.test, the second pull a hit.
+        var metrics = await site.Http.GetStringAsync("/metrics");
+        Assert.Matches("""berth_mirror_requests_total\{upstream="origin.test",outcome="miss"\} [1-9]""", metrics);
+        Assert.Matches("""berth_mirror_requests_total\{upstream="origin.test",outcome="hit"\} [1-9]""", metrics);
+        Assert.Matches("""berth_mirror_fetched_bytes_total\{upstream="origin.test"\} [1-9]""", metrics);
+
         // One-component names at a named upstream keep their name (no official prefix configured here).
         using var missing = await Pull.GetAsync(site.Http, $"/v2/origin.test/{NewName("absent")}/manifests/latest");
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
@@ -220,6 +226,36 @@ public sealed class MirrorPullTests(MirrorPullFixture site) : IClassFixture<Mirr
         Assert.Equal(HttpStatusCode.OK, again.StatusCode);
         Assert.Equal(blob.Digest, Pull.Sha256(await again.Content.ReadAsByteArrayAsync()));
         Assert.Equal(1, site.Upstream.Count("GET", $"/v2/{repository}/blobs/{blob.Digest}"));
+    }
+
+    [Fact]
+    public async Task Bytes_that_do_not_match_the_digest_are_never_cached_nor_completed_to_the_client()
+    {
+        var repository = $"team/{NewName("corrupt")}";
+        var blob = new Blob("application/octet-stream", RandomNumberGenerator.GetBytes(300_000));
+        await site.Origin.PushBlobAsync(repository, blob);
+        site.Upstream.Mode = UpstreamMode.CorruptBlobs;
+        try
+        {
+            // The body is cut short (its last piece held back until verified): the client never gets all the bytes.
+            await Assert.ThrowsAnyAsync<Exception>(async () =>
+            {
+                using var response = await site.Http.GetAsync($"/v2/{repository}/blobs/{blob.Digest}");
+                response.EnsureSuccessStatusCode();
+                var bytes = await response.Content.ReadAsByteArrayAsync();
+                Assert.Fail($"the client got {bytes.Length} bytes of corrupt content with a success");
+            });
+        }
+        finally
+        {
+            site.Upstream.Mode = UpstreamMode.Forward;
+        }
+
+        Assert.False(await LinkedAsync(repository, blob));
+        using var good = await Pull.GetAsync(site.Http, $"/v2/{repository}/blobs/{blob.Digest}");
+        Assert.Equal(HttpStatusCode.OK, good.StatusCode);
+        Assert.Equal(blob.Digest, Pull.Sha256(await good.Content.ReadAsByteArrayAsync()));
+        Assert.Equal(2, site.Upstream.Count("GET", $"/v2/{repository}/blobs/{blob.Digest}"));
     }
 
     [Fact]

@@ -18,6 +18,9 @@ public enum UpstreamMode
 
     /// <summary>Drops every connection, as an origin that is gone.</summary>
     Down,
+
+    /// <summary>Forwards, but flips one byte of every blob body: content that does not match its digest.</summary>
+    CorruptBlobs,
 }
 
 /// <summary>
@@ -116,11 +119,18 @@ public sealed class UpstreamProxy : IAsyncDisposable
         }
 
         await using var body = await response.Content.ReadAsStreamAsync(context.RequestAborted);
+        var corrupt = Mode == UpstreamMode.CorruptBlobs && path.Contains("/blobs/sha256:", StringComparison.Ordinal);
         var slow = BlobChunkDelay > TimeSpan.Zero && path.Contains("/blobs/sha256:", StringComparison.Ordinal) && context.Request.Method == "GET";
         var buffer = new byte[64 * 1024];
         int read;
         while ((read = await body.ReadAsync(buffer, context.RequestAborted)) > 0)
         {
+            if (corrupt)
+            {
+                buffer[0] ^= 0xff;
+                corrupt = false;
+            }
+
             await context.Response.Body.WriteAsync(buffer.AsMemory(0, read), context.RequestAborted);
             if (slow)
             {
