@@ -117,6 +117,11 @@ internal sealed partial class Bench(Options o)
             await RunWebhooksAsync(ct);
         }
 
+        if (o.RunsSection("mirror"))
+        {
+            await RunMirrorAsync(ct);
+        }
+
         // Issue 10's sections start even when the budget is spent (a smoke run must reach them); their repetitions
         // stop at the budget as every other section's do.
         await RunScaleOutAsync(ct);

@@ -31,7 +31,8 @@ internal sealed class Options
           --no-auth               skip the htpasswd section
           --only IDS              run only these workloads (comma-separated ids, e.g. upload-mono,blob-get,catalog,token);
                                   a section id runs its whole section: s3 (Berth vs Distribution on s3rver), pg (Berth on
-                                  PostgreSQL vs SQLite), cluster (three nodes vs one behind nginx); s3.blob-get etc. one
+                                  PostgreSQL vs SQLite), cluster (three nodes vs one behind nginx), mirror (Berth's pull-through
+                                  cache vs Distribution's proxy mode); s3.blob-get etc. one
                                   of its workloads
           --max-minutes N         stop starting new measurements after N minutes (default 60)
           --keep                  keep the scratch directory

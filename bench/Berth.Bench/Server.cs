@@ -132,9 +132,10 @@ internal sealed class Server : IAsyncDisposable
     /// Distribution; with <paramref name="sharedDataDir"/>, a second process over another's root directory. Its upload
     /// state travels in a <c>_state</c> parameter signed with <c>http.secret</c>, so processes sharing uploads need one
     /// <paramref name="secret"/> (without it, each process signs with a random one of its own). <paramref name="storage"/>
-    /// replaces the filesystem driver's lines under <c>storage:</c> (indented two spaces), e.g. with its s3 driver.
+    /// replaces the filesystem driver's lines under <c>storage:</c> (indented two spaces), e.g. with its s3 driver. With
+    /// <paramref name="proxy"/> (an upstream's URL) it is a pull-through cache of that registry.
     /// </summary>
-    public static async Task<Server> StartDistributionAsync(string workDir, (string User, string Password, string File)? htpasswd, string? sharedDataDir = null, string? secret = null, string? storage = null)
+    public static async Task<Server> StartDistributionAsync(string workDir, (string User, string Password, string File)? htpasswd, string? sharedDataDir = null, string? secret = null, string? storage = null, string? proxy = null)
     {
         var port = FreePort();
         var dataDir = sharedDataDir ?? Path.Combine(workDir, "data");
@@ -146,6 +147,7 @@ internal sealed class Server : IAsyncDisposable
         var auth = htpasswd is { } h ? $"auth:\n  htpasswd:\n    realm: bench\n    path: {h.File}\n" : "";
         var httpSecret = secret is null ? "" : $"\n  secret: {secret}";
         var driver = storage ?? $"  filesystem:\n    rootdirectory: {dataDir}";
+        var proxySection = proxy is null ? "" : $"proxy:\n  remoteurl: {proxy}\n";
         await File.WriteAllTextAsync(config, $"""
             version: 0.1
             log:
@@ -161,6 +163,7 @@ internal sealed class Server : IAsyncDisposable
             http:
               addr: 127.0.0.1:{port}{httpSecret}
             {auth}
+            {proxySection}
             """);
         var info = new ProcessStartInfo("docker-registry") { WorkingDirectory = workDir };
         // With AWS_CA_BUNDLE set (as in some sandboxes), 2.8.2's s3 driver panics at start ("LoadCustomCABundleError:

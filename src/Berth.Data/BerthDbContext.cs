@@ -66,6 +66,10 @@ public abstract class BerthDbContext : DbContext
 
     public DbSet<RateLimitWindowRecord> RateLimitWindows => Set<RateLimitWindowRecord>();
 
+    public DbSet<MirrorTagRecord> MirrorTags => Set<MirrorTagRecord>();
+
+    public DbSet<MirrorBackoffRecord> MirrorBackoffs => Set<MirrorBackoffRecord>();
+
     public DbSet<RegistryRepository> RegistryRepositories => Set<RegistryRepository>();
 
     public DbSet<RegistryDeletion> RegistryDeletions => Set<RegistryDeletion>();
@@ -347,6 +351,22 @@ public abstract class BerthDbContext : DbContext
             e.HasKey(w => w.Key);
             e.Property(w => w.Key).HasMaxLength(300);
             e.HasIndex(w => w.Expires);
+        });
+
+        modelBuilder.Entity<MirrorTagRecord>(e =>
+        {
+            e.ToTable("mirror_tags");
+            e.HasKey(t => new { t.Repository, t.Tag });
+            e.Property(t => t.Repository).HasMaxLength(255);
+            e.Property(t => t.Tag).HasMaxLength(128);
+            e.Property(t => t.Digest).HasMaxLength(140);
+        });
+
+        modelBuilder.Entity<MirrorBackoffRecord>(e =>
+        {
+            e.ToTable("mirror_backoffs");
+            e.HasKey(b => b.Upstream);
+            e.Property(b => b.Upstream).HasMaxLength(255);
         });
 
         modelBuilder.Entity<RegistryRepository>(e =>

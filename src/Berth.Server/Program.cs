@@ -75,6 +75,7 @@ try
     builder.AddMetricsListener(options);
     PrivateFiles.CreateWritableDataDirectory(options.FullDataDir);
     builder.Services.AddBerth(options);
+    builder.Services.AddBerthMirror(options);
     builder.Services.AddWebhookDelivery(options);
     builder.Services.AddDiskSpace(options);
     builder.Services.AddGracefulShutdown(options);

@@ -24,13 +24,15 @@ public sealed class RegistryServer : IAsyncDisposable
     private readonly string _readyPath;
     private readonly bool _defaultAuth;
     private readonly string _scheme;
+    private readonly DistributionProxy? _proxy;
     private Process? _process;
     private string? _database;
     private IReadOnlyList<string> _storageArgs = [];
 
-    private RegistryServer(RegistryKind kind, string workDir, int port, string? htpasswdFile, IReadOnlyList<string> extraArgs, string readyPath, bool defaultAuth, string scheme)
+    private RegistryServer(RegistryKind kind, string workDir, int port, string? htpasswdFile, IReadOnlyList<string> extraArgs, string readyPath, bool defaultAuth, string scheme, DistributionProxy? proxy)
     {
         _scheme = scheme;
+        _proxy = proxy;
         _readyPath = readyPath;
         _defaultAuth = defaultAuth;
         Kind = kind;
@@ -66,7 +68,8 @@ public sealed class RegistryServer : IAsyncDisposable
     /// (default <c>v2/</c>; an index-only Berth has no <c>/v2</c>, use <c>.well-known/jwks.json</c>) answers 200 or 401.
     /// Berth gets <c>--auth none</c> unless <paramref name="extraArgs"/> names <c>--auth</c> or <paramref name="defaultAuth"/>
     /// asks for the role's own default. With <paramref name="scheme"/> <c>https</c> Berth listens on an https:// URL (the
-    /// arguments must give it a certificate); the readiness probe then accepts any certificate.
+    /// arguments must give it a certificate); the readiness probe then accepts any certificate. With <paramref name="proxy"/>
+    /// Distribution runs as a pull-through cache of that upstream (its <c>proxy:</c> section).
     /// </summary>
     public static async Task<RegistryServer> StartAsync(
         RegistryKind kind = RegistryKind.Berth,
@@ -76,11 +79,17 @@ public sealed class RegistryServer : IAsyncDisposable
         bool defaultAuth = false,
         int? port = null,
         string scheme = "http",
+        DistributionProxy? proxy = null,
         CancellationToken cancellationToken = default)
     {
+        if (proxy is not null && kind != RegistryKind.Distribution)
+        {
+            throw new ArgumentException("Only Distribution is configured as a proxy here; Berth takes --mirror.", nameof(proxy));
+        }
+
         var workDir = Path.Combine(Path.GetTempPath(), "berth-tests", $"{kind.ToString().ToLowerInvariant()}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(workDir);
-        var server = new RegistryServer(kind, workDir, port ?? FreeLoopbackPort(), htpasswdFile, extraArgs ?? [], readyPath, defaultAuth, scheme);
+        var server = new RegistryServer(kind, workDir, port ?? FreeLoopbackPort(), htpasswdFile, extraArgs ?? [], readyPath, defaultAuth, scheme, proxy);
         await server.UsePostgresIfAskedAsync(cancellationToken);
         await server.UseS3IfAskedAsync(cancellationToken);
         await server.RestartAsync(cancellationToken);
@@ -245,6 +254,7 @@ public sealed class RegistryServer : IAsyncDisposable
         var auth = _htpasswdFile is null
             ? ""
             : $"auth:\n  htpasswd:\n    realm: registry\n    path: {_htpasswdFile}\n";
+        var proxy = _proxy is null ? "" : _proxy.ConfigSection();
         File.WriteAllText(config, $"""
             version: 0.1
             log:
@@ -259,6 +269,7 @@ public sealed class RegistryServer : IAsyncDisposable
             http:
               addr: 127.0.0.1:{Port}
             {auth}
+            {proxy}
             """);
         var info = new ProcessStartInfo("docker-registry") { WorkingDirectory = _workDir };
         info.ArgumentList.Add("serve");

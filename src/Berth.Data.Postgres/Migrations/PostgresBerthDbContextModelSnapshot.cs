@@ -310,6 +310,47 @@ namespace Berth.Data.Postgres.Migrations
                     b.ToTable("manifest_references", (string)null);
                 });
 
+            modelBuilder.Entity("Berth.Data.Entities.MirrorBackoffRecord", b =>
+                {
+                    b.Property<string>("Upstream")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .UseCollation("C");
+
+                    b.Property<DateTime>("NotBefore")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("Upstream");
+
+                    b.ToTable("mirror_backoffs", (string)null);
+                });
+
+            modelBuilder.Entity("Berth.Data.Entities.MirrorTagRecord", b =>
+                {
+                    b.Property<string>("Repository")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .UseCollation("C");
+
+                    b.Property<string>("Tag")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .UseCollation("C");
+
+                    b.Property<DateTime>("CheckedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Digest")
+                        .IsRequired()
+                        .HasMaxLength(140)
+                        .HasColumnType("character varying(140)")
+                        .UseCollation("C");
+
+                    b.HasKey("Repository", "Tag");
+
+                    b.ToTable("mirror_tags", (string)null);
+                });
+
             modelBuilder.Entity("Berth.Data.Entities.NamespaceRecord", b =>
                 {
                     b.Property<long>("Id")

@@ -274,6 +274,43 @@ namespace Berth.Data.Sqlite.Migrations
                     b.ToTable("manifest_references", (string)null);
                 });
 
+            modelBuilder.Entity("Berth.Data.Entities.MirrorBackoffRecord", b =>
+                {
+                    b.Property<string>("Upstream")
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("NotBefore")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Upstream");
+
+                    b.ToTable("mirror_backoffs", (string)null);
+                });
+
+            modelBuilder.Entity("Berth.Data.Entities.MirrorTagRecord", b =>
+                {
+                    b.Property<string>("Repository")
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Tag")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("CheckedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Digest")
+                        .IsRequired()
+                        .HasMaxLength(140)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Repository", "Tag");
+
+                    b.ToTable("mirror_tags", (string)null);
+                });
+
             modelBuilder.Entity("Berth.Data.Entities.NamespaceRecord", b =>
                 {
                     b.Property<long>("Id")

@@ -49,7 +49,19 @@ internal sealed class ManifestStore(BerthDbContext db, IStorageDriver storage, R
             : new OciError(OciErrorCode.ManifestUnknown, Detail: new { reference = reference.ToString() });
     }
 
-    public async Task<Result<ManifestPushed>> PutAsync(string repository, Reference reference, IReadOnlyList<string> tags, string? contentType, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    public Task<Result<ManifestPushed>> PutAsync(string repository, Reference reference, IReadOnlyList<string> tags, string? contentType, ReadOnlyMemory<byte> content, CancellationToken cancellationToken) =>
+        StoreAsync(repository, reference, tags, contentType, content, requireReferences: true, caller.Subject, cancellationToken);
+
+    /// <summary>
+    /// Stores a manifest a pull-through mirror fetched from its upstream (tagged when <paramref name="reference"/> is a
+    /// tag): as a push, with its references, referrer fields, tag and events, except that the blobs and child manifests
+    /// it names need not be here yet (the mirror fetches them when they are asked for). No one is recorded as its
+    /// pusher or the repository's creator: the mirror made it, not the client whose pull caused it.
+    /// </summary>
+    internal Task<Result<ManifestPushed>> CacheAsync(string repository, Reference reference, string mediaType, ReadOnlyMemory<byte> content, CancellationToken cancellationToken) =>
+        StoreAsync(repository, reference, [], mediaType, content, requireReferences: false, subject: null, cancellationToken);
+
+    private async Task<Result<ManifestPushed>> StoreAsync(string repository, Reference reference, IReadOnlyList<string> tags, string? contentType, ReadOnlyMemory<byte> content, bool requireReferences, string? subject, CancellationToken cancellationToken)
     {
         if (content.Length > ManifestParser.MaxManifestBytes)
         {
@@ -75,8 +87,8 @@ internal sealed class ManifestStore(BerthDbContext db, IStorageDriver storage, R
         }
 
         var now = time.GetUtcNow().UtcDateTime;
-        var repositoryId = await db.GetOrCreateIdAsync(repository, defaults, now, caller.Subject, cancellationToken);
-        var missing = await FindMissingReferencesAsync(repositoryId, document, cancellationToken);
+        var repositoryId = await db.GetOrCreateIdAsync(repository, defaults, now, subject, cancellationToken);
+        var missing = requireReferences ? await FindMissingReferencesAsync(repositoryId, document, cancellationToken) : null;
         if (missing is not null)
         {
             return missing;
@@ -138,7 +150,7 @@ internal sealed class ManifestStore(BerthDbContext db, IStorageDriver storage, R
         IEnumerable<string?> eventTags = applied.Count == 0 ? new string?[] { null } : applied;
         foreach (var tag in eventTags)
         {
-            db.AddOutboxEvent(new RegistryEvent(Outbox.NewEventId(), RegistryActions.Push, repository, tag, digestText, pushed.MediaType, pushed.Size, pushed.ImageSize, caller.Subject, now, Platforms: tag is null ? null : platforms));
+            db.AddOutboxEvent(new RegistryEvent(Outbox.NewEventId(), RegistryActions.Push, repository, tag, digestText, pushed.MediaType, pushed.Size, pushed.ImageSize, subject, now, Platforms: tag is null ? null : platforms));
         }
 
         await db.SaveChangesAsync(cancellationToken);

@@ -1,3 +1,4 @@
+using Berth.Mirror;
 using Berth.Oci;
 using Berth.Registry;
 using Berth.Server.Auth;
@@ -45,13 +46,37 @@ internal static class RegistryApi
         }
 
         var route = parsed.Value;
+        var method = context.Request.Method;
+        if (context.RequestServices.GetService<MirrorRouter>() is { } mirrors && route.Kind is not (RouteKind.Base or RouteKind.Catalog))
+        {
+            // containerd's ?ns=<upstream host> names the upstream: the repository is stored (and permitted) under the
+            // upstream's name, exactly as a path prefix names it (/v2/docker.io/library/alpine/…).
+            route = route with { Name = mirrors.WithNamespace(route.Name, context.Request.Query["ns"].FirstOrDefault()) };
+            if (mirrors.IsMirrored(route.Name) && method is not ("GET" or "HEAD"))
+            {
+                AccessLog.Of(context)?.Repository = route.Name;
+                await OciResponses.WriteErrorAsync(context, MirrorRouter.PushRefused(route.Name));
+                return route.Kind;
+            }
+
+            var mirrorResponse = context.RequestServices.GetRequiredService<MirrorResponse>();
+            context.Response.OnStarting(() =>
+            {
+                if (mirrorResponse.Warning is { } warning)
+                {
+                    context.Response.Headers.Warning = warning;
+                }
+
+                return Task.CompletedTask;
+            });
+        }
+
         if (AccessLog.Of(context) is { } entry)
         {
             entry.Route = RouteLabels[(int)route.Kind];
             entry.Repository = route.Name;
         }
 
-        var method = context.Request.Method;
         var handler = Resolve(route.Kind, method);
         if (handler is null)
         {

@@ -60,11 +60,17 @@ internal static class BerthMetrics
         var subscribers = services.GetServices<Berth.Registry.Events.IOutboxSubscriber>().Select(s => s.Name).ToArray();
         var disk = services.GetService<DiskSpace>();
         var time = services.GetService<TimeProvider>() ?? TimeProvider.System;
+        var mirror = services.GetService<Berth.Mirror.MirrorStats>();
         Metrics.DefaultRegistry.AddBeforeCollectCallback(async cancellationToken =>
         {
             if (disk?.FreeBytes() is { } free)
             {
                 StorageFreeBytes.Set(free);
+            }
+
+            if (mirror is not null)
+            {
+                RefreshMirror(mirror);
             }
 
             await using var scope = services.CreateAsyncScope();
@@ -112,4 +118,25 @@ internal static class BerthMetrics
     /// <summary>Set by the webhook worker now and then: deliveries not yet delivered or given up (every node sees the same).</summary>
     public static readonly Gauge WebhookPending = Metrics.CreateGauge(
         "berth_webhook_pending_deliveries", "Webhook deliveries waiting to be delivered or retried.");
+
+    private static readonly Counter MirrorRequests = Metrics.CreateCounter(
+        "berth_mirror_requests_total", "Pull-through mirror: manifests and blobs by upstream and outcome (hit: served from the cache; miss: fetched; revalidation: a cached tag checked upstream; error: the upstream failed).",
+        new CounterConfiguration { LabelNames = ["upstream", "outcome"] });
+
+    private static readonly Counter MirrorBytesFetched = Metrics.CreateCounter(
+        "berth_mirror_fetched_bytes_total", "Pull-through mirror: bytes fetched from each upstream (blobs and manifests).",
+        new CounterConfiguration { LabelNames = ["upstream"] });
+
+    /// <summary>The mirror counts its upstreams' traffic itself (it has no metrics library); copied here on each scrape.</summary>
+    private static void RefreshMirror(Berth.Mirror.MirrorStats mirror)
+    {
+        foreach (var (upstream, counts) in mirror.Snapshot())
+        {
+            MirrorRequests.WithLabels(upstream, "hit").IncTo(counts.Hits);
+            MirrorRequests.WithLabels(upstream, "miss").IncTo(counts.Misses);
+            MirrorRequests.WithLabels(upstream, "revalidation").IncTo(counts.Revalidations);
+            MirrorRequests.WithLabels(upstream, "error").IncTo(counts.Errors);
+            MirrorBytesFetched.WithLabels(upstream).IncTo(counts.BytesFetched);
+        }
+    }
 }

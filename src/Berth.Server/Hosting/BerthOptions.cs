@@ -90,6 +90,12 @@ public sealed class BerthOptions
     /// </summary>
     public Berth.Server.Notifications.NotificationOptions Notifications { get; set; } = new();
 
+    /// <summary>
+    /// Upstreams this registry mirrors (<c>Berth:Mirrors</c>, or <c>--mirror [NAME=]URL</c>): pull-through caches
+    /// (docs/MIRROR.md). Empty: no repository is mirrored.
+    /// </summary>
+    public List<Berth.Mirror.UpstreamOptions> Mirrors { get; set; } = [];
+
     /// <summary>Seconds a webhook receiver has to answer one delivery attempt.</summary>
     public double WebhookTimeoutSeconds { get; set; } = 10;
 

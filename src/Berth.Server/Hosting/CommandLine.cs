@@ -86,6 +86,11 @@ internal static class CommandLine
           --notify-endpoint NAME=URL  Send registry notifications (CNCF Distribution's envelope) Berth:Notifications
                                       to URL; repeatable. Headers, timeout, ignored media types   (docs/OPERATIONS.md)
                                       and actions: appsettings.json (Berth:Notifications:Endpoints)
+          --mirror [NAME=]URL         Pull-through mirror of the registry at URL (docs/MIRROR.md): Berth:Mirrors
+                                      without NAME every repository; with NAME (an upstream host,
+                                      e.g. docker.io) repositories NAME/… and containerd's ?ns=NAME.
+                                      Repeatable; credentials, tag TTL, official prefix:
+                                      appsettings.json (Berth:Mirrors)
           --tls-cert FILE             PEM certificate (and chain): serve the https:// URLs of     BERTH_TLS_CERT
                                       --urls with it (default URL then https://127.0.0.1:5000)
           --tls-key FILE              Its unencrypted PEM private key                             BERTH_TLS_KEY
@@ -149,6 +154,12 @@ internal static class CommandLine
     /// </summary>
     public const string NotifyEndpoint = "--notify-endpoint";
 
+    /// <summary>
+    /// Repeatable: each <c>--mirror URL</c> or <c>--mirror NAME=URL</c> adds one upstream after those of the configuration
+    /// files and the environment (<see cref="ExpandFlags"/> turns it into <c>Berth:Mirrors</c> keys).
+    /// </summary>
+    public const string Mirror = "--mirror";
+
     /// <summary>Switches that may stand alone, meaning "true" (the configuration binder wants a value after each).</summary>
     public static readonly HashSet<string> Flags = new(StringComparer.Ordinal) { "--s3-path-style", "--s3-redirect" };
 
@@ -161,8 +172,26 @@ internal static class CommandLine
     {
         var expanded = new List<string>(args.Length + 2);
         var endpoints = 0;
+        var mirrors = 0;
         for (var i = 0; i < args.Length; i++)
         {
+            if (RepeatableValue(args, i, Mirror) is { } mirror)
+            {
+                var key = $"--Berth:Mirrors:cli{mirrors++}";
+                if (SplitMirror(mirror.Value) is ({ } name, var url))
+                {
+                    expanded.AddRange([$"{key}:Name", name]);
+                    expanded.AddRange([$"{key}:Url", url]);
+                }
+                else
+                {
+                    expanded.AddRange([$"{key}:Url", mirror.Value]);
+                }
+
+                i += mirror.Consumed - 1;
+                continue;
+            }
+
             if (NotifyEndpointValue(args, i) is { } endpoint)
             {
                 var (name, url) = SplitEndpoint(endpoint.Value)!.Value;
@@ -187,7 +216,7 @@ internal static class CommandLine
 
     /// <summary>Every option name, for the usage error.</summary>
     public static IEnumerable<string> OptionNames =>
-        HostOptions.Concat(Switches.Keys).Concat([NotifyEndpoint, "--help", "--version"]).Order(StringComparer.Ordinal);
+        HostOptions.Concat(Switches.Keys).Concat([NotifyEndpoint, Mirror, "--help", "--version"]).Order(StringComparer.Ordinal);
 
     /// <summary>The product version (the informational version carries the commit the build came from).</summary>
     public static string Version =>
@@ -211,10 +240,21 @@ internal static class CommandLine
 
             var equals = arg.IndexOf('=', StringComparison.Ordinal);
             var name = equals < 0 ? arg : arg[..equals];
-            var known = Switches.ContainsKey(name) || name == NotifyEndpoint || HostOptions.Contains(name, StringComparer.Ordinal) || name.Contains(':', StringComparison.Ordinal);
+            var known = Switches.ContainsKey(name) || name == NotifyEndpoint || name == Mirror || HostOptions.Contains(name, StringComparer.Ordinal) || name.Contains(':', StringComparison.Ordinal);
             if (!known)
             {
                 return $"unknown option '{name}'";
+            }
+
+            if (name == Mirror)
+            {
+                if (RepeatableValue(args, i, Mirror) is not { } given || !Uri.TryCreate(SplitMirror(given.Value).Url, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
+                {
+                    return $"option '{Mirror}' needs URL or NAME=URL, an absolute http(s) URL (e.g. {Mirror} https://registry-1.docker.io or {Mirror} docker.io=https://registry-1.docker.io)";
+                }
+
+                i += given.Consumed - 1;
+                continue;
             }
 
             if (name == NotifyEndpoint)
@@ -258,6 +298,25 @@ internal static class CommandLine
         }
 
         return args[i] == NotifyEndpoint && i + 1 < args.Count ? (args[i + 1], 2) : null;
+    }
+
+    /// <summary>The value of a repeatable option at <paramref name="i"/> (<c>=value</c> or the next argument) and how many arguments it took.</summary>
+    private static (string Value, int Consumed)? RepeatableValue(IReadOnlyList<string> args, int i, string option)
+    {
+        if (args[i].StartsWith(option + "=", StringComparison.Ordinal))
+        {
+            return (args[i][(option.Length + 1)..], 1);
+        }
+
+        return args[i] == option && i + 1 < args.Count ? (args[i + 1], 2) : null;
+    }
+
+    /// <summary><c>NAME=URL</c> (a name before the first <c>=</c> that is no URL's start) or a bare <c>URL</c> (Name null).</summary>
+    private static (string? Name, string Url) SplitMirror(string value)
+    {
+        var equals = value.IndexOf('=', StringComparison.Ordinal);
+        var scheme = value.IndexOf("://", StringComparison.Ordinal);
+        return equals > 0 && (scheme < 0 || equals < scheme) ? (value[..equals].Trim(), value[(equals + 1)..].Trim()) : (null, value.Trim());
     }
 
     /// <summary><c>NAME=URL</c> split at its first <c>=</c> (a URL may hold more); null when either side is empty.</summary>

@@ -1,0 +1,193 @@
+using System.Diagnostics;
+using System.Net;
+using Berth.Client.Auth;
+using Berth.Mirror.Tests.Support;
+
+namespace Berth.Mirror.Tests;
+
+/// <summary>
+/// An origin with token auth and a private repository, the proxy in front of it, and a mirror holding credentials for
+/// it, reached as origin.test (other names stay local). Tag TTL 1 s, so a cached tag is soon due for revalidation.
+/// </summary>
+public sealed class MirrorUpstreamFixture : IAsyncLifetime
+{
+    public const string AdminPassword = "Adm1nPassw0rd!";
+
+    public RegistryServer OriginServer { get; private set; } = null!;
+
+    public UpstreamProxy Upstream { get; private set; } = null!;
+
+    public RegistryServer Mirror { get; private set; } = null!;
+
+    public Origin Origin { get; private set; } = null!;
+
+    public HttpClient Http { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        OriginServer = await RegistryServer.StartAsync(extraArgs: ["--auth", "token", "--admin-password", AdminPassword, "--Berth:BcryptWorkFactor", "4"]);
+        Upstream = await UpstreamProxy.StartAsync(OriginServer.BaseUri);
+        Mirror = await RegistryServer.StartAsync(extraArgs:
+        [
+            "--mirror", $"origin.test={Upstream.Url}",
+            "--Berth:Mirrors:cli0:Username", "admin", "--Berth:Mirrors:cli0:Password", AdminPassword,
+            "--Berth:Mirrors:cli0:TagTtl", "00:00:01",
+        ]);
+        Origin = new Origin(OriginServer, new RegistryCredentials("admin", AdminPassword));
+        Http = Pull.Client(Mirror);
+    }
+
+    public async Task DisposeAsync()
+    {
+        Http.Dispose();
+        Origin.Dispose();
+        await Mirror.DisposeAsync();
+        await Upstream.DisposeAsync();
+        await OriginServer.DisposeAsync();
+    }
+}
+
+/// <summary>Private upstreams, an upstream that is gone or rate-limits, and the local names beside the mirrored ones.</summary>
+public sealed class MirrorUpstreamFailureTests(MirrorUpstreamFixture site) : IClassFixture<MirrorUpstreamFixture>
+{
+    private static string NewName(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..20];
+
+    [Fact]
+    public async Task A_private_origin_repository_pulls_through_the_mirror_with_its_credentials()
+    {
+        var image = new ImageFactory().CreateImage(layers: 1);
+        var repository = $"admin/{NewName("secret")}";
+        await site.Origin.PushAsync(repository, image, "v1");
+        using (var direct = new HttpClient { BaseAddress = site.OriginServer.BaseUri })
+        using (var anonymous = await Pull.GetAsync(direct, $"/v2/{repository}/manifests/v1"))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        }
+
+        using var manifest = await Pull.GetAsync(site.Http, $"/v2/origin.test/{repository}/manifests/v1");
+        Assert.Equal(HttpStatusCode.OK, manifest.StatusCode);
+        Assert.Equal(image.Manifest.Digest, Pull.Sha256(await manifest.Content.ReadAsByteArrayAsync()));
+        using var layer = await Pull.GetAsync(site.Http, $"/v2/origin.test/{repository}/blobs/{image.Layers[0].Digest}");
+        Assert.Equal(image.Layers[0].Digest, Pull.Sha256(await layer.Content.ReadAsByteArrayAsync()));
+        Assert.False(manifest.Headers.Contains("WWW-Authenticate"));
+    }
+
+    [Fact]
+    public async Task With_the_origin_gone_cached_tags_and_digests_are_served_stale_and_an_uncached_tag_gets_a_clear_error()
+    {
+        var image = new ImageFactory().CreateImage(layers: 1);
+        var repository = $"admin/{NewName("gone")}";
+        await site.Origin.PushAsync(repository, image, "v1");
+        var mirrored = $"/v2/origin.test/{repository}";
+        using (var warm = await Pull.GetAsync(site.Http, $"{mirrored}/manifests/v1"))
+        using (var warmLayer = await Pull.GetAsync(site.Http, $"{mirrored}/blobs/{image.Layers[0].Digest}"))
+        {
+            Assert.Equal(HttpStatusCode.OK, warm.StatusCode);
+            Assert.Equal(HttpStatusCode.OK, warmLayer.StatusCode);
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(1.1)); // past the tag's TTL: the next pull asks the upstream
+        site.Upstream.Mode = UpstreamMode.Down;
+        try
+        {
+            using var stale = await Pull.GetAsync(site.Http, $"{mirrored}/manifests/v1");
+            Assert.Equal(HttpStatusCode.OK, stale.StatusCode);
+            Assert.Equal(image.Manifest.Digest, Pull.Sha256(await stale.Content.ReadAsByteArrayAsync()));
+            Assert.Contains("110", Pull.Header(stale, "Warning") ?? "", StringComparison.Ordinal);
+
+            using var byDigest = await Pull.GetAsync(site.Http, $"{mirrored}/manifests/{image.Manifest.Digest}");
+            Assert.Equal(HttpStatusCode.OK, byDigest.StatusCode);
+            using var layer = await Pull.GetAsync(site.Http, $"{mirrored}/blobs/{image.Layers[0].Digest}");
+            Assert.Equal(image.Layers[0].Digest, Pull.Sha256(await layer.Content.ReadAsByteArrayAsync()));
+
+            using var uncached = await Pull.GetAsync(site.Http, $"{mirrored}/manifests/never-pulled");
+            var body = await uncached.Content.ReadAsStringAsync();
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, uncached.StatusCode);
+            Assert.Contains("UNAVAILABLE", body, StringComparison.Ordinal);
+            Assert.Contains("upstream origin.test is unavailable", body, StringComparison.Ordinal);
+        }
+        finally
+        {
+            site.Upstream.Mode = UpstreamMode.Forward;
+        }
+
+        // Back: once the short backoff has passed, the tag is revalidated again (no Warning).
+        await UntilFreshAsync($"{mirrored}/manifests/v1");
+    }
+
+    [Fact]
+    public async Task An_origin_answering_429_gets_no_request_before_its_retry_after_and_the_cache_is_served_meanwhile()
+    {
+        var image = new ImageFactory().CreateImage(layers: 1);
+        var repository = $"admin/{NewName("busy")}";
+        await site.Origin.PushAsync(repository, image, "v1");
+        var mirrored = $"/v2/origin.test/{repository}";
+        using (var warm = await Pull.GetAsync(site.Http, $"{mirrored}/manifests/v1"))
+        {
+            Assert.Equal(HttpStatusCode.OK, warm.StatusCode);
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(1.1));
+        site.Upstream.RetryAfterSeconds = 3;
+        site.Upstream.Mode = UpstreamMode.TooManyRequests;
+        var refusedAt = Stopwatch.StartNew();
+        int seen;
+        try
+        {
+            using var first = await Pull.GetAsync(site.Http, $"{mirrored}/manifests/v1");
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+            Assert.Contains("110", Pull.Header(first, "Warning") ?? "", StringComparison.Ordinal);
+            seen = site.Upstream.Requests.Count;
+
+            // For the next 2 s (well inside the 3 s asked for) nothing reaches the upstream, and the cache answers.
+            while (refusedAt.Elapsed < TimeSpan.FromSeconds(2))
+            {
+                using var again = await Pull.GetAsync(site.Http, $"{mirrored}/manifests/v1");
+                Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+                Assert.Equal(image.Manifest.Digest, Pull.Sha256(await again.Content.ReadAsByteArrayAsync()));
+                using var uncached = await Pull.GetAsync(site.Http, $"{mirrored}/manifests/other");
+                Assert.Equal(HttpStatusCode.ServiceUnavailable, uncached.StatusCode);
+                await Task.Delay(200);
+            }
+
+            Assert.Equal(seen, site.Upstream.Requests.Count);
+        }
+        finally
+        {
+            site.Upstream.Mode = UpstreamMode.Forward;
+        }
+
+        await UntilFreshAsync($"{mirrored}/manifests/v1");
+        Assert.True(refusedAt.Elapsed >= TimeSpan.FromSeconds(2.5), $"asked the upstream again after {refusedAt.Elapsed}");
+        Assert.True(site.Upstream.Requests.Count > seen);
+    }
+
+    [Fact]
+    public async Task Names_outside_the_mirrored_prefix_are_local_repositories_that_take_pushes()
+    {
+        var image = new ImageFactory().CreateImage(layers: 1);
+        var repository = $"local/{NewName("own")}";
+        using var mirrorAsOrigin = new Origin(site.Mirror);
+        await mirrorAsOrigin.PushAsync(repository, image, "v1");
+        using var pulled = await Pull.GetAsync(site.Http, $"/v2/{repository}/manifests/v1");
+        Assert.Equal(HttpStatusCode.OK, pulled.StatusCode);
+        Assert.DoesNotContain(site.Upstream.Requests, r => r.Contains(repository, StringComparison.Ordinal));
+    }
+
+    /// <summary>Polls (bounded) until the tag is answered without a stale warning: the upstream is asked again.</summary>
+    private async Task UntilFreshAsync(string path)
+    {
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            using var response = await Pull.GetAsync(site.Http, path);
+            if (response.StatusCode == HttpStatusCode.OK && Pull.Header(response, "Warning") is null)
+            {
+                return;
+            }
+
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"{path} still stale after {clock.Elapsed}: {(int)response.StatusCode}");
+            await Task.Delay(200);
+        }
+    }
+}
