@@ -28,6 +28,9 @@ internal sealed partial class BlobFetches(
 {
     private const int BufferBytes = 256 * 1024;
 
+    /// <summary>How long the client copy may block the fetch before that client is detached.</summary>
+    private static readonly TimeSpan StalledClient = TimeSpan.FromSeconds(15);
+
     private readonly ConcurrentDictionary<string, Fetch> _running = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
 
@@ -205,8 +208,12 @@ internal sealed partial class BlobFetches(
         return true;
     }
 
-    /// <summary>Copies to the client that started the fetch; a client gone (or failing) is detached, the fetch goes on.</summary>
-    private static async Task<PipeWriter?> WriteToTeeAsync(PipeWriter? tee, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    /// <summary>
+    /// Copies to the client that started the fetch; a client gone (or failing) is detached, the fetch goes on. So is
+    /// one that reads nothing for <see cref="StalledClient"/>: its backpressure must not hold up the cache entry, the
+    /// clients waiting for it, or the lease other nodes wait on.
+    /// </summary>
+    private async Task<PipeWriter?> WriteToTeeAsync(PipeWriter? tee, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         if (tee is null)
         {
@@ -215,8 +222,24 @@ internal sealed partial class BlobFetches(
 
         try
         {
-            var flushed = await tee.WriteAsync(data, cancellationToken);
-            return flushed.IsCompleted ? null : tee;
+            var write = tee.WriteAsync(data, cancellationToken);
+            if (write.IsCompleted)
+            {
+                return write.Result.IsCompleted ? null : tee;
+            }
+
+            var pending = write.AsTask();
+            try
+            {
+                return (await pending.WaitAsync(StalledClient, time, cancellationToken)).IsCompleted ? null : tee;
+            }
+            catch (TimeoutException)
+            {
+                tee.CancelPendingFlush();
+                await pending;
+                await tee.CompleteAsync(new IOException($"the client read nothing for {StalledClient.TotalSeconds:0} s"));
+                return null;
+            }
         }
         catch (Exception e) when (e is IOException or InvalidOperationException)
         {
@@ -224,7 +247,7 @@ internal sealed partial class BlobFetches(
         }
     }
 
-    private static async Task CopyToTeeAsync(Stream stored, PipeWriter tee, CancellationToken cancellationToken)
+    private async Task CopyToTeeAsync(Stream stored, PipeWriter tee, CancellationToken cancellationToken)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(BufferBytes);
         try
