@@ -131,9 +131,10 @@ internal sealed partial class Bench(Options o)
         preamble.Add($"- Clients on the same 2 cores: curl for the bytes of raw uploads and GETs (from/to the page cache and /dev/null), .NET HttpClient for the other raw requests, `wrk -t2 -c32 -d{o.WrkSeconds}s` for GET request rates, `hey -c32` for HEAD (wrk cannot parse HEAD responses), skopeo {Version("skopeo", "--version").Replace("skopeo version ", "", StringComparison.Ordinal)} for image copies. Uncompressed tar layers of random bytes; new content every repetition.");
         preamble.Add("- The order of the two registries alternates between repetitions; a warm-up pass (not recorded) precedes full runs.");
         var title = o.Smoke ? "Berth vs Distribution 2.8.2 — smoke run" : "Berth vs Distribution 2.8.2";
-        // A run of issue 10's sections alone: their own title, and only the lines about the machine and the clients.
+        // A run of sections alone (scale-out, webhooks, mirror): a title naming them, and only the lines about the machine
+        // and the clients.
         var document = new StringBuilder(_results.IsEmpty
-            ? $"# Berth scale-out: S3, PostgreSQL, several nodes{(o.Smoke ? " — smoke run" : "")}\n\n{preamble[0]}\n{preamble[2]}\n"
+            ? $"# Berth: {string.Join(", ", _sections.Select(s => s.Id))}{(o.Smoke ? " — smoke run" : "")}\n\n{preamble[0]}\n{preamble[2]}\n"
             : _results.Markdown(title, preamble));
         AppendSections(document);
         var markdown = document.ToString();
