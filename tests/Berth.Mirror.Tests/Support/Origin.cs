@@ -36,6 +36,13 @@ public sealed class Origin(RegistryServer server, RegistryCredentials? credentia
         await Client.PutManifestAsync(repository, tag, new ManifestBlob(image.Manifest.Bytes, image.Manifest.MediaType, Digest.Parse(image.Manifest.Digest)), CancellationToken.None);
     }
 
+    /// <summary>Points <paramref name="tag"/> at <paramref name="image"/>, whose blobs the repository already holds: one manifest PUT.</summary>
+    public async Task TagAsync(string repository, IManifestFixture image, string tag)
+    {
+        await Client.PingAsync(CancellationToken.None);
+        await Client.PutManifestAsync(repository, tag, new ManifestBlob(image.Manifest.Bytes, image.Manifest.MediaType, Digest.Parse(image.Manifest.Digest)), CancellationToken.None);
+    }
+
     /// <summary>Pushes one blob alone (no manifest names it).</summary>
     public async Task PushBlobAsync(string repository, Blob blob)
     {
