@@ -100,6 +100,7 @@ public abstract class BerthDbContext : DbContext
             e.Property(r => r.Namespace).HasMaxLength(255);
             e.Property(r => r.Description).HasMaxLength(4000);
             e.Property(r => r.CreatedBy).HasMaxLength(64);
+            e.Property(r => r.MirrorSource).HasMaxLength(500);
             e.HasIndex(r => r.Namespace);
         });
 

@@ -31,7 +31,16 @@ public static partial class RepositoryRecords
             return id;
         }
 
-        var record = new RepositoryRecord { Name = name, Namespace = NamespaceOf(name), Visibility = defaults.Visibility, CreatedAt = now, CreatedBy = createdBy };
+        var origin = defaults.Origin?.Invoke(name);
+        var record = new RepositoryRecord
+        {
+            Name = name,
+            Namespace = NamespaceOf(name),
+            Visibility = origin?.Visibility ?? defaults.Visibility,
+            MirrorSource = origin?.MirrorSource,
+            CreatedAt = now,
+            CreatedBy = createdBy,
+        };
         db.Repositories.Add(record);
         try
         {

@@ -29,6 +29,7 @@ public static class IndexServices
             new LocalKeySource(keys), new TokenValidationSettings(options.TokenIssuer, options.TokenService), sp.GetRequiredService<TimeProvider>()));
         services.AddScoped<IAccountService, AccountService>();
         services.AddScoped<IPermissionService, PermissionService>();
+        services.TryAddSingleton<IMirroredNames>(NoMirroredNames.Instance);
         services.AddScoped<ITokenService, TokenService>();
         services.AddScoped<IndexRecords>();
         services.AddScoped<IUserService, UserService>();

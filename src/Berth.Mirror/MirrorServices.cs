@@ -1,3 +1,4 @@
+using Berth.Data;
 using Berth.Registry.Blobs;
 using Berth.Registry.Manifests;
 using Microsoft.Extensions.DependencyInjection;
@@ -22,6 +23,14 @@ public static class MirrorServices
         MirrorValidation.Check(upstreams);
         services.AddSingleton(settings ?? MirrorSettings.Default);
         services.AddSingleton(sp => new MirrorRouter(upstreams.Select(u => new Upstream(u, sp.GetRequiredService<ILoggerFactory>(), sp.GetRequiredService<TimeProvider>()))));
+        // Repositories the mirror creates record their upstream and get the visibility of its pull policy.
+        var plain = services.LastOrDefault(d => d.ServiceType == typeof(RepositoryDefaults))?.ImplementationInstance as RepositoryDefaults ?? new RepositoryDefaults();
+        services.RemoveAll<RepositoryDefaults>();
+        services.AddSingleton(sp =>
+        {
+            var router = sp.GetRequiredService<MirrorRouter>();
+            return plain with { Origin = name => router.Resolve(name)?.Upstream.Origin };
+        });
         services.AddSingleton<MirrorStats>();
         services.AddSingleton<FetchLeases>();
         services.AddSingleton<BlobFetches>();

@@ -5,6 +5,8 @@ namespace Berth.Mirror;
 /// <summary>What is wrong with a mirror configuration, found at start rather than at the first pull.</summary>
 public static class MirrorValidation
 {
+    private const int MaxUrlLength = 400;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first problem.</summary>
     public static void Check(IReadOnlyList<UpstreamOptions> upstreams)
     {
@@ -24,6 +26,17 @@ public static class MirrorValidation
             if (!Uri.TryCreate(upstream.Url, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https") || !string.IsNullOrEmpty(url.UserInfo))
             {
                 return $"{label}: Url '{upstream.Url}' is not an absolute http(s) URL without credentials (they go in Username and Password)";
+            }
+
+            if (upstream.Url.Length > MaxUrlLength)
+            {
+                // Repositories cached from an unnamed upstream record its URL as their source.
+                return $"{label}: Url is longer than {MaxUrlLength} characters";
+            }
+
+            if (upstream.Pull is { } pull && !Enum.IsDefined(pull))
+            {
+                return $"{label}: Pull must be anyone or users";
             }
 
             if (upstream.TagTtl < TimeSpan.Zero)

@@ -2,6 +2,8 @@ using System.Net;
 using Berth.Client.Auth;
 using Berth.Client.Http;
 using Berth.Client.Registry;
+using Berth.Data;
+using Berth.Data.Entities;
 using Microsoft.Extensions.Logging;
 
 namespace Berth.Mirror;
@@ -26,6 +28,8 @@ public sealed class Upstream : IDisposable
         Url = url;
         TagTtl = options.TagTtl;
         OfficialPrefix = string.IsNullOrEmpty(options.OfficialPrefix) ? null : options.OfficialPrefix.TrimEnd('/') + "/";
+        Pull = PullOf(options);
+        Origin = new RepositoryOrigin(Name ?? url.GetLeftPart(UriPartial.Path).TrimEnd('/'), Pull == MirrorPull.Anyone ? Visibility.Public : Visibility.Private);
         var host = url.Authority;
         ICredentialProvider credentials = string.IsNullOrEmpty(options.Username)
             ? AnonymousCredentialProvider.Instance
@@ -63,6 +67,19 @@ public sealed class Upstream : IDisposable
     public string? OfficialPrefix { get; }
 
     public IRegistryClient Client { get; }
+
+    /// <summary>Who may pull its repositories through Berth (token auth).</summary>
+    public MirrorPull Pull { get; }
+
+    /// <summary>What a repository cached from it records: its source (name, or URL without credentials) and visibility.</summary>
+    public RepositoryOrigin Origin { get; }
+
+    /// <summary>
+    /// The configured pull policy, else <c>anyone</c> for an upstream without credentials and <c>users</c> for one with
+    /// them: what only the mirror's credentials can read must not become public by accident.
+    /// </summary>
+    public static MirrorPull PullOf(UpstreamOptions options) =>
+        options.Pull ?? (string.IsNullOrEmpty(options.Username) ? MirrorPull.Anyone : MirrorPull.Users);
 
     /// <summary>The repository's name at the upstream: official images (one component) get the prefix.</summary>
     public string UpstreamName(string repository) =>

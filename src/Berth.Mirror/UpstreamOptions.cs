@@ -1,3 +1,5 @@
+using Berth.Data;
+
 namespace Berth.Mirror;
 
 /// <summary>
@@ -21,4 +23,10 @@ public sealed class UpstreamOptions
 
     /// <summary>Prefix for one-component names at the upstream (<c>library/</c> for Docker Hub's official images).</summary>
     public string? OfficialPrefix { get; set; }
+
+    /// <summary>
+    /// Who may pull its repositories through Berth with <c>--auth token</c>: <c>anyone</c> (anonymous too, as public
+    /// repositories) or <c>users</c> (signed-in accounts). Unset: <c>anyone</c> without credentials, <c>users</c> with.
+    /// </summary>
+    public MirrorPull? Pull { get; set; }
 }

@@ -797,6 +797,11 @@ namespace Berth.Data.Postgres.Migrations
                     b.Property<DateTime?>("LastPushedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<string>("MirrorSource")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .UseCollation("C");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(255)

@@ -716,6 +716,10 @@ namespace Berth.Data.Sqlite.Migrations
                     b.Property<DateTime?>("LastPushedAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("MirrorSource")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(255)

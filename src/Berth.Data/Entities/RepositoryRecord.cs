@@ -28,6 +28,12 @@ public sealed class RepositoryRecord
     public string? Description { get; set; }
 
     public long PullCount { get; set; }
+
+    /// <summary>
+    /// The upstream a pull-through mirror cached this repository from (its configured name, or its URL for the mirror
+    /// of every name); null for a local repository.
+    /// </summary>
+    public string? MirrorSource { get; set; }
 }
 
 public enum Visibility

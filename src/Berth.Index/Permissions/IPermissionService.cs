@@ -15,7 +15,8 @@ public interface IPermissionService
     /// <summary>
     /// The registry actions among <paramref name="requested"/> the caller may perform on <paramref name="repository"/>.
     /// On a name that does not exist, <c>pull</c> and <c>delete</c> grant nothing and <c>push</c> is a grant to create it
-    /// (see <see cref="AllowedActions.CreatesRepository"/>).
+    /// (see <see cref="AllowedActions.CreatesRepository"/>). A mirrored name (<see cref="IMirroredNames"/>) grants at most
+    /// <c>pull</c>, as its upstream's pull policy and the caller's grants allow, whether it is cached or not.
     /// </summary>
     Task<AllowedActions> AllowedActionsAsync(Principal? principal, string repository, IEnumerable<string> requested, CancellationToken cancellationToken);
 

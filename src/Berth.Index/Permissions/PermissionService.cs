@@ -5,15 +5,28 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Berth.Index.Permissions;
 
-internal sealed class PermissionService(BerthDbContext db) : IPermissionService
+/// <summary>
+/// Mirrored names (<see cref="IMirroredNames"/>) are read-only and decided by their upstream's pull policy, cached or
+/// not, whatever the row's visibility says; the caller's grants on a cached one add to it, but only ever to pull.
+/// </summary>
+internal sealed class PermissionService(BerthDbContext db, IMirroredNames? mirrors = null) : IPermissionService
 {
+    private readonly IMirroredNames _mirrors = mirrors ?? NoMirroredNames.Instance;
+
     public async Task<RepositoryAccess> GetAccessAsync(Principal? principal, string repository, CancellationToken cancellationToken)
     {
+        var mirror = _mirrors.Find(repository);
         var record = await db.Repositories.AsNoTracking()
             .Where(r => r.Name == repository)
             .Select(r => new { r.Id, r.Namespace, r.Visibility })
             .FirstOrDefaultAsync(cancellationToken);
         var @namespace = record?.Namespace ?? RepositoryRecords.NamespaceOf(repository);
+        if (record is null && mirror is not null)
+        {
+            // Not cached yet: whoever the policy admits may pull it (the pull caches it); nobody creates it.
+            return new RepositoryAccess(false, 0, mirror.Admits(principal is not null) ? AccessLevel.Read : AccessLevel.None, CanCreate: false);
+        }
+
         if (record is null)
         {
             // Whoever may create the repository will administer it; until then every action finds it empty.
@@ -21,7 +34,9 @@ internal sealed class PermissionService(BerthDbContext db) : IPermissionService
             return new RepositoryAccess(false, 0, canCreate ? AccessLevel.Admin : AccessLevel.None, canCreate);
         }
 
-        var level = record.Visibility == Visibility.Public ? AccessLevel.Read : AccessLevel.None;
+        var level = mirror is not null
+            ? (mirror.Admits(principal is not null) ? AccessLevel.Read : AccessLevel.None)
+            : (record.Visibility == Visibility.Public ? AccessLevel.Read : AccessLevel.None);
         if (principal is not null)
         {
             level = Max(level, await GrantedLevelAsync(principal, record.Id, @namespace, cancellationToken));
@@ -34,6 +49,15 @@ internal sealed class PermissionService(BerthDbContext db) : IPermissionService
     {
         var wanted = requested.Distinct(StringComparer.Ordinal).ToList();
         var access = await GetAccessAsync(principal, repository, cancellationToken);
+        if (_mirrors.Find(repository) is not null)
+        {
+            // A mirror's repository is read-only for everyone, site admins too (the registry refuses pushes, mounts into
+            // it and deletes): pull at most, cached or not, and never a grant to create it.
+            var pull = wanted.Contains(RepositoryAccess.Pull, StringComparer.Ordinal) && access.Level >= AccessLevel.Read &&
+                       CredentialAllows(principal, RepositoryAccess.Pull);
+            return pull ? new AllowedActions([RepositoryAccess.Pull], CreatesRepository: false) : AllowedActions.None;
+        }
+
         // A site admin administers every repository whoever creates it, so nothing it is granted here can carry over
         // to someone else's repository: its grants on an absent name are the ordinary ones (a DELETE there is a 404).
         if (!access.Exists && principal?.ActsAsAdmin != true)
@@ -52,9 +76,22 @@ internal sealed class PermissionService(BerthDbContext db) : IPermissionService
 
     public IQueryable<RepositoryRecord> VisibleRepositories(Principal? principal)
     {
+        // Cached mirror repositories are listed as their upstream's pull policy says, not as their row's visibility:
+        // those of an upstream whose policy admits the caller are added, those of one that does not are left out (a
+        // repository of an upstream no longer configured is an ordinary one). Without mirrors the queries are as ever.
+        var mirrored = _mirrors.Upstreams.Count > 0;
         if (principal is null)
         {
-            return db.Repositories.Where(r => r.Visibility == Visibility.Public);
+            if (!mirrored)
+            {
+                return db.Repositories.Where(r => r.Visibility == Visibility.Public);
+            }
+
+            var admitted = _mirrors.Upstreams.Where(u => u.Admits(signedIn: false)).Select(u => u.Source).ToList();
+            var refused = _mirrors.Upstreams.Where(u => !u.Admits(signedIn: false)).Select(u => u.Source).ToList();
+            return db.Repositories.Where(r =>
+                (r.MirrorSource == null && r.Visibility == Visibility.Public) ||
+                (r.MirrorSource != null && (admitted.Contains(r.MirrorSource) || (r.Visibility == Visibility.Public && !refused.Contains(r.MirrorSource)))));
         }
 
         if (principal.ActsAsAdmin)
@@ -68,7 +105,14 @@ internal sealed class PermissionService(BerthDbContext db) : IPermissionService
         var granted = db.RepositoryPermissions
             .Where(p => p.AccountId == accountId || (p.TeamId != null && teams.Contains(p.TeamId.Value)))
             .Select(p => p.RepositoryId);
-        return db.Repositories.Where(r => r.Visibility == Visibility.Public || owned.Contains(r.Namespace) || granted.Contains(r.Id));
+        if (!mirrored)
+        {
+            return db.Repositories.Where(r => r.Visibility == Visibility.Public || owned.Contains(r.Namespace) || granted.Contains(r.Id));
+        }
+
+        var sources = _mirrors.Upstreams.Where(u => u.Admits(signedIn: true)).Select(u => u.Source).ToList();
+        return db.Repositories.Where(r => r.Visibility == Visibility.Public || owned.Contains(r.Namespace) || granted.Contains(r.Id) ||
+                                          (r.MirrorSource != null && sources.Contains(r.MirrorSource)));
     }
 
     public async Task<IQueryable<string>> VisibleRepositoryNamesAsync(string? subject, bool siteAdmin, CancellationToken cancellationToken)

@@ -21,6 +21,7 @@ internal static class RepositoryQueries
             PullCount = r.PullCount,
             LastPushedAt = r.LastPushedAt,
             CreatedAt = r.CreatedAt,
+            MirrorSource = r.MirrorSource,
         });
 
     /// <summary>The caller's access to a repository they may read; anything else is the same 404 as an absent name.</summary>

@@ -194,7 +194,7 @@ internal sealed class RepositoryService(
         var starred = caller is not null && await db.Stars.AnyAsync(s => s.RepositoryId == id && s.AccountId == caller.AccountId, cancellationToken);
         var tags = await TagsAsync(id, 0, DetailTagLimit, cancellationToken);
         var tagCount = tags.Count < DetailTagLimit ? tags.Count : await db.TagSummaries.LongCountAsync(t => t.RepositoryId == id, cancellationToken);
-        return new RepositoryDetails(row.ToInfo(), Times.Utc(row.CreatedAt), comments, starred, access.Level, tags, tagCount);
+        return new RepositoryDetails(row.ToInfo(), Times.Utc(row.CreatedAt), comments, starred, access.Level, tags, tagCount, row.MirrorSource);
     }
 
     private async Task<List<TagInfo>> TagsAsync(long repositoryId, int skip, int take, CancellationToken cancellationToken)

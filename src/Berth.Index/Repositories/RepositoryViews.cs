@@ -20,6 +20,7 @@ public sealed record TagInfo(string Name, string Digest, string MediaType, long 
 /// <param name="Permission">The caller's level: at least <see cref="AccessLevel.Read"/>, or the repository would be invisible.</param>
 /// <param name="Tags">The most recently pushed tags (at most <see cref="RepositoryService.DetailTagLimit"/>).</param>
 /// <param name="TagCount">All its tags, for paging through them.</param>
+/// <param name="MirrorSource">The upstream a pull-through mirror cached it from (name, or URL); null for a local repository.</param>
 public sealed record RepositoryDetails(
     RepositoryInfo Summary,
     DateTime CreatedAt,
@@ -27,7 +28,17 @@ public sealed record RepositoryDetails(
     bool Starred,
     AccessLevel Permission,
     IReadOnlyList<TagInfo> Tags,
-    long TagCount);
+    long TagCount,
+    string? MirrorSource = null)
+{
+    /// <summary>
+    /// What a mirrored repository is a copy of: its upstream and name there (<c>docker.io/library/alpine</c>; a named
+    /// upstream's prefix is not repeated); null for a local repository.
+    /// </summary>
+    public string? MirrorOf => MirrorSource is not { } source ? null
+        : Summary.Name.StartsWith(source + "/", StringComparison.Ordinal) ? Summary.Name
+        : $"{source}/{Summary.Name}";
+}
 
 /// <summary>A grant on a repository: to a user or to a team of the repository's organisation.</summary>
 public sealed record CollaboratorInfo(string? User, string? Team, AccessLevel Level);
@@ -52,6 +63,8 @@ internal sealed class RepositoryRow
     public DateTime? LastPushedAt { get; init; }
 
     public DateTime CreatedAt { get; init; }
+
+    public string? MirrorSource { get; init; }
 
     public RepositoryInfo ToInfo() => new(Name, Namespace, Visibility, Description, StarCount, PullCount, Times.Utc(LastPushedAt));
 }

@@ -21,7 +21,7 @@ internal static class ApiMapping
     {
         var r = d.Summary;
         return new Repository(r.Name, r.Namespace, IndexWords.Word(r.Visibility), r.Description, r.StarCount, r.PullCount, r.LastPushedAt,
-            d.CreatedAt, d.CommentCount, d.Starred, IndexWords.Word(d.Permission), ToTags(d.Tags));
+            d.CreatedAt, d.CommentCount, d.Starred, IndexWords.Word(d.Permission), ToTags(d.Tags), d.MirrorSource);
     }
 
     public static List<Tag> ToTags(IEnumerable<TagInfo> tags) => [.. tags.Select(t => new Tag(t.Name, t.Digest, t.MediaType, t.Size, t.PushedAt))];

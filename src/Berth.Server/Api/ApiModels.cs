@@ -67,7 +67,8 @@ internal sealed record Repository(
     long CommentCount,
     bool Starred,
     string Permission,
-    IReadOnlyList<Tag> Tags);
+    IReadOnlyList<Tag> Tags,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? MirrorSource);
 
 internal sealed record Tag(string Name, string Digest, string MediaType, long Size, DateTime PushedAt);
 

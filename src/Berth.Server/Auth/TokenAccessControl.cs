@@ -15,6 +15,9 @@ public sealed record TokenChallengeSettings(string? Realm, string Service);
 /// A create grant (a name in the token's <c>berth_create</c>, absent when the token was issued) allows pull, and push
 /// if granted, only while the repository is still absent or its row says the token's subject created it; otherwise the
 /// request is challenged, and the client's new token is decided on today's permissions.
+/// Everything else in the token's <c>access</c> claim was decided when it was issued and holds until it expires, except
+/// on a mirrored name: there the upstream's pull policy (<see cref="MirroredUpstream.Admits"/>) is applied again on every
+/// request, so a token issued under a wider policy (before a restart with a narrower one) no longer reads.
 /// </summary>
 internal sealed class TokenAccessControl(TokenValidator validator, TokenChallengeSettings settings, bool indexInProcess) : IAccessController
 {
@@ -48,11 +51,15 @@ internal sealed class TokenAccessControl(TokenValidator validator, TokenChalleng
             }
         }
 
-        // Through a create grant: pull, and push if the token was granted push; never delete.
+        // Through a create grant: pull, and push if the token was granted push; never delete. On a mirrored name only
+        // while its pull policy still admits the token's holder.
+        var mirrors = context.RequestServices.GetService<IMirroredNames>();
+        var signedIn = claims.Subject.Length > 0;
         bool Allows(string type, string name, string action) =>
-            claims.Allows(type, name, action) ||
-            (type == ResourceScope.Repository && creations is not null && creations.TryGetValue(name, out var holds) && holds &&
-             (action == AccessRequest.Pull || (action == AccessRequest.Push && claims.Grants(type, name, action))));
+            (type != ResourceScope.Repository || mirrors?.Find(name) is not { } mirror || mirror.Admits(signedIn)) &&
+            (claims.Allows(type, name, action) ||
+             (type == ResourceScope.Repository && creations is not null && creations.TryGetValue(name, out var holds) && holds &&
+              (action == AccessRequest.Pull || (action == AccessRequest.Push && claims.Grants(type, name, action)))));
 
         foreach (var request in required)
         {

@@ -89,8 +89,8 @@ internal static class CommandLine
           --mirror [NAME=]URL         Pull-through mirror of the registry at URL (docs/MIRROR.md): Berth:Mirrors
                                       without NAME every repository; with NAME (an upstream host,
                                       e.g. docker.io) repositories NAME/… and containerd's ?ns=NAME.
-                                      Repeatable; credentials, tag TTL, official prefix:
-                                      appsettings.json (Berth:Mirrors)
+                                      Repeatable; credentials, tag TTL, official prefix, who may
+                                      pull (Pull): appsettings.json (Berth:Mirrors)
           --tls-cert FILE             PEM certificate (and chain): serve the https:// URLs of     BERTH_TLS_CERT
                                       --urls with it (default URL then https://127.0.0.1:5000)
           --tls-key FILE              Its unencrypted PEM private key                             BERTH_TLS_KEY

@@ -1,4 +1,6 @@
+using Berth.Index.Permissions;
 using Berth.Mirror;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Berth.Server.Hosting;
 
@@ -22,6 +24,8 @@ internal static class MirrorSetup
             throw new ConfigurationException(problem);
         }
 
+        // Who may pull mirrored names is decided where every other permission is (IPermissionService), by their policy.
+        services.Replace(ServiceDescriptor.Singleton<IMirroredNames, RouterMirroredNames>());
         return services.AddMirror(options.Mirrors);
     }
 }
