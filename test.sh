@@ -223,7 +223,7 @@ if start_postgres; then
   # The mirror's cache (tags, backoffs, the fetch lease across nodes, blobs) on this pair; not the router and option
   # tests (no database or storage).
   run_project tests/Berth.Mirror.Tests/Berth.Mirror.Tests.csproj Berth.Mirror.Tests.PostgresS3 \
-    "--filter=FullyQualifiedName~.MirrorClusterTests|FullyQualifiedName~.MirrorPullTests|FullyQualifiedName~.MirrorUpstreamFailureTests" \
+    "--filter=FullyQualifiedName~.MirrorClusterTests|FullyQualifiedName~.MirrorPullTests|FullyQualifiedName~.MirrorUpstreamFailureTests|FullyQualifiedName~.MirrorTokenAuthTests" \
     BERTH_TEST_DATABASE=postgres BERTH_TEST_STORAGE=s3
   run_project tests/Berth.Postgres.Tests/Berth.Postgres.Tests.csproj Berth.Postgres.Tests
   stop_postgres

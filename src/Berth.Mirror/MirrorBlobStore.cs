@@ -19,11 +19,12 @@ internal sealed class MirrorBlobStore(
     public async Task<Result<BlobInfo>> StatAsync(string repository, Digest digest, CancellationToken cancellationToken)
     {
         var local = await inner.StatAsync(repository, digest, cancellationToken);
-        if (local.IsSuccess || router.Resolve(repository) is not { } target)
+        var target = router.Resolve(repository);
+        if (target is null || local.IsSuccess)
         {
-            if (local.IsSuccess && router.Resolve(repository) is { } cached)
+            if (target is not null)
             {
-                stats.Of(cached.Upstream).Hit();
+                stats.Of(target.Upstream).Hit();
             }
 
             return local;

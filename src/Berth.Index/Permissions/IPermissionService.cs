@@ -31,6 +31,16 @@ public interface IPermissionService
     /// </summary>
     Task<IQueryable<string>> VisibleRepositoryNamesAsync(string? subject, bool siteAdmin, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The actions among <paramref name="wanted"/> the holder of a registry token may perform on
+    /// <paramref name="repository"/> as the rows say now (<paramref name="subject"/> and <paramref name="siteAdmin"/> as
+    /// for <see cref="VisibleRepositoryNamesAsync"/>). The registry grants only what both this and the token's
+    /// <c>access</c> claim allow, on every request, so a repository made private, a grant removed or an account disabled
+    /// stops an issued token at once instead of when it expires. Create grants are not counted: on a name that does not
+    /// exist nothing is allowed here (the registry checks create grants against the repository's creator).
+    /// </summary>
+    Task<IReadOnlySet<string>> CurrentActionsAsync(string? subject, bool siteAdmin, string repository, IReadOnlyCollection<string> wanted, CancellationToken cancellationToken);
+
     /// <summary>Whether the caller may create repositories (and so own content) in a namespace.</summary>
     Task<bool> CanCreateInAsync(Principal? principal, string @namespace, CancellationToken cancellationToken);
 

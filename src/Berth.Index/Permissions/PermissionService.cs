@@ -11,6 +11,18 @@ namespace Berth.Index.Permissions;
 /// </summary>
 internal sealed class PermissionService(BerthDbContext db, IMirroredNames? mirrors = null) : IPermissionService
 {
+    private static readonly IReadOnlySet<string> PullOnly = new HashSet<string>([RepositoryAccess.Pull], StringComparer.Ordinal);
+    private static readonly IReadOnlySet<string> NoActions = new HashSet<string>(StringComparer.Ordinal);
+
+    // Both are asked on every token-authenticated registry request: compiled once.
+    private static readonly Func<BerthDbContext, string, CancellationToken, Task<Visibility?>> VisibilityOf =
+        EF.CompileAsyncQuery((BerthDbContext db, string name, CancellationToken cancellationToken) =>
+            db.Repositories.Where(r => r.Name == name).Select(r => (Visibility?)r.Visibility).FirstOrDefault());
+
+    private static readonly Func<BerthDbContext, string, CancellationToken, Task<TokenHolder?>> ActiveAccount =
+        EF.CompileAsyncQuery((BerthDbContext db, string name, CancellationToken cancellationToken) =>
+            db.Accounts.Where(a => a.Name == name && !a.IsDisabled).Select(a => new TokenHolder(a.Id, a.Name, a.IsAdmin)).FirstOrDefault());
+
     private readonly IMirroredNames _mirrors = mirrors ?? NoMirroredNames.Instance;
 
     public async Task<RepositoryAccess> GetAccessAsync(Principal? principal, string repository, CancellationToken cancellationToken)
@@ -117,24 +129,27 @@ internal sealed class PermissionService(BerthDbContext db, IMirroredNames? mirro
 
     public async Task<IQueryable<string>> VisibleRepositoryNamesAsync(string? subject, bool siteAdmin, CancellationToken cancellationToken)
     {
-        Principal? principal = null;
-        if (subject is not null)
-        {
-            var account = await db.Accounts.AsNoTracking()
-                .Where(a => a.Name == subject && !a.IsDisabled)
-                .Select(a => new { a.Id, a.Name, a.IsAdmin })
-                .FirstOrDefaultAsync(cancellationToken);
-            if (account is null)
-            {
-                return db.Repositories.Where(_ => false).Select(r => r.Name);
-            }
+        var (known, principal) = await TokenHolderAsync(subject, siteAdmin, cancellationToken);
+        return known ? VisibleRepositories(principal).Select(r => r.Name) : db.Repositories.Where(_ => false).Select(r => r.Name);
+    }
 
-            // The token's powers are the credential's: without site-admin powers (a read-only admin token) an admin
-            // account sees what its own grants show.
-            principal = new Principal(account.Id, account.Name, account.IsAdmin, siteAdmin ? Principal.AllScopes : Principal.AllScopes & ~TokenScopes.Admin);
+    public async Task<IReadOnlySet<string>> CurrentActionsAsync(string? subject, bool siteAdmin, string repository, IReadOnlyCollection<string> wanted, CancellationToken cancellationToken)
+    {
+        // Every pull of a public repository passes here: one compiled query decides it, whoever asks.
+        if (wanted.All(a => a == RepositoryAccess.Pull) && _mirrors.Find(repository) is null &&
+            await VisibilityOf(db, repository, cancellationToken) == Visibility.Public)
+        {
+            return PullOnly;
         }
 
-        return VisibleRepositories(principal).Select(r => r.Name);
+        var (known, principal) = await TokenHolderAsync(subject, siteAdmin, cancellationToken);
+        if (!known)
+        {
+            return NoActions;
+        }
+
+        var allowed = await AllowedActionsAsync(principal, repository, wanted, cancellationToken);
+        return allowed.CreatesRepository ? NoActions : allowed.Actions.ToHashSet(StringComparer.Ordinal);
     }
 
     public async Task<bool> CanCreateInAsync(Principal? principal, string @namespace, CancellationToken cancellationToken)
@@ -197,6 +212,24 @@ internal sealed class PermissionService(BerthDbContext db, IMirroredNames? mirro
             .Select(n => n.Name);
     }
 
+    /// <summary>
+    /// The principal a registry token stands for: null for anonymous; <c>known</c> false for an unknown or disabled
+    /// account, which is allowed nothing. The token's powers are the credential's: without site-admin powers (a
+    /// read-only admin token) an admin account has what its own grants give.
+    /// </summary>
+    private async Task<(bool Known, Principal? Principal)> TokenHolderAsync(string? subject, bool siteAdmin, CancellationToken cancellationToken)
+    {
+        if (subject is null)
+        {
+            return (true, null);
+        }
+
+        var account = await ActiveAccount(db, subject, cancellationToken);
+        return account is null
+            ? (false, null)
+            : (true, new Principal(account.Id, account.Name, account.IsAdmin, siteAdmin ? Principal.AllScopes : Principal.AllScopes & ~TokenScopes.Admin));
+    }
+
     /// <summary>What the credential itself permits (a read-only token cannot push, whatever the account may do).</summary>
     private static bool CredentialAllows(Principal? principal, string action)
     {
@@ -217,3 +250,6 @@ internal sealed class PermissionService(BerthDbContext db, IMirroredNames? mirro
 
     private static AccessLevel Max(AccessLevel a, AccessLevel b) => a > b ? a : b;
 }
+
+/// <summary>The account behind a registry token's subject.</summary>
+internal sealed record TokenHolder(long Id, string Name, bool IsAdmin);

@@ -75,6 +75,8 @@ internal static class RegistryServices
     /// <summary>The metadata database chosen in configuration (the server's, and the console commands' of <see cref="AdminCommands"/>).</summary>
     public static IServiceCollection AddBerthDatabase(this IServiceCollection services, BerthOptions options)
     {
+        services.AddSingleton<AccessRulesVersion>();
+        services.AddSingleton<AccessRulesInterceptor>();
         switch (options.Database.ToLowerInvariant())
         {
             case "sqlite":
@@ -82,15 +84,17 @@ internal static class RegistryServices
                 ParseConnectionString(connection, given => new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(given).ConnectionString);
                 // SQLite rebuilds a table to alter it, between PRAGMA foreign_keys = 0 and = 1, which cannot run in the
                 // migration's transaction; EF Core warns at every first start. Nothing an operator can act on.
-                services.AddDbContextPool<BerthDbContext, SqliteBerthDbContext>(o => o.UseSqlite(connection)
-                    .ConfigureWarnings(w => w.Ignore(Microsoft.EntityFrameworkCore.Diagnostics.RelationalEventId.NonTransactionalMigrationOperationWarning)));
+                services.AddDbContextPool<BerthDbContext, SqliteBerthDbContext>((provider, o) => o.UseSqlite(connection)
+                    .ConfigureWarnings(w => w.Ignore(Microsoft.EntityFrameworkCore.Diagnostics.RelationalEventId.NonTransactionalMigrationOperationWarning))
+                    .AddInterceptors(provider.GetRequiredService<AccessRulesInterceptor>()));
                 break;
             case "postgres":
                 // No retrying execution strategy: it cannot replay the services' own transactions. A failure is a
                 // clean 503 (Faults), and the client retries the request.
                 var postgres = options.ConnectionString ?? throw new ConfigurationException("--database postgres needs --connection-string CS");
                 ParseConnectionString(postgres, PostgresBerthDbContext.Tuned);
-                services.AddDbContextPool<BerthDbContext, PostgresBerthDbContext>(o => PostgresBerthDbContext.Configure(o, postgres));
+                services.AddDbContextPool<BerthDbContext, PostgresBerthDbContext>((provider, o) =>
+                    PostgresBerthDbContext.Configure(o, postgres).AddInterceptors(provider.GetRequiredService<AccessRulesInterceptor>()));
                 break;
             default:
                 throw new ConfigurationException($"unknown database '{options.Database}' (expected: sqlite, postgres)");
