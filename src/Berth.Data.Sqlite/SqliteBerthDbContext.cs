@@ -11,6 +11,14 @@ public sealed class SqliteBerthDbContext : BerthDbContext
     {
     }
 
+    /// <summary>The provider's options for <paramref name="connectionString"/>, with the waits <see cref="SqliteBusyWait"/> sets.</summary>
+    public static DbContextOptionsBuilder Configure(DbContextOptionsBuilder options, string connectionString) =>
+        options.UseSqlite(connectionString)
+            // SQLite rebuilds a table to alter it, between PRAGMA foreign_keys = 0 and = 1, which cannot run in the
+            // migration's transaction; EF Core warns at every first start. Nothing an operator can act on.
+            .ConfigureWarnings(w => w.Ignore(Microsoft.EntityFrameworkCore.Diagnostics.RelationalEventId.NonTransactionalMigrationOperationWarning))
+            .AddInterceptors(SqliteBusyWait.Instance);
+
     public override async Task MigrateAsync(CancellationToken cancellationToken)
     {
         // EF Core's migration lock (a row in __EFMigrationsLock) keeps two processes on one file from migrating at once.

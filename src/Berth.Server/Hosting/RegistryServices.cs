@@ -82,11 +82,8 @@ internal static class RegistryServices
             case "sqlite":
                 var connection = options.ConnectionString ?? $"Data Source={Path.Combine(options.FullDataDir, "berth.db")};Pooling=True";
                 ParseConnectionString(connection, given => new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(given).ConnectionString);
-                // SQLite rebuilds a table to alter it, between PRAGMA foreign_keys = 0 and = 1, which cannot run in the
-                // migration's transaction; EF Core warns at every first start. Nothing an operator can act on.
-                services.AddDbContextPool<BerthDbContext, SqliteBerthDbContext>((provider, o) => o.UseSqlite(connection)
-                    .ConfigureWarnings(w => w.Ignore(Microsoft.EntityFrameworkCore.Diagnostics.RelationalEventId.NonTransactionalMigrationOperationWarning))
-                    .AddInterceptors(provider.GetRequiredService<AccessRulesInterceptor>()));
+                services.AddDbContextPool<BerthDbContext, SqliteBerthDbContext>((provider, o) =>
+                    SqliteBerthDbContext.Configure(o, connection).AddInterceptors(provider.GetRequiredService<AccessRulesInterceptor>()));
                 break;
             case "postgres":
                 // No retrying execution strategy: it cannot replay the services' own transactions. A failure is a
