@@ -10,7 +10,7 @@ public sealed class MirrorClusterFixture : IAsyncLifetime
 {
     public RegistryServer OriginServer { get; private set; } = null!;
 
-    public UpstreamProxy Upstream { get; private set; } = null!;
+    public CountingForwarder Upstream { get; private set; } = null!;
 
     public RegistryServer NodeA { get; private set; } = null!;
 
@@ -21,7 +21,7 @@ public sealed class MirrorClusterFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         OriginServer = await RegistryServer.StartAsync();
-        Upstream = await UpstreamProxy.StartAsync(OriginServer.BaseUri);
+        Upstream = await CountingForwarder.StartAsync(OriginServer.BaseUri);
         NodeA = await RegistryServer.StartAsync(extraArgs: ["--mirror", Upstream.Url]);
         NodeB = await RegistryServer.StartAsync(extraArgs: ["--mirror", Upstream.Url, "--data-dir", NodeA.DataDir]);
         Origin = new Origin(OriginServer);

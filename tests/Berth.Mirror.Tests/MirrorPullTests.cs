@@ -10,7 +10,7 @@ public sealed class MirrorPullFixture : IAsyncLifetime
 {
     public RegistryServer OriginServer { get; private set; } = null!;
 
-    public UpstreamProxy Upstream { get; private set; } = null!;
+    public CountingForwarder Upstream { get; private set; } = null!;
 
     public RegistryServer Mirror { get; private set; } = null!;
 
@@ -21,7 +21,7 @@ public sealed class MirrorPullFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         OriginServer = await RegistryServer.StartAsync();
-        Upstream = await UpstreamProxy.StartAsync(OriginServer.BaseUri);
+        Upstream = await CountingForwarder.StartAsync(OriginServer.BaseUri);
         Mirror = await RegistryServer.StartAsync(extraArgs:
         [
             "--mirror", Upstream.Url, "--mirror", $"origin.test={Upstream.Url}",

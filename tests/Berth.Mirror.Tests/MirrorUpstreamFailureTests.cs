@@ -15,7 +15,7 @@ public sealed class MirrorUpstreamFixture : IAsyncLifetime
 
     public RegistryServer OriginServer { get; private set; } = null!;
 
-    public UpstreamProxy Upstream { get; private set; } = null!;
+    public CountingForwarder Upstream { get; private set; } = null!;
 
     public RegistryServer Mirror { get; private set; } = null!;
 
@@ -26,7 +26,7 @@ public sealed class MirrorUpstreamFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         OriginServer = await RegistryServer.StartAsync(extraArgs: ["--auth", "token", "--admin-password", AdminPassword, "--Berth:BcryptWorkFactor", "4"]);
-        Upstream = await UpstreamProxy.StartAsync(OriginServer.BaseUri);
+        Upstream = await CountingForwarder.StartAsync(OriginServer.BaseUri);
         Mirror = await RegistryServer.StartAsync(extraArgs:
         [
             "--mirror", $"origin.test={Upstream.Url}",
@@ -171,7 +171,51 @@ public sealed class MirrorUpstreamFailureTests(MirrorUpstreamFixture site) : ICl
         await mirrorAsOrigin.PushAsync(repository, image, "v1");
         using var pulled = await Pull.GetAsync(site.Http, $"/v2/{repository}/manifests/v1");
         Assert.Equal(HttpStatusCode.OK, pulled.StatusCode);
-        Assert.DoesNotContain(site.Upstream.Requests, r => r.Contains(repository, StringComparison.Ordinal));
+        Assert.DoesNotContain(site.Upstream.Requests, r => r.Path.Contains(repository, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Concurrent_pulls_of_a_new_a_moved_and_an_unreachable_tag_all_get_one_consistent_answer()
+    {
+        // 16 clients at once write the same mirror_tags row (first fetch, then the revalidation that finds the tag
+        // moved) and the same mirror_backoffs row (the upstream down): each write is one upsert, so none may fail.
+        var first = new ImageFactory().CreateImage(layers: 1);
+        var moved = new ImageFactory().CreateImage(layers: 1);
+        var repository = $"admin/{NewName("race")}";
+        await site.Origin.PushAsync(repository, first, "v1");
+        var path = $"/v2/origin.test/{repository}/manifests/v1";
+        Assert.All(await ConcurrentlyAsync(path), r => Assert.Equal((HttpStatusCode.OK, first.Manifest.Digest, false), r));
+
+        await site.Origin.PushAsync(repository, moved, "v1");
+        await Task.Delay(TimeSpan.FromSeconds(1.1)); // past the TTL: every one of them revalidates
+        Assert.All(await ConcurrentlyAsync(path), r => Assert.Equal((HttpStatusCode.OK, moved.Manifest.Digest, false), r));
+
+        await Task.Delay(TimeSpan.FromSeconds(1.1));
+        site.Upstream.Mode = UpstreamMode.Down;
+        try
+        {
+            Assert.All(await ConcurrentlyAsync(path), r => Assert.Equal((HttpStatusCode.OK, moved.Manifest.Digest, true), r));
+        }
+        finally
+        {
+            site.Upstream.Mode = UpstreamMode.Forward;
+        }
+
+        await UntilFreshAsync(path);
+    }
+
+    /// <summary>16 GETs of <paramref name="path"/> at once: status, digest of the body, and whether a Warning came.</summary>
+    private async Task<(HttpStatusCode Status, string Digest, bool Stale)[]> ConcurrentlyAsync(string path)
+    {
+        using var start = new SemaphoreSlim(0);
+        var pulls = Enumerable.Range(0, 16).Select(async _ =>
+        {
+            await start.WaitAsync();
+            using var response = await Pull.GetAsync(site.Http, path);
+            return (response.StatusCode, Pull.Sha256(await response.Content.ReadAsByteArrayAsync()), Pull.Header(response, "Warning") is not null);
+        }).ToList();
+        start.Release(16);
+        return await Task.WhenAll(pulls);
     }
 
     /// <summary>Polls (bounded) until the tag is answered without a stale warning: the upstream is asked again.</summary>

@@ -10,13 +10,31 @@ using Microsoft.Extensions.Logging;
 
 namespace Berth.Testing;
 
-/// <summary>One request a <see cref="CountingForwarder"/> passed on, with the status the upstream answered (0: none).</summary>
+/// <summary>One request a <see cref="CountingForwarder"/> received, with the status the upstream answered (0: none).</summary>
 public sealed record ForwardedRequest(string Method, string Path, string Query, int Status);
+
+/// <summary>How a <see cref="CountingForwarder"/> treats the requests it receives.</summary>
+public enum UpstreamMode
+{
+    /// <summary>Forwards them.</summary>
+    Forward,
+
+    /// <summary>Answers 429 with <see cref="CountingForwarder.RetryAfterSeconds"/>.</summary>
+    TooManyRequests,
+
+    /// <summary>Drops every connection, as an upstream that is gone.</summary>
+    Down,
+
+    /// <summary>Forwards, but flips one byte of every blob body: content that does not match its digest.</summary>
+    CorruptBlobs,
+}
 
 /// <summary>
 /// A transparent loopback HTTP forwarder (Kestrel) in front of a registry that records every request, so a test can
 /// count what reached the upstream (e.g. GETs per blob path behind a mirror). Headers and bodies pass both ways
-/// unchanged and streamed; only the hop-by-hop headers are dropped.
+/// unchanged and streamed; only the hop-by-hop headers are dropped. A test can make it fail as upstreams do
+/// (<see cref="Mode"/>) and slow blob bodies down (<see cref="BlobChunkDelay"/>), so that concurrent clients really
+/// overlap one fetch and a client can leave in the middle of one.
 /// </summary>
 public sealed class CountingForwarder : IAsyncDisposable
 {
@@ -40,6 +58,21 @@ public sealed class CountingForwarder : IAsyncDisposable
     public string HostPort { get; private set; } = "";
 
     public Uri BaseUri => new($"http://{HostPort}/");
+
+    /// <summary>"http://127.0.0.1:PORT", as a mirror's upstream URL is given.</summary>
+    public string Url => $"http://{HostPort}";
+
+    public volatile UpstreamMode Mode;
+
+    /// <summary>The <c>Retry-After</c> of <see cref="UpstreamMode.TooManyRequests"/> answers.</summary>
+    public int RetryAfterSeconds { get; set; } = 2;
+
+    /// <summary>Blob GET bodies are sent in 64 KiB pieces with this pause between them (zero: at full speed).</summary>
+    public TimeSpan BlobChunkDelay { get; set; }
+
+    /// <summary>Requests so far with <paramref name="method"/> whose path ends with <paramref name="pathEnd"/>.</summary>
+    public int Count(string method, string pathEnd) =>
+        _requests.Count(r => r.Method == method && r.Path.EndsWith(pathEnd, StringComparison.Ordinal));
 
     /// <summary>Every request so far, in arrival order.</summary>
     public IReadOnlyList<ForwardedRequest> Requests => [.. _requests];
@@ -91,6 +124,20 @@ public sealed class CountingForwarder : IAsyncDisposable
     private async Task ForwardAsync(HttpContext context)
     {
         var request = context.Request;
+        switch (Mode)
+        {
+            case UpstreamMode.Down:
+                Record(request, 0);
+                context.Abort();
+                return;
+            case UpstreamMode.TooManyRequests:
+                Record(request, 429);
+                context.Response.StatusCode = 429;
+                context.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                await context.Response.WriteAsync("""{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}""");
+                return;
+        }
+
         using var forward = new HttpRequestMessage(new HttpMethod(request.Method), request.Path + request.QueryString);
         if (request.ContentLength > 0 || request.Headers.TransferEncoding.Count > 0)
         {
@@ -146,12 +193,42 @@ public sealed class CountingForwarder : IAsyncDisposable
             try
             {
                 await using var body = await response.Content.ReadAsStreamAsync(context.RequestAborted);
-                await body.CopyToAsync(context.Response.Body, 64 * 1024, context.RequestAborted);
+                var blob = request.Method == "GET" && request.Path.Value?.Contains("/blobs/sha256:", StringComparison.Ordinal) == true;
+                if (blob && (Mode == UpstreamMode.CorruptBlobs || BlobChunkDelay > TimeSpan.Zero))
+                {
+                    await CopyAlteredAsync(body, context, corrupt: Mode == UpstreamMode.CorruptBlobs, BlobChunkDelay);
+                }
+                else
+                {
+                    await body.CopyToAsync(context.Response.Body, 64 * 1024, context.RequestAborted);
+                }
             }
             catch (Exception e) when (e is IOException or HttpRequestException or OperationCanceledException)
             {
                 // Either side went away mid-body: so does the other, as on a real network path.
                 context.Abort();
+            }
+        }
+    }
+
+    /// <summary>Copies a blob body in 64 KiB pieces, its first byte flipped when <paramref name="corrupt"/>, pausing between pieces.</summary>
+    private static async Task CopyAlteredAsync(Stream body, HttpContext context, bool corrupt, TimeSpan delay)
+    {
+        var buffer = new byte[64 * 1024];
+        int read;
+        while ((read = await body.ReadAsync(buffer, context.RequestAborted)) > 0)
+        {
+            if (corrupt)
+            {
+                buffer[0] ^= 0xff;
+                corrupt = false;
+            }
+
+            await context.Response.Body.WriteAsync(buffer.AsMemory(0, read), context.RequestAborted);
+            if (delay > TimeSpan.Zero)
+            {
+                await context.Response.Body.FlushAsync(context.RequestAborted);
+                await Task.Delay(delay, context.RequestAborted);
             }
         }
     }
