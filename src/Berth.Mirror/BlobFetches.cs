@@ -23,13 +23,14 @@ namespace Berth.Mirror;
 /// the cache entry is still completed.
 /// </summary>
 internal sealed partial class BlobFetches(
-    IServiceScopeFactory scopes, IStorageDriver storage, PublishGate publishGate, FetchLeases leases, MirrorStats stats, TimeProvider time, ILogger<BlobFetches> logger)
+    IServiceScopeFactory scopes, IStorageDriver storage, PublishGate publishGate, FetchLeases leases, MirrorStats stats, MirrorSettings settings, TimeProvider time,
+    ILogger<BlobFetches> logger)
     : IAsyncDisposable
 {
     private const int BufferBytes = 256 * 1024;
 
     /// <summary>How long the client copy may block the fetch before that client is detached.</summary>
-    private static readonly TimeSpan StalledClient = TimeSpan.FromSeconds(15);
+    private TimeSpan StalledClient => settings.StalledClient;
 
     private readonly ConcurrentDictionary<string, Fetch> _running = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();

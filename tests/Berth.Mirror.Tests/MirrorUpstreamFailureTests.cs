@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Security.Cryptography;
 using Berth.Client.Auth;
 using Berth.Mirror.Tests.Support;
 
@@ -7,7 +8,8 @@ namespace Berth.Mirror.Tests;
 
 /// <summary>
 /// An origin with token auth and a private repository, the proxy in front of it, and a mirror holding credentials for
-/// it, reached as origin.test (other names stay local). Tag TTL 1 s, so a cached tag is soon due for revalidation.
+/// it, reached as origin.test (other names stay local). Tag TTL 1 s, so a cached tag is soon due for revalidation; a
+/// client that starts a fetch and keeps it waiting on one write for 2 s is detached from it.
 /// </summary>
 public sealed class MirrorUpstreamFixture : IAsyncLifetime
 {
@@ -32,6 +34,7 @@ public sealed class MirrorUpstreamFixture : IAsyncLifetime
             "--mirror", $"origin.test={Upstream.Url}",
             "--Berth:Mirrors:cli0:Username", "admin", "--Berth:Mirrors:cli0:Password", AdminPassword,
             "--Berth:Mirrors:cli0:TagTtl", "00:00:01",
+            "--Berth:MirrorStalledClientSeconds", "2",
         ]);
         Origin = new Origin(OriginServer, new RegistryCredentials("admin", AdminPassword));
         Http = Pull.Client(Mirror);
@@ -202,6 +205,74 @@ public sealed class MirrorUpstreamFailureTests(MirrorUpstreamFixture site) : ICl
         }
 
         await UntilFreshAsync(path);
+    }
+
+    [Fact]
+    public async Task A_client_that_starts_a_fetch_and_reads_at_a_trickle_holds_up_neither_the_cache_nor_the_next_client()
+    {
+        var repository = $"admin/{NewName("stall")}";
+        var blob = new Blob("application/octet-stream", RandomNumberGenerator.GetBytes(16 * 1024 * 1024 + 3));
+        await site.Origin.PushBlobAsync(repository, blob);
+        var path = $"/v2/origin.test/{repository}/blobs/{blob.Digest}";
+        site.Upstream.BlobChunkDelay = TimeSpan.FromMilliseconds(2);
+        try
+        {
+            // The first client asks for the blob on a raw connection with a small window and reads 4 KiB every 100 ms:
+            // fast enough for Kestrel's minimum data rate, so only the mirror's detach can stop it pacing the fetch
+            // (the whole blob at that pace would take some 7 minutes).
+            using var stalled = new System.Net.Sockets.TcpClient { ReceiveBufferSize = 4096 };
+            await stalled.ConnectAsync(IPAddress.Loopback, site.Mirror.BaseUri.Port);
+            var stream = stalled.GetStream();
+            await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes($"GET {path} HTTP/1.1\r\nHost: {site.Mirror.BaseUri.Authority}\r\n\r\n"));
+            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            var trickle = Task.Run(async () =>
+            {
+                var buffer = new byte[4096];
+                try
+                {
+                    while (await stream.ReadAsync(buffer, stop.Token) > 0)
+                    {
+                        await Task.Delay(100, stop.Token);
+                    }
+                }
+                catch (Exception e) when (e is OperationCanceledException or IOException)
+                {
+                    // Stopped by the test, or detached by the mirror.
+                }
+            });
+            await UntilAsync(() => site.Upstream.Count("GET", path[path.IndexOf("/blobs/", StringComparison.Ordinal)..]) > 0, "the fetch to start");
+
+            // The next client joins the same fetch and gets every byte, long before the slow reader would be done.
+            var clock = Stopwatch.StartNew();
+            using var second = await Pull.GetAsync(site.Http, path);
+            Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+            Assert.Equal(blob.Digest, Pull.Sha256(await second.Content.ReadAsByteArrayAsync()));
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(45), $"the second client waited {clock.Elapsed}");
+            await stop.CancelAsync();
+            await trickle;
+        }
+        finally
+        {
+            site.Upstream.BlobChunkDelay = TimeSpan.Zero;
+        }
+
+        // Cached from that one fetch: another GET is served without asking the upstream again.
+        using (var cached = await Pull.GetAsync(site.Http, path))
+        {
+            Assert.Equal(blob.Digest, Pull.Sha256(await cached.Content.ReadAsByteArrayAsync()));
+        }
+
+        Assert.Equal(1, site.Upstream.Count("GET", $"/v2/{repository}/blobs/{blob.Digest}"));
+    }
+
+    private static async Task UntilAsync(Func<bool> condition, string what)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!condition())
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"waited {clock.Elapsed} for {what}");
+            await Task.Delay(50);
+        }
     }
 
     /// <summary>16 GETs of <paramref name="path"/> at once: status, digest of the body, and whether a Warning came.</summary>

@@ -154,6 +154,12 @@ public sealed class BerthOptions
     /// </summary>
     public int UploadClaimSeconds { get; set; } = 15;
 
+    /// <summary>
+    /// How long the client that started a mirror's upstream fetch may read nothing before it is detached (default
+    /// 15 s): the fetch goes on for the cache and the other clients. For tests and operators.
+    /// </summary>
+    public int MirrorStalledClientSeconds { get; set; } = 15;
+
     /// <summary>PEM certificate (with its chain) Kestrel serves the https:// URLs with; needs <see cref="TlsKey"/>.</summary>
     public string? TlsCert { get; set; }
 

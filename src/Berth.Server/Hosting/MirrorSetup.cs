@@ -26,6 +26,11 @@ internal static class MirrorSetup
 
         // Who may pull mirrored names is decided where every other permission is (IPermissionService), by their policy.
         services.Replace(ServiceDescriptor.Singleton<IMirroredNames, RouterMirroredNames>());
-        return services.AddMirror(options.Mirrors);
+        if (options.MirrorStalledClientSeconds < 1)
+        {
+            throw new ConfigurationException("--Berth:MirrorStalledClientSeconds must be at least 1");
+        }
+
+        return services.AddMirror(options.Mirrors, MirrorSettings.Default with { StalledClient = TimeSpan.FromSeconds(options.MirrorStalledClientSeconds) });
     }
 }
