@@ -18,7 +18,7 @@ internal sealed partial class FetchLeases(IServiceScopeFactory scopes, IStorageD
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(200);
 
     /// <summary>This process as a lease holder: host, process id, random (a restarted process is a new holder).</summary>
-    private readonly string _node = NewNodeId();
+    private readonly string _node = ClusterLeaseRows.NewOwnerId();
 
     private DateTimeOffset Now => time.GetUtcNow();
 
@@ -62,20 +62,9 @@ internal sealed partial class FetchLeases(IServiceScopeFactory scopes, IStorageD
 
     private async Task<bool> TryHoldAsync(string name, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow().UtcDateTime;
-        var until = now + settings.LeaseDuration;
         await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<BerthDbContext>();
-
-        // Ours, or lapsed: the same upsert as the cluster's job leases.
-        var affected = await db.Database.ExecuteSqlInterpolatedAsync(
-            $"""
-            INSERT INTO "cluster_leases" ("Name", "Owner", "Until") VALUES ({name}, {_node}, {until})
-            ON CONFLICT ("Name") DO UPDATE SET "Owner" = excluded."Owner", "Until" = excluded."Until"
-            WHERE "cluster_leases"."Owner" = excluded."Owner" OR "cluster_leases"."Until" < {now}
-            """,
-            cancellationToken);
-        return affected > 0;
+        return await ClusterLeaseRows.TryHoldAsync(
+            scope.ServiceProvider.GetRequiredService<BerthDbContext>(), name, _node, time.GetUtcNow().UtcDateTime, settings.LeaseDuration, cancellationToken);
     }
 
     private async Task ReleaseAsync(string name)
@@ -83,8 +72,7 @@ internal sealed partial class FetchLeases(IServiceScopeFactory scopes, IStorageD
         try
         {
             await using var scope = scopes.CreateAsyncScope();
-            var db = scope.ServiceProvider.GetRequiredService<BerthDbContext>();
-            await db.ClusterLeases.Where(l => l.Name == name && l.Owner == _node).ExecuteDeleteAsync(CancellationToken.None);
+            await ClusterLeaseRows.ReleaseAsync(scope.ServiceProvider.GetRequiredService<BerthDbContext>(), name, _node, CancellationToken.None);
         }
         catch (Exception e) when (e is DbUpdateException or InvalidOperationException or System.Data.Common.DbException)
         {
@@ -120,12 +108,6 @@ internal sealed partial class FetchLeases(IServiceScopeFactory scopes, IStorageD
                 await owner.ReleaseAsync(name);
             }
         }
-    }
-
-    private static string NewNodeId()
-    {
-        var id = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
-        return id.Length <= 200 ? id : id[^200..];
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Another node is fetching {Digest}; waiting for it")]

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Berth.Data;
-using Microsoft.EntityFrameworkCore;
 
 namespace Berth.Server.Hosting;
 
@@ -22,31 +21,22 @@ internal sealed partial class ClusterLeases(IServiceScopeFactory scopes, TimePro
     private readonly ConcurrentDictionary<string, bool> _held = new(StringComparer.Ordinal);
 
     /// <summary>This process's owner id: host, process id and a random part (a restarted process is a new owner).</summary>
-    public string Node { get; } = NewNodeId();
+    public string Node { get; } = ClusterLeaseRows.NewOwnerId();
 
     /// <summary>
     /// Takes or renews <paramref name="name"/> until now + <paramref name="duration"/>; false while another node holds
     /// it. One statement (an upsert whose update applies only to our own or a lapsed lease), the same on SQLite and
-    /// PostgreSQL. A database failure propagates: the caller skips its run.
+    /// PostgreSQL (<see cref="ClusterLeaseRows"/>). A database failure propagates: the caller skips its run.
     /// </summary>
     public async Task<bool> TryHoldAsync(string name, TimeSpan duration, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow().UtcDateTime;
-        var until = now + duration;
-        int affected;
+        bool held;
         await using (var scope = scopes.CreateAsyncScope())
         {
-            var db = scope.ServiceProvider.GetRequiredService<BerthDbContext>();
-            affected = await db.Database.ExecuteSqlInterpolatedAsync(
-                $"""
-                INSERT INTO "cluster_leases" ("Name", "Owner", "Until") VALUES ({name}, {Node}, {until})
-                ON CONFLICT ("Name") DO UPDATE SET "Owner" = excluded."Owner", "Until" = excluded."Until"
-                WHERE "cluster_leases"."Owner" = excluded."Owner" OR "cluster_leases"."Until" < {now}
-                """,
-                cancellationToken);
+            held = await ClusterLeaseRows.TryHoldAsync(
+                scope.ServiceProvider.GetRequiredService<BerthDbContext>(), name, Node, time.GetUtcNow().UtcDateTime, duration, cancellationToken);
         }
 
-        var held = affected > 0;
         var wasHeld = _held.TryGetValue(name, out var before) && before;
         _held[name] = held;
         if (held && !wasHeld)
@@ -64,12 +54,6 @@ internal sealed partial class ClusterLeases(IServiceScopeFactory scopes, TimePro
         }
 
         return held;
-    }
-
-    private static string NewNodeId()
-    {
-        var id = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
-        return id.Length <= 200 ? id : id[^200..];
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Took the cluster lease {Name} as {Node}")]
