@@ -30,6 +30,11 @@ internal sealed partial class UploadService(
 
     private static readonly TimeSpan SettlePoll = TimeSpan.FromMilliseconds(25);
 
+    // A collector deletes an object right after committing its removal; a deletion pending longer is a collector that
+    // died between the two steps, which a later pass finishes.
+    private static readonly TimeSpan PublishWait = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan DeletionPoll = TimeSpan.FromMilliseconds(50);
+
     public async Task<UploadStatus> StartAsync(string repository, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().UtcDateTime;
@@ -83,6 +88,12 @@ internal sealed partial class UploadService(
             await DiscardAsync(uploadId, CancellationToken.None);
             claim.Ended();
             return new OciError(OciErrorCode.DigestInvalid, Detail: new { expected = digest.ToString(), actual = actual.ToString() });
+        }
+
+        if (!await HoldForPublishAsync(uploadId, digest, cancellationToken))
+        {
+            // 503: the client retries the upload (rare: a collector died between removing the blob and its bytes).
+            return new OciError(OciErrorCode.Unavailable, "the blob is being garbage-collected; retry shortly", new { digest = digest.ToString() });
         }
 
         await PublishAsync(uploadId, digest, size, cancellationToken);
@@ -407,6 +418,40 @@ internal sealed partial class UploadService(
         await storage.MoveAsync(StorageKeys.UploadData(uploadId), blobKey, cancellationToken);
     }
 
+    /// <summary>
+    /// Marks the session as publishing <paramref name="digest"/>, in a transaction serialised with the garbage collector's,
+    /// once no deletion of that digest is under way: the collector leaves a held digest alone, so the bytes about to be
+    /// published cannot be deleted before <see cref="BlobStore.LinkAsync"/> links them; and a deletion it committed
+    /// before is waited out (it deletes the old object right after), so that delete cannot land on the new bytes.
+    /// False when a deletion is still under way after the wait (its collector died: a later pass finishes it).
+    /// </summary>
+    private async Task<bool> HoldForPublishAsync(string uploadId, Digest digest, CancellationToken cancellationToken)
+    {
+        var key = digest.ToString();
+        var deadline = time.GetTimestamp() + (long)(PublishWait.TotalSeconds * time.TimestampFrequency);
+        while (true)
+        {
+            await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+            {
+                if (!await db.GcBlobCandidates.AnyAsync(c => c.Digest == key && c.DeletingSince != null, cancellationToken))
+                {
+                    await db.Uploads.Where(u => u.Id == uploadId)
+                        .ExecuteUpdateAsync(u => u.SetProperty(x => x.PublishingDigest, key), cancellationToken);
+                    await transaction.CommitAsync(cancellationToken);
+                    return true;
+                }
+            }
+
+            if (time.GetTimestamp() > deadline)
+            {
+                LogDeletionUnderWay(logger, key);
+                return false;
+            }
+
+            await Task.Delay(DeletionPoll, time, cancellationToken);
+        }
+    }
+
     /// <summary>Ends an upload: its row first, so no request can claim it while its bytes go.</summary>
     private async Task DiscardAsync(string uploadId, CancellationToken cancellationToken)
     {
@@ -473,6 +518,9 @@ internal sealed partial class UploadService(
             }
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Upload of {Digest} refused: a garbage collector's deletion of that blob is still under way")]
+    private static partial void LogDeletionUnderWay(ILogger logger, string digest);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Upload to {Repository} rejected: digest {Expected} named, content is {Actual}")]
     private static partial void LogDigestMismatch(ILogger logger, string repository, string expected, string actual);
