@@ -1,6 +1,6 @@
-using Berth.Data.Gc;
 using Berth.Data;
 using Berth.Data.Entities;
+using Berth.Data.Gc;
 using Berth.Index.Accounts;
 using Berth.Index.Audit;
 using Berth.Index.Events;

@@ -1,6 +1,6 @@
-using Berth.Data.Gc;
 using System.Text.Json;
 using Berth.Data;
+using Berth.Data.Gc;
 using Berth.Index.Events;
 using Berth.Oci;
 using Berth.Server.Hosting;

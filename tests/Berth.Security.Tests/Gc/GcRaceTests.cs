@@ -1,8 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
-using Xunit.Abstractions;
 using Berth.Security.Tests.Support;
+using Xunit.Abstractions;
 
 namespace Berth.Security.Tests.Gc;
 

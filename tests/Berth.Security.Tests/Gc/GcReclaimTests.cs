@@ -119,6 +119,34 @@ public sealed partial class GcReclaimTests(GcReclaimFixture fixture) : IClassFix
         Assert.Equal(0L, Convert.ToInt64(await ServerDatabase.ScalarAsync(Registry.Site.Server, """SELECT COUNT(*) FROM "gc_blob_candidates" WHERE "DeletingSince" IS NOT NULL""")));
     }
 
+    [Fact]
+    public async Task Only_site_administrators_see_or_run_the_collector_and_the_api_is_documented()
+    {
+        var user = await Registry.Site.CreateUserAsync("gcuser");
+        using (var status = await user.SendAsync(HttpMethod.Get, "api/v1/gc"))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, status.StatusCode);
+        }
+
+        using (var run = await user.SendAsync(HttpMethod.Post, "api/v1/gc"))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, run.StatusCode);
+        }
+
+        using (var anonymous = await Registry.Site.Http.PostAsync("api/v1/gc", null))
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        }
+
+        using (var bad = await Registry.Site.Admin.SendAsync(HttpMethod.Post, "api/v1/gc?grace=soon"))
+        {
+            Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        }
+
+        var document = await Registry.Site.Http.GetStringAsync("api/v1/openapi.json");
+        Assert.Contains("\"/api/v1/gc\"", document, StringComparison.Ordinal);
+    }
+
     /// <summary>The state the collector's first transaction commits for an unreferenced blob, written behind the server's back.</summary>
     private async Task LeaveHalfDeletedAsync(string digest, long size)
     {
