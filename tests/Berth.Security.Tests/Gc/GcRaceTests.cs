@@ -9,7 +9,7 @@ namespace Berth.Security.Tests.Gc;
 /// <summary>
 /// Issue 15's race stress test: pushes that re-reference blobs (upload, cross-repository mount, a manifest PUT naming
 /// a blob the repository already links) and deletions run while garbage-collection passes with no grace period run
-/// between them. Nothing a live image references may go (every image pulls, byte for byte, until its delete), and once
+/// back to back. Nothing a live image references may go (every image pulls, byte for byte, until its delete), and once
 /// everything is deleted a final pass leaves no blob bytes. Its own server: it counts every blob stored.
 /// </summary>
 public sealed class GcRaceTests(ITestOutputHelper output) : IAsyncLifetime
@@ -17,20 +17,15 @@ public sealed class GcRaceTests(ITestOutputHelper output) : IAsyncLifetime
     private const int Pushers = 3;
     private const int Rounds = 20;
     private const int Pool = 6;
-    private static readonly TimeSpan TimeLimit = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan TimeLimit = TimeSpan.FromSeconds(12);
 
-    private readonly SemaphoreSlim _attempts = new(0);
     private GcRegistry _registry = null!;
     private int _restarts;
 
     public async Task InitializeAsync() =>
         _registry = new GcRegistry(await Site.StartAsync(["--auth", "none", "--gc-grace", "0s", "--gc-interval", "off"]));
 
-    public async Task DisposeAsync()
-    {
-        _attempts.Dispose();
-        await _registry.Site.DisposeAsync();
-    }
+    public async Task DisposeAsync() => await _registry.Site.DisposeAsync();
 
     [Fact]
     public async Task Pushes_mounts_and_deletes_racing_collection_lose_nothing_referenced_and_leave_nothing_behind()
@@ -54,12 +49,9 @@ public sealed class GcRaceTests(ITestOutputHelper output) : IAsyncLifetime
         {
             while (!stop.IsCancellationRequested && clock.Elapsed < TimeLimit)
             {
+                // Back to back: the more passes overlap the pushes' requests, the likelier a lost race shows.
                 await _registry.RunGcAsync(grace: "0s");
                 passes++;
-
-                // Paced by the pushes (a pass per manifest PUT, or per second): back to back, passes would take a flipping
-                // layer between its upload and the PUT naming it every time on a slow store.
-                await _attempts.WaitAsync(TimeSpan.FromSeconds(1));
             }
         });
 
@@ -114,7 +106,9 @@ public sealed class GcRaceTests(ITestOutputHelper output) : IAsyncLifetime
             foreach (var (blob, i) in imageLayers.Prepend(config).Select((b, i) => (b, i)))
             {
                 var digest = GcRegistry.DigestOf(blob);
-                if ((round + i + attempt) % 3 == 0)
+                // The flipping layer is uploaded first time round: an upload finding its bytes already stored, just as a
+                // pass decides they are garbage, is the race most likely to lose a blob.
+                if ((round + i + attempt) % 3 == 0 || (i == imageLayers.Length && attempt == 0))
                 {
                     Assert.Equal(HttpStatusCode.Created, await _registry.UploadAsync(repository, blob));
                     continue;
@@ -128,7 +122,6 @@ public sealed class GcRaceTests(ITestOutputHelper output) : IAsyncLifetime
             }
 
             using var put = await _registry.PutManifestAsync(repository, "v1", manifest);
-            _attempts.Release();
             if (put.StatusCode == HttpStatusCode.Created)
             {
                 return GcRegistry.Pushed(repository, "v1", manifest, config, imageLayers);
