@@ -28,6 +28,12 @@ public abstract class BerthDbContext : DbContext
 
     public DbSet<UploadSession> Uploads => Set<UploadSession>();
 
+    public DbSet<GcBlobCandidate> GcBlobCandidates => Set<GcBlobCandidate>();
+
+    public DbSet<GcManifestCandidate> GcManifestCandidates => Set<GcManifestCandidate>();
+
+    public DbSet<GcRunRecord> GcRuns => Set<GcRunRecord>();
+
     public DbSet<Account> Accounts => Set<Account>();
 
     public DbSet<Organization> Organizations => Set<Organization>();
@@ -160,6 +166,33 @@ public abstract class BerthDbContext : DbContext
             e.Property(u => u.StorageState).HasMaxLength(100_000);
             e.Property(u => u.HashState).HasMaxLength(256);
             e.Property(u => u.ClaimToken).HasMaxLength(64);
+            e.Property(u => u.PublishingDigest).HasMaxLength(140);
+            e.HasIndex(u => u.PublishingDigest);
+        });
+
+        modelBuilder.Entity<GcBlobCandidate>(e =>
+        {
+            e.ToTable("gc_blob_candidates");
+            e.HasKey(c => c.Digest);
+            e.Property(c => c.Digest).HasMaxLength(140);
+            e.HasIndex(c => c.QueuedAt);
+        });
+
+        modelBuilder.Entity<GcManifestCandidate>(e =>
+        {
+            e.ToTable("gc_manifest_candidates");
+            e.HasKey(c => new { c.RepositoryId, c.Digest });
+            e.Property(c => c.Digest).HasMaxLength(140);
+            e.HasOne<RepositoryRecord>().WithMany().HasForeignKey(c => c.RepositoryId).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(c => c.QueuedAt);
+        });
+
+        modelBuilder.Entity<GcRunRecord>(e =>
+        {
+            e.ToTable("gc_runs");
+            e.Property(r => r.Trigger).HasMaxLength(16);
+            e.Property(r => r.Error).HasMaxLength(1000);
+            e.HasIndex(r => r.StartedAt);
         });
 
         modelBuilder.Entity<OutboxEvent>(e =>

@@ -4,11 +4,14 @@ using System.IO.Pipelines;
 using System.Security.Cryptography;
 using Berth.Client.Registry;
 using Berth.Data;
+using Berth.Data.Entities;
 using Berth.Oci;
 using Berth.Registry;
 using Berth.Registry.Blobs;
+using Berth.Registry.Gc;
 using Berth.Registry.Storage;
 using Berth.Registry.Uploads;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -64,24 +67,88 @@ internal sealed partial class BlobFetches(
             throw new IOException($"the mirror's fetch of {digest} from {target.Upstream.Label} failed");
         }
 
-        if (running.Repository != repository)
+        if (running.Repository != repository && !await LinkStoredAsync(repository, digest, size, cancellationToken))
         {
-            await LinkAsync(repository, digest, size, cancellationToken);
+            throw new IOException($"the mirror's fetch of {digest} committed, but the blob is no longer stored");
         }
 
         return await storage.OpenReadAsync(blobKey, offset, cancellationToken);
     }
 
     /// <summary>
-    /// Records that <paramref name="repository"/> holds the stored blob, as an upload's completion does; a repository
-    /// this creates has no creator (the mirror made it, not the client whose pull caused it).
+    /// Records that <paramref name="repository"/> holds the blob stored at its content address, as an upload's completion
+    /// does, under a hold against garbage collection; false when the bytes are not (or, once the hold is taken, no
+    /// longer) stored. A repository this creates has no creator (the mirror made it, not the client whose pull caused it).
     /// </summary>
-    public async Task LinkAsync(string repository, Digest digest, long size, CancellationToken cancellationToken)
+    public async Task<bool> LinkStoredAsync(string repository, Digest digest, long size, CancellationToken cancellationToken)
+    {
+        await using var hold = await HoldAsync(repository, digest, UploadId.New(), cancellationToken);
+        if (await storage.StatAsync(StorageKeys.Blob(digest), cancellationToken) != size)
+        {
+            return false;
+        }
+
+        await LinkAsync(repository, digest, size, cancellationToken);
+        return true;
+    }
+
+    private async Task LinkAsync(string repository, Digest digest, long size, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<BerthDbContext>();
         var defaults = scope.ServiceProvider.GetRequiredService<RepositoryDefaults>();
         await BlobStore.LinkAsync(db, defaults, new RegistryCaller(), repository, digest, size, time.GetUtcNow().UtcDateTime, cancellationToken);
+    }
+
+    /// <summary>
+    /// An upload session row for <paramref name="uploadId"/> naming <paramref name="digest"/> as being published
+    /// (<see cref="PublishHold"/>), removed when disposed: the garbage collector leaves the digest alone meanwhile, and
+    /// waits for a deletion of it already under way. An <see cref="IOException"/> (503) when that deletion does not end.
+    /// </summary>
+    private async Task<PublishHoldRow> HoldAsync(string repository, Digest digest, string uploadId, CancellationToken cancellationToken)
+    {
+        var scope = scopes.CreateAsyncScope();
+        try
+        {
+            var db = scope.ServiceProvider.GetRequiredService<BerthDbContext>();
+            var now = time.GetUtcNow().UtcDateTime;
+            var held = await PublishHold.TryHoldAsync(db, digest, async ct =>
+            {
+                db.Uploads.Add(new UploadSession { Id = uploadId, RepositoryName = repository, StartedAt = now, UpdatedAt = now, PublishingDigest = digest.ToString() });
+                await db.SaveChangesAsync(ct);
+            }, time, cancellationToken);
+            if (!held)
+            {
+                throw new IOException($"a garbage collector's deletion of {digest} is still under way");
+            }
+
+            return new PublishHoldRow(scope, db, uploadId, logger);
+        }
+        catch
+        {
+            await scope.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Removes its hold row (a failure only logs: the abandoned-upload purge removes the row later).</summary>
+    private sealed class PublishHoldRow(AsyncServiceScope scope, BerthDbContext db, string uploadId, ILogger logger) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                await db.Uploads.Where(u => u.Id == uploadId).ExecuteDeleteAsync(CancellationToken.None);
+            }
+            catch (Exception e) when (e is DbUpdateException or InvalidOperationException or System.Data.Common.DbException)
+            {
+                LogHoldNotReleased(logger, e, uploadId);
+            }
+            finally
+            {
+                await scope.DisposeAsync();
+            }
+        }
     }
 
     private async Task RunAsync(Fetch fetch, PipeWriter? tee)
@@ -116,6 +183,10 @@ internal sealed partial class BlobFetches(
     {
         var blobKey = StorageKeys.Blob(fetch.Digest);
         await using var lease = await leases.AcquireAsync(fetch.Digest, blobKey, fetch.Size, cancellationToken);
+
+        // Held against garbage collection from before the bytes are looked for until they are published and linked.
+        var uploadId = UploadId.New();
+        await using var hold = await HoldAsync(fetch.Repository, fetch.Digest, uploadId, cancellationToken);
         if (await storage.StatAsync(blobKey, cancellationToken) == fetch.Size)
         {
             // Committed meanwhile (by a fetch on this node that just ended, or under the lease on another node).
@@ -134,7 +205,7 @@ internal sealed partial class BlobFetches(
 
         var upstream = fetch.Target.Upstream;
         LogFetching(logger, fetch.Digest.ToString(), upstream.Label, fetch.Target.Repository, fetch.Size);
-        var uploadKey = StorageKeys.UploadData(UploadId.New());
+        var uploadKey = StorageKeys.UploadData(uploadId);
         var writer = await storage.OpenWriterAsync(uploadKey, null, cancellationToken)
             ?? throw new IOException("storage refused a new writer");
         var done = false;
@@ -293,4 +364,7 @@ internal sealed partial class BlobFetches(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Mirror fetch of {Digest} from {Upstream} ({Repository}) failed")]
     private static partial void LogFetchFailed(ILogger logger, Exception exception, string digest, string upstream, string repository);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not remove the mirror fetch's hold {UploadId}; the abandoned-upload purge removes it")]
+    private static partial void LogHoldNotReleased(ILogger logger, Exception exception, string uploadId);
 }

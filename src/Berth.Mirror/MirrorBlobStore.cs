@@ -61,9 +61,9 @@ internal sealed class MirrorBlobStore(
         }
 
         stats.Of(upstream).Miss();
-        if (await storage.StatAsync(StorageKeys.Blob(digest), cancellationToken) == known)
+        if (await storage.StatAsync(StorageKeys.Blob(digest), cancellationToken) == known &&
+            await fetches.LinkStoredAsync(repository, digest, known, cancellationToken))
         {
-            await fetches.LinkAsync(repository, digest, known, cancellationToken);
             return new BlobInfo(digest, known);
         }
 

@@ -2,6 +2,7 @@ using Berth.Data;
 using Berth.Registry.Blobs;
 using Berth.Registry.Catalog;
 using Berth.Registry.Events;
+using Berth.Registry.Gc;
 using Berth.Registry.Manifests;
 using Berth.Registry.Uploads;
 using Microsoft.Extensions.DependencyInjection;
@@ -24,6 +25,7 @@ public static class RegistryCoreServices
         services.AddScoped<IUploadService, UploadService>();
         services.AddScoped<IManifestStore, ManifestStore>();
         services.AddScoped<IRepositoryCatalog, RepositoryCatalog>();
+        services.AddScoped<IGarbageCollector, GarbageCollector>();
         return services;
     }
 }

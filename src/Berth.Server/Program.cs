@@ -1,5 +1,6 @@
 using Berth.Server.Api;
 using Berth.Server.Endpoints;
+using Berth.Server.Gc;
 using Berth.Server.Hosting;
 using Berth.Server.Webhooks;
 using Berth.Web;
@@ -10,6 +11,11 @@ using Prometheus;
 if (args is ["admin", .. var adminArgs])
 {
     return await AdminCommands.RunAsync(adminArgs, CancellationToken.None);
+}
+
+if (args is ["gc", .. var gcArgs])
+{
+    return await GcCommand.RunAsync(gcArgs, CancellationToken.None);
 }
 
 if (args.Contains("--help") || args.Contains("-h"))
@@ -79,6 +85,7 @@ try
     builder.Services.AddWebhookDelivery(options);
     builder.Services.AddDiskSpace(options);
     builder.Services.AddGracefulShutdown(options);
+    builder.Services.AddGarbageCollection(options);
 }
 catch (ConfigurationException e)
 {
@@ -144,6 +151,8 @@ if (options.RunsRegistry)
     app.MapRegistryApi();
     app.MapRepositoryDeletionEndpoint(options);
 }
+
+app.MapGarbageCollection(options);
 
 app.UseRateLimiter();
 if (options.RunsIndex)

@@ -210,6 +210,96 @@ namespace Berth.Data.Postgres.Migrations
                     b.ToTable("data_protection_keys", (string)null);
                 });
 
+            modelBuilder.Entity("Berth.Data.Entities.GcBlobCandidate", b =>
+                {
+                    b.Property<string>("Digest")
+                        .HasMaxLength(140)
+                        .HasColumnType("character varying(140)")
+                        .UseCollation("C");
+
+                    b.Property<DateTime?>("DeletingSince")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<DateTime>("QueuedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("Size")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Digest");
+
+                    b.HasIndex("QueuedAt");
+
+                    b.ToTable("gc_blob_candidates", (string)null);
+                });
+
+            modelBuilder.Entity("Berth.Data.Entities.GcManifestCandidate", b =>
+                {
+                    b.Property<long>("RepositoryId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Digest")
+                        .HasMaxLength(140)
+                        .HasColumnType("character varying(140)")
+                        .UseCollation("C");
+
+                    b.Property<DateTime>("QueuedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.HasKey("RepositoryId", "Digest");
+
+                    b.HasIndex("QueuedAt");
+
+                    b.ToTable("gc_manifest_candidates", (string)null);
+                });
+
+            modelBuilder.Entity("Berth.Data.Entities.GcRunRecord", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("BlobsDeleted")
+                        .HasColumnType("integer");
+
+                    b.Property<long>("BytesDeleted")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("CandidatesReviewed")
+                        .HasColumnType("integer");
+
+                    b.Property<bool>("DryRun")
+                        .HasColumnType("boolean");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)")
+                        .UseCollation("C");
+
+                    b.Property<DateTime>("FinishedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<int>("ManifestsDeleted")
+                        .HasColumnType("integer");
+
+                    b.Property<DateTime>("StartedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("Trigger")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .UseCollation("C");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("StartedAt");
+
+                    b.ToTable("gc_runs", (string)null);
+                });
+
             modelBuilder.Entity("Berth.Data.Entities.LoginThrottleRecord", b =>
                 {
                     b.Property<string>("Key")
@@ -978,6 +1068,11 @@ namespace Berth.Data.Postgres.Migrations
                         .HasMaxLength(256)
                         .HasColumnType("bytea");
 
+                    b.Property<string>("PublishingDigest")
+                        .HasMaxLength(140)
+                        .HasColumnType("character varying(140)")
+                        .UseCollation("C");
+
                     b.Property<string>("RepositoryName")
                         .IsRequired()
                         .HasMaxLength(255)
@@ -999,6 +1094,8 @@ namespace Berth.Data.Postgres.Migrations
                         .HasColumnType("timestamp with time zone");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("PublishingDigest");
 
                     b.ToTable("uploads", (string)null);
                 });
@@ -1233,6 +1330,15 @@ namespace Berth.Data.Postgres.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
 
+                    b.HasOne("Berth.Data.Entities.RepositoryRecord", null)
+                        .WithMany()
+                        .HasForeignKey("RepositoryId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Berth.Data.Entities.GcManifestCandidate", b =>
+                {
                     b.HasOne("Berth.Data.Entities.RepositoryRecord", null)
                         .WithMany()
                         .HasForeignKey("RepositoryId")

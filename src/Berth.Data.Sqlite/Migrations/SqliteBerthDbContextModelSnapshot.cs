@@ -183,6 +183,90 @@ namespace Berth.Data.Sqlite.Migrations
                     b.ToTable("data_protection_keys", (string)null);
                 });
 
+            modelBuilder.Entity("Berth.Data.Entities.GcBlobCandidate", b =>
+                {
+                    b.Property<string>("Digest")
+                        .HasMaxLength(140)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime?>("DeletingSince")
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("QueuedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("Size")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Digest");
+
+                    b.HasIndex("QueuedAt");
+
+                    b.ToTable("gc_blob_candidates", (string)null);
+                });
+
+            modelBuilder.Entity("Berth.Data.Entities.GcManifestCandidate", b =>
+                {
+                    b.Property<long>("RepositoryId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Digest")
+                        .HasMaxLength(140)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("QueuedAt")
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("RepositoryId", "Digest");
+
+                    b.HasIndex("QueuedAt");
+
+                    b.ToTable("gc_manifest_candidates", (string)null);
+                });
+
+            modelBuilder.Entity("Berth.Data.Entities.GcRunRecord", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("BlobsDeleted")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("BytesDeleted")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("CandidatesReviewed")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("DryRun")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(1000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<DateTime>("FinishedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("ManifestsDeleted")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("StartedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Trigger")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("StartedAt");
+
+                    b.ToTable("gc_runs", (string)null);
+                });
+
             modelBuilder.Entity("Berth.Data.Entities.LoginThrottleRecord", b =>
                 {
                     b.Property<string>("Key")
@@ -882,6 +966,10 @@ namespace Berth.Data.Sqlite.Migrations
                         .HasMaxLength(256)
                         .HasColumnType("BLOB");
 
+                    b.Property<string>("PublishingDigest")
+                        .HasMaxLength(140)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("RepositoryName")
                         .IsRequired()
                         .HasMaxLength(255)
@@ -901,6 +989,8 @@ namespace Berth.Data.Sqlite.Migrations
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("PublishingDigest");
 
                     b.ToTable("uploads", (string)null);
                 });
@@ -1113,6 +1203,15 @@ namespace Berth.Data.Sqlite.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
 
+                    b.HasOne("Berth.Data.Entities.RepositoryRecord", null)
+                        .WithMany()
+                        .HasForeignKey("RepositoryId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("Berth.Data.Entities.GcManifestCandidate", b =>
+                {
                     b.HasOne("Berth.Data.Entities.RepositoryRecord", null)
                         .WithMany()
                         .HasForeignKey("RepositoryId")

@@ -37,4 +37,11 @@ public sealed class UploadSession
     public string? ClaimToken { get; set; }
 
     public DateTime? ClaimedAt { get; set; }
+
+    /// <summary>
+    /// The digest this upload is publishing, set (in a transaction, once no deletion of that digest is under way) before
+    /// its bytes move to their content address and kept until the session row goes: garbage collection leaves a digest
+    /// alone while an upload publishes it, so bytes just published are never deleted under a link about to be made.
+    /// </summary>
+    public string? PublishingDigest { get; set; }
 }

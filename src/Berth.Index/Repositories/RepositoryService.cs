@@ -1,5 +1,6 @@
 using Berth.Data;
 using Berth.Data.Entities;
+using Berth.Data.Gc;
 using Berth.Index.Accounts;
 using Berth.Index.Audit;
 using Berth.Index.Events;
@@ -150,6 +151,9 @@ internal sealed class RepositoryService(
         var id = access.Value.RepositoryId;
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var targets = await webhooks.MatchAsync(name, cancellationToken);
+
+        // What the repository held is queued for garbage collection before the cascade removes the links to it.
+        await db.AddRepositoryBlobsAsync(id, time.GetUtcNow().UtcDateTime, cancellationToken);
         var deleted = await db.Repositories.Where(r => r.Id == id).ExecuteDeleteAsync(cancellationToken);
         if (deleted == 0)
         {

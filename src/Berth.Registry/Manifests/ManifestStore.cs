@@ -2,8 +2,10 @@ using System.Text.Json;
 using Berth.Data;
 using Berth.Data.Entities;
 using Berth.Data.Events;
+using Berth.Data.Gc;
 using Berth.Oci;
 using Berth.Registry.Events;
+using Berth.Registry.Gc;
 using Berth.Registry.Storage;
 using Microsoft.EntityFrameworkCore;
 
@@ -88,17 +90,21 @@ internal sealed class ManifestStore(BerthDbContext db, IStorageDriver storage, R
 
         var now = time.GetUtcNow().UtcDateTime;
         var repositoryId = await db.GetOrCreateIdAsync(repository, defaults, now, subject, cancellationToken);
-        var missing = requireReferences ? await FindMissingReferencesAsync(repositoryId, document, cancellationToken) : null;
-        if (missing is not null)
-        {
-            return missing;
-        }
 
         // Only a tagged push is recorded by the index with its platforms: an index's children, pushed by digest, cost no read.
         var tagged = reference.IsTag || tags.Count > 0;
         var platforms = tagged ? await ManifestPlatforms.OfAsync(document, storage, cancellationToken) : null;
         var digestText = digest.ToString();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+
+        // Checked inside the transaction, which the garbage collector's cannot interleave with: a blob it removed
+        // before is missing here (MANIFEST_BLOB_UNKNOWN), and one it reviews after is referenced by this manifest.
+        var missing = requireReferences ? await FindMissingReferencesAsync(repositoryId, document, cancellationToken) : null;
+        if (missing is not null)
+        {
+            return missing;
+        }
+
         if (!await db.Manifests.AnyAsync(m => m.RepositoryId == repositoryId && m.Digest == digestText, cancellationToken))
         {
             var manifest = new ManifestRecord
@@ -119,6 +125,11 @@ internal sealed class ManifestStore(BerthDbContext db, IStorageDriver storage, R
                 .Concat(document.Manifests.Select(d => (d.Digest.ToString(), true)))
                 .DistinctBy(r => r.Item1);
             db.ManifestReferences.AddRange(references.Select(r => new ManifestReference { ManifestId = manifest.Id, Digest = r.Item1, IsManifest = r.Item2 }));
+            if (!tagged)
+            {
+                // Untagged from the start (an index's child, a referrer): reviewed by the untagged-manifest rules.
+                await db.AddManifestsAsync(repositoryId, [digestText], now, cancellationToken);
+            }
         }
 
         // The manifest and all its tags in one transaction: a client never sees some of the tags it asked for.
@@ -130,6 +141,12 @@ internal sealed class ManifestStore(BerthDbContext db, IStorageDriver storage, R
         {
             if (existing.TryGetValue(name, out var tag))
             {
+                if (tag.ManifestDigest != digestText)
+                {
+                    // The tag moves: the manifest it leaves may now be untagged.
+                    await db.AddManifestsAsync(repositoryId, [tag.ManifestDigest], now, cancellationToken);
+                }
+
                 tag.ManifestDigest = digestText;
                 tag.UpdatedAt = now;
             }
@@ -177,9 +194,13 @@ internal sealed class ManifestStore(BerthDbContext db, IStorageDriver storage, R
 
             var tagged = tag.ManifestDigest;
             var taggedType = await db.Manifests.Where(m => m.RepositoryId == repositoryId && m.Digest == tagged).Select(m => m.MediaType).FirstOrDefaultAsync(cancellationToken) ?? "";
+            var untaggedAt = time.GetUtcNow().UtcDateTime;
+            await using var untagging = await db.Database.BeginTransactionAsync(cancellationToken);
             db.Tags.Remove(tag);
-            db.AddOutboxEvent(new RegistryEvent(Outbox.NewEventId(), RegistryActions.Delete, repository, tag.Name, tagged, taggedType, 0, 0, caller.Subject, time.GetUtcNow().UtcDateTime));
-            await db.SaveChangesAsync(cancellationToken); // one save: the tag's removal and its event commit together
+            db.AddOutboxEvent(new RegistryEvent(Outbox.NewEventId(), RegistryActions.Delete, repository, tag.Name, tagged, taggedType, 0, 0, caller.Subject, untaggedAt));
+            await db.SaveChangesAsync(cancellationToken);
+            await db.AddManifestsAsync(repositoryId, [tagged], untaggedAt, cancellationToken);
+            await untagging.CommitAsync(cancellationToken); // the tag's removal, its event and its candidate commit together
             outbox.Notify();
             return new ManifestDeleted(Digest.Parse(tagged), tag.Name, taggedType);
         }
@@ -193,9 +214,11 @@ internal sealed class ManifestStore(BerthDbContext db, IStorageDriver storage, R
             return new OciError(OciErrorCode.ManifestUnknown, Detail: new { digest = digestText });
         }
 
+        var now = time.GetUtcNow().UtcDateTime;
+        await GcCandidates.AddDeletedManifestAsync(db, repositoryId, digestText, now, cancellationToken);
         await db.Manifests.Where(m => m.RepositoryId == repositoryId && m.Digest == digestText).ExecuteDeleteAsync(cancellationToken);
         await db.Tags.Where(t => t.RepositoryId == repositoryId && t.ManifestDigest == digestText).ExecuteDeleteAsync(cancellationToken);
-        db.AddOutboxEvent(new RegistryEvent(Outbox.NewEventId(), RegistryActions.Delete, repository, null, digestText, mediaType, 0, 0, caller.Subject, time.GetUtcNow().UtcDateTime));
+        db.AddOutboxEvent(new RegistryEvent(Outbox.NewEventId(), RegistryActions.Delete, repository, null, digestText, mediaType, 0, 0, caller.Subject, now));
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         outbox.Notify();

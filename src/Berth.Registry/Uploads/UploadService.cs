@@ -4,6 +4,7 @@ using Berth.Data;
 using Berth.Data.Entities;
 using Berth.Oci;
 using Berth.Registry.Blobs;
+using Berth.Registry.Gc;
 using Berth.Registry.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
@@ -83,6 +84,12 @@ internal sealed partial class UploadService(
             await DiscardAsync(uploadId, CancellationToken.None);
             claim.Ended();
             return new OciError(OciErrorCode.DigestInvalid, Detail: new { expected = digest.ToString(), actual = actual.ToString() });
+        }
+
+        if (!await HoldForPublishAsync(uploadId, digest, cancellationToken))
+        {
+            // 503: the client retries the upload (rare: a collector died between removing the blob and its bytes).
+            return new OciError(OciErrorCode.Unavailable, "the blob is being garbage-collected; retry shortly", new { digest = digest.ToString() });
         }
 
         await PublishAsync(uploadId, digest, size, cancellationToken);
@@ -407,6 +414,20 @@ internal sealed partial class UploadService(
         await storage.MoveAsync(StorageKeys.UploadData(uploadId), blobKey, cancellationToken);
     }
 
+    /// <summary>Marks the session as publishing <paramref name="digest"/> (<see cref="PublishHold"/>); false while a deletion of it is under way.</summary>
+    private async Task<bool> HoldForPublishAsync(string uploadId, Digest digest, CancellationToken cancellationToken)
+    {
+        var key = digest.ToString();
+        if (await PublishHold.TryHoldAsync(
+                db, digest, ct => db.Uploads.Where(u => u.Id == uploadId).ExecuteUpdateAsync(u => u.SetProperty(x => x.PublishingDigest, key), ct), time, cancellationToken))
+        {
+            return true;
+        }
+
+        LogDeletionUnderWay(logger, key);
+        return false;
+    }
+
     /// <summary>Ends an upload: its row first, so no request can claim it while its bytes go.</summary>
     private async Task DiscardAsync(string uploadId, CancellationToken cancellationToken)
     {
@@ -473,6 +494,9 @@ internal sealed partial class UploadService(
             }
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Upload of {Digest} refused: a garbage collector's deletion of that blob is still under way")]
+    private static partial void LogDeletionUnderWay(ILogger logger, string digest);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Upload to {Repository} rejected: digest {Expected} named, content is {Actual}")]
     private static partial void LogDigestMismatch(ILogger logger, string repository, string expected, string actual);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Berth.Data;
+using Berth.Data.Gc;
 using Berth.Index.Events;
 using Berth.Oci;
 using Berth.Server.Hosting;
@@ -56,7 +57,12 @@ internal static class RepositoryDeletionEndpoint
             return Results.Problem("this request was received before", statusCode: StatusCodes.Status409Conflict);
         }
 
-        // The row's delete cascades to tags, manifests and blob links; blob bytes stay for garbage collection.
+        // The row's delete cascades to tags, manifests and blob links; what they named is queued for garbage collection.
+        if (await db.FindIdAsync(name, cancellationToken) is var repositoryId and not 0)
+        {
+            await db.AddRepositoryBlobsAsync(repositoryId, now.UtcDateTime, cancellationToken);
+        }
+
         var deleted = await db.Repositories.Where(r => r.Name == name).ExecuteDeleteAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return deleted == 0 ? Results.NotFound() : Results.NoContent();

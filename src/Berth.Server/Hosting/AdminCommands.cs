@@ -174,7 +174,7 @@ internal static class AdminCommands
     }
 
     /// <summary>The server's own configuration sources, in its order: appsettings.json, BERTH_ variables, the command line.</summary>
-    private static BerthOptions Options(List<string> settings)
+    internal static BerthOptions Options(List<string> settings)
     {
         var configuration = new ConfigurationBuilder()
             .AddJsonFile(Path.Combine(AppContext.BaseDirectory, "appsettings.json"), optional: true)

@@ -148,6 +148,9 @@ public sealed class BerthOptions
     /// <summary>How long an upload may sit untouched before its session and bytes are purged (default a day).</summary>
     public int UploadIdleSeconds { get; set; } = 86_400;
 
+    /// <summary>Online garbage collection (<c>Berth:Gc</c>; docs/OPERATIONS.md, "Garbage collection").</summary>
+    public Berth.Server.Gc.GcOptions Gc { get; set; } = new();
+
     /// <summary>
     /// How long a request's hold on an upload outlives its last renewal (default 15 s). Only a request whose node died
     /// stops renewing; after this long another node may continue its upload. For tests and operators.

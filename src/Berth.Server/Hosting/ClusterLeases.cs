@@ -18,6 +18,9 @@ internal sealed partial class ClusterLeases(IServiceScopeFactory scopes, TimePro
     public const string OutboxPrune = "outbox-prune";
     public const string RateLimitWindows = "rate-limit-windows";
 
+    /// <summary>Held for the length of a garbage-collection pass only, so a pass on any node (or the command) can take it next.</summary>
+    public const string GarbageCollection = "gc";
+
     private readonly ConcurrentDictionary<string, bool> _held = new(StringComparer.Ordinal);
 
     /// <summary>This process's owner id: host, process id and a random part (a restarted process is a new owner).</summary>
@@ -54,6 +57,17 @@ internal sealed partial class ClusterLeases(IServiceScopeFactory scopes, TimePro
         }
 
         return held;
+    }
+
+    /// <summary>Gives <paramref name="name"/> up if this node holds it, so another may take it at once.</summary>
+    public async Task ReleaseAsync(string name, CancellationToken cancellationToken)
+    {
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            await ClusterLeaseRows.ReleaseAsync(scope.ServiceProvider.GetRequiredService<BerthDbContext>(), name, Node, cancellationToken);
+        }
+
+        _held[name] = false;
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Took the cluster lease {Name} as {Node}")]

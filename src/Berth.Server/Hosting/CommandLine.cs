@@ -40,6 +40,9 @@ internal static class CommandLine
         ["--s3-redirect"] = "Berth:S3Redirect",
         ["--s3-prefix"] = "Berth:S3Prefix",
         ["--upload-idle-seconds"] = "Berth:UploadIdleSeconds",
+        ["--gc-grace"] = "Berth:Gc:Grace",
+        ["--gc-untagged-after"] = "Berth:Gc:UntaggedAfter",
+        ["--gc-interval"] = "Berth:Gc:Interval",
         ["--database"] = "Berth:Database",
         ["--connection-string"] = "Berth:ConnectionString",
         ["--tls-cert"] = "Berth:TlsCert",
@@ -62,6 +65,8 @@ internal static class CommandLine
         Usage: berth-server [options]
                berth-server admin reset-password NAME [--password PW | --password-stdin] [--data-dir DIR] …
                                                       (berth-server admin --help describes it)
+               berth-server gc [--dry-run] [--grace DURATION] [database and storage options]
+                                                      (one garbage-collection pass now; gc --help)
 
         Options (each also settable in appsettings.json under "Berth" and as an environment variable):
           --urls URLS                 Addresses to listen on (default http://127.0.0.1:5000)      ASPNETCORE_URLS
@@ -72,6 +77,11 @@ internal static class CommandLine
           --storage filesystem|s3     Blob storage driver (default filesystem, in DATA_DIR/storage) BERTH_STORAGE
           --upload-idle-seconds N     Purge uploads untouched this long, and orphaned upload data BERTH_UPLOAD_IDLE_SECONDS
                                       (default 86400)
+          --gc-grace DURATION         Garbage collection leaves candidates, and blob links no     BERTH_GC__GRACE
+                                      manifest names, this long (default 24h; 0s, 30m, 7d …)
+          --gc-untagged-after D       Delete untagged manifests (no kept index or subject refers BERTH_GC__UNTAGGEDAFTER
+                                      to them) untagged this long (default off)
+          --gc-interval DURATION      How often the collector runs (default 1h; off: on request) BERTH_GC__INTERVAL
           --database sqlite|postgres  Metadata database (default sqlite, DATA_DIR/berth.db)       BERTH_DATABASE
           --connection-string CS      Database connection string (sqlite: overrides the default   BERTH_CONNECTION_STRING
                                       file; postgres: required, e.g. Host=db;Database=berth;Username=u;Password=p)
@@ -334,7 +344,9 @@ internal static class CommandLine
             var name = (string)entry.Key;
             if (name.StartsWith("BERTH_", StringComparison.Ordinal) && name.Length > 6)
             {
-                yield return new($"{BerthOptions.Section}:{name[6..].Replace("_", "", StringComparison.Ordinal)}", (string?)entry.Value);
+                // A double underscore separates sections (BERTH_GC__GRACE is Berth:Gc:Grace), as in .NET's own provider.
+                var key = string.Join(':', name[6..].Split("__").Select(part => part.Replace("_", "", StringComparison.Ordinal)));
+                yield return new($"{BerthOptions.Section}:{key}", (string?)entry.Value);
             }
         }
     }

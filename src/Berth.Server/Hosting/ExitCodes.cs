@@ -22,4 +22,7 @@ internal static class ExitCodes
 
     /// <summary>The --tls-cert / --tls-key pair cannot be read, is not PEM, or the key does not belong to the certificate.</summary>
     public const int Certificate = 7;
+
+    /// <summary><c>berth-server gc</c>: another garbage-collection pass held the cluster's lease for the whole wait.</summary>
+    public const int Busy = 8;
 }

@@ -133,19 +133,7 @@ internal static class RegistryServices
 
     private static void AddRegistry(IServiceCollection services, BerthOptions options, SigningKeys? keys)
     {
-        switch (options.Storage.ToLowerInvariant())
-        {
-            case "filesystem":
-                services.AddSingleton<IStorageDriver>(new FileSystemStorageDriver(Path.Combine(options.FullDataDir, "storage")));
-                break;
-            case "s3":
-                var s3 = S3Options(options);
-                services.AddSingleton<IStorageDriver>(sp => new S3StorageDriver(s3, TimeProvider.System, sp.GetRequiredService<ILogger<S3StorageDriver>>()));
-                break;
-            default:
-                throw new ConfigurationException($"unknown storage driver '{options.Storage}' (expected: filesystem, s3)");
-        }
-
+        AddBlobStorage(services, options);
         switch (options.EffectiveAuth)
         {
             case "none":
@@ -196,6 +184,23 @@ internal static class RegistryServices
         services.AddSingleton(new UploadSettings(TimeSpan.FromSeconds(options.UploadClaimSeconds)));
         services.AddRegistryCore();
         services.AddHostedService<AbandonedUploadPurger>();
+    }
+
+    /// <summary>The storage driver <c>--storage</c> names (also for <c>berth-server gc</c>).</summary>
+    internal static void AddBlobStorage(IServiceCollection services, BerthOptions options)
+    {
+        switch (options.Storage.ToLowerInvariant())
+        {
+            case "filesystem":
+                services.AddSingleton<IStorageDriver>(new FileSystemStorageDriver(Path.Combine(options.FullDataDir, "storage")));
+                break;
+            case "s3":
+                var s3 = S3Options(options);
+                services.AddSingleton<IStorageDriver>(sp => new S3StorageDriver(s3, TimeProvider.System, sp.GetRequiredService<ILogger<S3StorageDriver>>()));
+                break;
+            default:
+                throw new ConfigurationException($"unknown storage driver '{options.Storage}' (expected: filesystem, s3)");
+        }
     }
 
     /// <summary>
