@@ -17,6 +17,9 @@ internal sealed partial class Bench
     private async Task RunMirrorAsync(CancellationToken ct) =>
         await SectionAsync("mirror", "Pull-through cache: Berth's mirror vs Distribution 2.8.2 in proxy mode, one Berth origin", new Results(), MirrorSectionAsync, ct);
 
+    /// <summary>skopeo's time for the big image from its local layout, per repetition (no server involved).</summary>
+    private readonly List<double> _skopeoFloor = [];
+
     private async Task MirrorSectionAsync(List<string> preamble, CancellationToken ct)
     {
         await using var origin = await Server.StartBerthAsync(o.BerthDll, Dir("mirror", "origin"), null);
@@ -41,6 +44,8 @@ internal sealed partial class Bench
                 Define(id, title, "warm_cpu", "warm pull, mirror CPU", "CPU-s", Better.Lower, headline: false);
             }
 
+            var bigBlob = $"warm GET of the {Options.Size(o.BlobBytes)} layer through the mirror (curl to /dev/null)";
+            Define("mirror-big-blob", bigBlob, "warm", "warm blob GET, wall time", "s", Better.Lower, 1 / 1.5);
             Define("mirror-concurrent", concurrent, "s", "wall time", "s", Better.Lower);
             Define("mirror-concurrent", concurrent, "upstream_requests", "requests reaching the origin", "requests", Better.Lower);
             Define("mirror-concurrent", concurrent, "upstream_blob_gets", "blob GETs reaching the origin", "GETs", Better.Lower);
@@ -63,6 +68,16 @@ internal sealed partial class Bench
                 var bigImage = Images.Image(Dir("mirror", "images", "big"), 1, o.BlobBytes, _random);
                 await Skopeo.PushAsync(manyImage, origin, $"bench/mirror-many-{rep}", all: false, ct);
                 await Skopeo.PushAsync(bigImage, origin, $"bench/mirror-big-{rep}", all: false, ct);
+                if (rep > 0)
+                {
+                    // skopeo's own cost for the big image, no server at all: the floor under both mirrors' pulls.
+                    var local = Dir("pulls", "mirror-big-local");
+                    var floor = await Skopeo.CopyLocalAsync(bigImage, local, ct);
+                    TryDelete(local);
+                    Log($"  mirror-big         skopeo from the local layout (no server) {floor.TotalSeconds:0.00} s");
+                    _skopeoFloor.Add(floor.TotalSeconds);
+                }
+
                 foreach (var (id, repository) in new[] { ("mirror-many", $"bench/mirror-many-{rep}"), ("mirror-big", $"bench/mirror-big-{rep}") })
                 {
                     foreach (var target in order)
@@ -74,6 +89,15 @@ internal sealed partial class Bench
                         var warm = await MirrorPullAsync(target, id, repository, ct);
                         var cpu2 = target.Server.CpuSeconds();
                         Log($"  {id,-18} {target.Server.Name,-12} cold {cold:0.00} s ({cpu1 - cpu0:0.00} CPU-s), warm {warm:0.00} s ({cpu2 - cpu1:0.00} CPU-s)");
+                        if (id == "mirror-big" && await WarmBlobGetAsync(target, repository, ct) is { } blobSeconds)
+                        {
+                            Log($"  mirror-big-blob    {target.Server.Name,-12} warm curl GET {blobSeconds:0.00} s");
+                            if (rep > 0)
+                            {
+                                _results.Add("mirror-big-blob.warm", target.Registry, blobSeconds);
+                            }
+                        }
+
                         if (rep > 0 && cold is { } c && warm is { } w)
                         {
                             _results.Add($"{id}.cold", target.Registry, c);
@@ -115,6 +139,33 @@ internal sealed partial class Bench
                 target.Dispose();
             }
         }
+
+        if (_skopeoFloor.Count > 0)
+        {
+            var floor = _skopeoFloor.Order().ElementAt(_skopeoFloor.Count / 2);
+            preamble.Add($"- skopeo copying the big image from its local OCI layout into `dir:`, no server at all: **{floor.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)} s** (median of {_skopeoFloor.Count}). No mirror's skopeo pull of it can take less; the curl row shows the servers' own part of a warm pull.");
+        }
+    }
+
+    /// <summary>curl's time for the (single) layer of the image's tag <c>v1</c> through the mirror, already cached; null when not a 200.</summary>
+    private async Task<double?> WarmBlobGetAsync(Target target, string repository, CancellationToken ct)
+    {
+        // The layer as the registries hold it (skopeo compresses uncompressed layers when it pushes).
+        using var http = new HttpClient { BaseAddress = target.Server.BaseUri };
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/v2/{repository}/manifests/v1");
+        request.Headers.Accept.ParseAdd("application/vnd.oci.image.manifest.v1+json");
+        request.Headers.Accept.ParseAdd("application/vnd.docker.distribution.manifest.v2+json");
+        using var response = await http.SendAsync(request, ct);
+        var manifest = System.Text.Json.Nodes.JsonNode.Parse(await response.Content.ReadAsStringAsync(ct))!;
+        var layer = (string)manifest["layers"]![0]!["digest"]!;
+        var (status, elapsed, _, _) = await Curl.RunAsync("GET", new Uri(target.Server.BaseUri, $"/v2/{repository}/blobs/{layer}"), null, [], ct);
+        if (status == 200)
+        {
+            return elapsed.TotalSeconds;
+        }
+
+        MirrorFailure(target, "mirror-big-blob", new InvalidOperationException($"warm blob GET answered {status}"));
+        return null;
     }
 
     /// <summary>One skopeo pull through a mirror in seconds; a failure is noted (and counted) instead of ending the section.</summary>

@@ -47,6 +47,20 @@ internal static class Skopeo
         return RunAsync(args, ct);
     }
 
+    /// <summary>
+    /// Copies a local OCI layout into a <c>dir:</c> directory, no server involved: the least any registry's pull of the
+    /// same image can cost skopeo (reading, digest checks, writing).
+    /// </summary>
+    public static Task<TimeSpan> CopyLocalAsync(ImageLayout image, string destination, CancellationToken ct)
+    {
+        if (Directory.Exists(destination))
+        {
+            Directory.Delete(destination, recursive: true);
+        }
+
+        return RunAsync(["copy", "--insecure-policy", image.Reference, $"dir:{destination}"], ct);
+    }
+
     private static async Task<TimeSpan> RunAsync(IReadOnlyList<string> args, CancellationToken ct)
     {
         var info = new ProcessStartInfo("skopeo")
