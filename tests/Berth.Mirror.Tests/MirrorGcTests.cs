@@ -65,17 +65,7 @@ public sealed class MirrorGcTests(MirrorGcFixture site) : IClassFixture<MirrorGc
         }
 
         // What a collector killed after its transaction committed leaves: rows gone, deletion marked, bytes still there.
-        await ServerDatabase.ScalarAsync(site.Mirror, """DELETE FROM "repository_blobs" WHERE "Digest" = @p0""", blob.Digest);
-        await ServerDatabase.ScalarAsync(site.Mirror, """DELETE FROM "blobs" WHERE "Digest" = @p0""", blob.Digest);
-        await ServerDatabase.ScalarAsync(
-            site.Mirror,
-            """
-            INSERT INTO "gc_blob_candidates" ("Digest", "QueuedAt", "DeletingSince", "Size") VALUES (@p0, @p1, @p1, @p2)
-            ON CONFLICT ("Digest") DO UPDATE SET "DeletingSince" = excluded."DeletingSince", "Size" = excluded."Size"
-            """,
-            blob.Digest,
-            DateTime.UtcNow,
-            blob.Bytes.Length);
+        await GcStates.LeaveHalfDeletedAsync(site.Mirror, blob.Digest, blob.Bytes.Length);
 
         // The pull waits for the deletion (at most 10 s) while a pass finishes it, then fetches the blob again. Linking
         // the stored bytes instead would leave a row naming an object the pass deletes.

@@ -63,10 +63,8 @@ internal static class GcCommand
         }
 
         var options = AdminCommands.Options([.. CommandLine.ExpandFlags([.. settings])]);
-        if (options.Database.Equals("sqlite", StringComparison.OrdinalIgnoreCase) && options.ConnectionString is null &&
-            !File.Exists(Path.Combine(options.FullDataDir, "berth.db")))
+        if (!AdminCommands.DatabaseExists(options))
         {
-            Console.Error.WriteLine($"berth-server: no database in {options.FullDataDir} (give the server's --data-dir)");
             return ExitCodes.Database;
         }
 

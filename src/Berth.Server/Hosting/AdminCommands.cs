@@ -107,11 +107,8 @@ internal static class AdminCommands
         var generated = string.IsNullOrEmpty(password);
         password = generated ? Secrets.NewPassword() : password!;
         var options = Options(settings);
-        if (options.Database.Equals("sqlite", StringComparison.OrdinalIgnoreCase) && options.ConnectionString is null &&
-            !File.Exists(Path.Combine(options.FullDataDir, "berth.db")))
+        if (!DatabaseExists(options))
         {
-            // Opening it would create an empty database; the operator is in the wrong directory.
-            Console.Error.WriteLine($"berth-server: no database in {options.FullDataDir} (give the server's --data-dir)");
             return ExitCodes.Database;
         }
 
@@ -174,6 +171,22 @@ internal static class AdminCommands
     }
 
     /// <summary>The server's own configuration sources, in its order: appsettings.json, BERTH_ variables, the command line.</summary>
+    /// <summary>
+    /// False (and says so on stderr) when the options name a SQLite database that is not there: opening it would create
+    /// an empty one, and the operator is in the wrong directory.
+    /// </summary>
+    internal static bool DatabaseExists(BerthOptions options)
+    {
+        if (options.Database.Equals("sqlite", StringComparison.OrdinalIgnoreCase) && options.ConnectionString is null &&
+            !File.Exists(Path.Combine(options.FullDataDir, "berth.db")))
+        {
+            Console.Error.WriteLine($"berth-server: no database in {options.FullDataDir} (give the server's --data-dir)");
+            return false;
+        }
+
+        return true;
+    }
+
     internal static BerthOptions Options(List<string> settings)
     {
         var configuration = new ConfigurationBuilder()
