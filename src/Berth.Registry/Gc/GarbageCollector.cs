@@ -169,13 +169,14 @@ internal sealed partial class GarbageCollector(BerthDbContext db, IStorageDriver
             .ExecuteUpdateAsync(c => c.SetProperty(x => x.QueuedAt, now), cancellationToken);
         if (garbage.Count > 0)
         {
+            // One statement marks the batch, each candidate with its blob's size, read before the blob row goes.
+            await db.GcBlobCandidates.Where(c => garbage.Contains(c.Digest))
+                .ExecuteUpdateAsync(
+                    c => c.SetProperty(x => x.DeletingSince, now)
+                        .SetProperty(x => x.Size, x => db.Blobs.Where(b => b.Digest == x.Digest).Select(b => b.Size).FirstOrDefault()),
+                    cancellationToken);
             await db.RepositoryBlobs.Where(l => garbage.Contains(l.Digest)).ExecuteDeleteAsync(cancellationToken);
             await db.Blobs.Where(b => garbage.Contains(b.Digest)).ExecuteDeleteAsync(cancellationToken);
-            foreach (var (digest, size) in removed)
-            {
-                await db.GcBlobCandidates.Where(c => c.Digest == digest)
-                    .ExecuteUpdateAsync(c => c.SetProperty(x => x.DeletingSince, now).SetProperty(x => x.Size, size), cancellationToken);
-            }
         }
 
         await transaction.CommitAsync(cancellationToken);
