@@ -117,6 +117,11 @@ internal sealed partial class Bench(Options o)
             await RunWebhooksAsync(ct);
         }
 
+        if (o.RunsSection("gc"))
+        {
+            await RunGcAsync(ct);
+        }
+
         if (o.RunsSection("mirror"))
         {
             await RunMirrorAsync(ct);

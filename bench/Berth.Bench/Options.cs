@@ -32,8 +32,10 @@ internal sealed class Options
           --only IDS              run only these workloads (comma-separated ids, e.g. upload-mono,blob-get,catalog,token);
                                   a section id runs its whole section: s3 (Berth vs Distribution on s3rver), pg (Berth on
                                   PostgreSQL vs SQLite), cluster (three nodes vs one behind nginx), mirror (Berth's pull-through
-                                  cache vs Distribution's proxy mode); s3.blob-get etc. one
+                                  cache vs Distribution's proxy mode), webhooks, gc (online garbage collection under
+                                  load, Berth alone); s3.blob-get etc. one
                                   of its workloads
+          --gc-blobs N            blobs filled for the gc section, 10 % of them garbage (default 100000)
           --max-minutes N         stop starting new measurements after N minutes (default 60)
           --keep                  keep the scratch directory
         """;
@@ -67,6 +69,9 @@ internal sealed class Options
     public long IndexLayerBytes { get; private set; } = 1 << 20;
 
     public int Entries { get; private set; } = 10_000;
+
+    /// <summary>Blobs filled for the gc section (10 % of them garbage).</summary>
+    public int GcBlobs { get; private set; } = 100_000;
 
     public long ResumeBytes { get; private set; } = 1L << 30;
 
@@ -114,6 +119,7 @@ internal sealed class Options
             o.ManyLayerBytes = 16 << 10;
             o.IndexLayerBytes = 16 << 10;
             o.Entries = 200;
+            o.GcBlobs = 2_000;
             o.ResumeBytes = 16L << 20;
             o.ResumeChunkBytes = 4 << 20;
             o.ConcurrentPulls = 4;
@@ -141,6 +147,7 @@ internal sealed class Options
                 case "--pull-mib": o.PullLayerBytes = (long)Math.Min(Int(), 1024) << 20; break;
                 case "--layers": o.ManyLayers = Math.Min(Int(), 1000); break;
                 case "--entries": o.Entries = Math.Min(Int(), 200_000); break;
+                case "--gc-blobs": o.GcBlobs = Math.Clamp(Int(), 1_000, 1_000_000); break;
                 case "--concurrent-pulls": o.ConcurrentPulls = Math.Min(Int(), 64); break;
                 case "--resume-mib": o.ResumeBytes = (long)Math.Min(Int(), 8192) << 20; break;
                 case "--resume-chunk-mib": o.ResumeChunkBytes = Math.Min(Int(), 1024) << 20; break;

@@ -143,6 +143,44 @@ internal sealed class RegistryClient : IDisposable
         await Expect(response, HttpStatusCode.Created, "PUT manifest");
     }
 
+    /// <summary>A monolithic upload in one request: POST with the digest and the whole blob.</summary>
+    public async Task PostBlobAsync(string repository, ReadOnlyMemory<byte> data, string digest, CancellationToken ct)
+    {
+        using var response = await _http.PostAsync($"/v2/{repository}/blobs/uploads/?digest={Uri.EscapeDataString(digest)}", Octets(data), ct);
+        await Expect(response, HttpStatusCode.Created, "POST blob");
+    }
+
+    /// <summary>
+    /// Pulls an image by digest: the manifest (its bytes must be <paramref name="manifest"/>), then its config and every
+    /// layer, each checked against its digest.
+    /// </summary>
+    public async Task PullCheckedAsync(string repository, string digest, byte[] manifest, CancellationToken ct)
+    {
+        using (var request = new HttpRequestMessage(HttpMethod.Get, $"/v2/{repository}/manifests/{digest}"))
+        {
+            request.Headers.TryAddWithoutValidation("Accept", ManifestAccept);
+            using var response = await _http.SendAsync(request, ct);
+            await Expect(response, HttpStatusCode.OK, $"GET manifest {repository}@{digest}");
+            if (!(await response.Content.ReadAsByteArrayAsync(ct)).AsSpan().SequenceEqual(manifest))
+            {
+                throw new InvalidOperationException($"{Server.Name}: manifest {repository}@{digest} came back different");
+            }
+        }
+
+        using var document = System.Text.Json.JsonDocument.Parse(manifest);
+        var blobs = document.RootElement.GetProperty("layers").EnumerateArray().Prepend(document.RootElement.GetProperty("config"))
+            .Select(d => d.GetProperty("digest").GetString()!);
+        foreach (var blob in blobs)
+        {
+            using var response = await _http.GetAsync($"/v2/{repository}/blobs/{blob}", ct);
+            await Expect(response, HttpStatusCode.OK, $"GET blob {repository}@{blob}");
+            if (DigestOf(await response.Content.ReadAsByteArrayAsync(ct)) != blob)
+            {
+                throw new InvalidOperationException($"{Server.Name}: blob {repository}@{blob} came back different");
+            }
+        }
+    }
+
     /// <summary>GET that must answer 200; returns the body (for checks made once, outside any timing).</summary>
     public async Task<string> GetStringAsync(string pathAndQuery, string? accept, CancellationToken ct)
     {
