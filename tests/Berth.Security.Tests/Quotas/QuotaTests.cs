@@ -314,6 +314,25 @@ public sealed class QuotaTests(QuotaFixture fixture, ITestOutputHelper output) :
         }
 
         Assert.Null((await owner.GetJsonAsync(path))["limitBytes"]);
+
+        // An organisation's owners see its usage; its other members do not.
+        var org = $"qorg{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(3))}";
+        using (var created = await owner.SendAsync(HttpMethod.Post, "api/v1/orgs", new JsonObject { ["name"] = org }))
+        {
+            await Expect.StatusAsync(created, HttpStatusCode.Created);
+        }
+
+        using (var member = await owner.SendAsync(HttpMethod.Put, $"api/v1/orgs/{org}/members/{other.Name}", new JsonObject { ["role"] = "member" }))
+        {
+            await Expect.StatusAsync(member, HttpStatusCode.NoContent);
+        }
+
+        Assert.Equal(0, (long)(await owner.GetJsonAsync($"api/v1/namespaces/{org}/quota"))["usedBytes"]!);
+        using (var peek = await other.SendAsync(HttpMethod.Get, $"api/v1/namespaces/{org}/quota"))
+        {
+            Assert.Equal(HttpStatusCode.Forbidden, peek.StatusCode);
+        }
+
         var document = await Registry.Site.Http.GetStringAsync("api/v1/openapi.json");
         Assert.Contains("\"/api/v1/namespaces/{namespace}/quota\"", document, StringComparison.Ordinal);
     }
