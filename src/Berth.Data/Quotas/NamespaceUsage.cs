@@ -30,7 +30,7 @@ public static class NamespaceUsage
     /// </summary>
     public static async Task<QuotaRefusal?> RefusalAsync(this BerthDbContext db, string @namespace, string digest, long size, CancellationToken cancellationToken)
     {
-        var quota = await FindAsync(db, @namespace, cancellationToken);
+        var quota = await db.FindQuotaAsync(@namespace, cancellationToken);
         if (quota is null || quota.UsedBytes + size <= quota.LimitBytes || await HoldsAsync(db, @namespace, digest, cancellationToken))
         {
             return null;
@@ -42,7 +42,7 @@ public static class NamespaceUsage
     /// <summary>The namespace's usage and quota when it uses more than its quota allows (a quota lowered below usage); else null.</summary>
     public static async Task<QuotaRefusal?> OverQuotaAsync(this BerthDbContext db, string @namespace, CancellationToken cancellationToken)
     {
-        var quota = await FindAsync(db, @namespace, cancellationToken);
+        var quota = await db.FindQuotaAsync(@namespace, cancellationToken);
         return quota is not null && quota.UsedBytes > quota.LimitBytes ? new QuotaRefusal(@namespace, quota.UsedBytes, quota.LimitBytes, 0) : null;
     }
 
@@ -53,7 +53,7 @@ public static class NamespaceUsage
     /// </summary>
     public static async Task<QuotaRefusal?> ChargeAsync(this BerthDbContext db, string @namespace, string digest, long size, bool enforce, CancellationToken cancellationToken)
     {
-        var quota = await FindAsync(db, @namespace, cancellationToken);
+        var quota = await db.FindQuotaAsync(@namespace, cancellationToken);
         if (quota is null || await HoldsAsync(db, @namespace, digest, cancellationToken))
         {
             return null;
@@ -112,9 +112,6 @@ public static class NamespaceUsage
             await SubtractAsync(db, released.Key, released.Sum(h => h.Size), cancellationToken);
         }
     }
-
-    private static Task<NamespaceQuota?> FindAsync(BerthDbContext db, string @namespace, CancellationToken cancellationToken) =>
-        db.NamespaceQuotas.AsNoTracking().FirstOrDefaultAsync(q => q.Namespace == @namespace, cancellationToken);
 
     private static Task<bool> HoldsAsync(BerthDbContext db, string @namespace, string digest, CancellationToken cancellationToken) =>
         db.RepositoryBlobs.AnyAsync(

@@ -45,7 +45,7 @@ internal static class QuotasApi
             return Forbidden("only site administrators and the namespace's administrators may see its usage");
         }
 
-        var quota = await db.NamespaceQuotas.AsNoTracking().FirstOrDefaultAsync(q => q.Namespace == @namespace, cancellationToken);
+        var quota = await db.FindQuotaAsync(@namespace, cancellationToken);
         var view = quota is not null
             ? View(quota)
             : new NamespaceQuotaView(@namespace, null, await db.CountAsync(@namespace, cancellationToken), null, null);
@@ -75,21 +75,7 @@ internal static class QuotasApi
             return ApiResults.Problem(StatusCodes.Status400BadRequest, "Invalid request", "limitBytes must be a whole number of bytes, 0 or more");
         }
 
-        // A new quota starts from a recount; the transaction is serialised with every link and unlink (SQLite's one
-        // writer, PostgreSQL's transaction lock), so no push falls between the count and the row that keeps it.
-        var now = time.GetUtcNow().UtcDateTime;
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var quota = await db.NamespaceQuotas.FirstOrDefaultAsync(q => q.Namespace == @namespace, cancellationToken);
-        if (quota is null)
-        {
-            quota = new NamespaceQuota { Namespace = @namespace, UsedBytes = await db.CountAsync(@namespace, cancellationToken) };
-            db.NamespaceQuotas.Add(quota);
-        }
-
-        quota.LimitBytes = limit;
-        quota.UpdatedAt = now;
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        var quota = await db.SetQuotaAsync(@namespace, limit, time.GetUtcNow().UtcDateTime, cancellationToken);
         return Results.Json(View(quota), QuotaJson.Default.NamespaceQuotaView);
     }
 
@@ -105,17 +91,15 @@ internal static class QuotasApi
             return Forbidden("only site administrators may remove quotas");
         }
 
-        var removed = await db.NamespaceQuotas.Where(q => q.Namespace == @namespace).ExecuteDeleteAsync(cancellationToken);
-        return removed == 0
-            ? ApiResults.Problem(StatusCodes.Status404NotFound, "Not Found", $"namespace '{@namespace}' has no quota")
-            : Results.NoContent();
+        return await db.RemoveQuotaAsync(@namespace, cancellationToken)
+            ? Results.NoContent()
+            : ApiResults.Problem(StatusCodes.Status404NotFound, "Not Found", $"namespace '{@namespace}' has no quota");
     }
 
-    /// <summary>A namespace is a repository name's first path segment; top-level repositories have none and no quota.</summary>
     private static IResult? Invalid(string @namespace) =>
-        RepositoryName.IsValid(@namespace) && !@namespace.Contains('/', StringComparison.Ordinal)
+        QuotaNames.IsNamespace(@namespace)
             ? null
-            : ApiResults.Problem(StatusCodes.Status400BadRequest, "Invalid request", "not a namespace name (a repository name's first path segment)");
+            : ApiResults.Problem(StatusCodes.Status400BadRequest, "Invalid request", QuotaNames.NotANamespace);
 
     private static IResult Forbidden(string detail) => ApiResults.Problem(StatusCodes.Status403Forbidden, "Forbidden", detail);
 
