@@ -34,6 +34,8 @@ public abstract class BerthDbContext : DbContext
 
     public DbSet<GcRunRecord> GcRuns => Set<GcRunRecord>();
 
+    public DbSet<NamespaceQuota> NamespaceQuotas => Set<NamespaceQuota>();
+
     public DbSet<Account> Accounts => Set<Account>();
 
     public DbSet<Organization> Organizations => Set<Organization>();
@@ -193,6 +195,13 @@ public abstract class BerthDbContext : DbContext
             e.Property(r => r.Trigger).HasMaxLength(16);
             e.Property(r => r.Error).HasMaxLength(1000);
             e.HasIndex(r => r.StartedAt);
+        });
+
+        modelBuilder.Entity<NamespaceQuota>(e =>
+        {
+            e.ToTable("namespace_quotas");
+            e.HasKey(q => q.Namespace);
+            e.Property(q => q.Namespace).HasMaxLength(255);
         });
 
         modelBuilder.Entity<OutboxEvent>(e =>

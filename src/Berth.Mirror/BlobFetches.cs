@@ -97,7 +97,8 @@ internal sealed partial class BlobFetches(
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<BerthDbContext>();
         var defaults = scope.ServiceProvider.GetRequiredService<RepositoryDefaults>();
-        await BlobStore.LinkAsync(db, defaults, new RegistryCaller(), repository, digest, size, time.GetUtcNow().UtcDateTime, cancellationToken);
+        // Counted in the namespace's usage but never refused: a pull filled the cache, no one pushed (docs/OPERATIONS.md, Quotas).
+        await BlobStore.LinkAsync(db, defaults, new RegistryCaller(), repository, digest, size, enforceQuota: false, time.GetUtcNow().UtcDateTime, cancellationToken);
     }
 
     /// <summary>

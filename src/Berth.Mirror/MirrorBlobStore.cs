@@ -82,8 +82,8 @@ internal sealed class MirrorBlobStore(
     public async Task<Result<BlobInfo>> UnlinkAsync(string repository, Digest digest, CancellationToken cancellationToken) =>
         router.IsMirrored(repository) ? UpstreamErrors.PushRefused(repository) : await inner.UnlinkAsync(repository, digest, cancellationToken);
 
-    public Task<BlobInfo?> MountAsync(string repository, string fromRepository, Digest digest, CancellationToken cancellationToken) =>
-        router.IsMirrored(repository) ? Task.FromResult<BlobInfo?>(null) : inner.MountAsync(repository, fromRepository, digest, cancellationToken);
+    public Task<Result<BlobInfo>?> MountAsync(string repository, string fromRepository, Digest digest, CancellationToken cancellationToken) =>
+        router.IsMirrored(repository) ? Task.FromResult<Result<BlobInfo>?>(null) : inner.MountAsync(repository, fromRepository, digest, cancellationToken);
 
     private sealed record Pending(MirrorTarget Target, string Repository, long Size);
 }

@@ -2,6 +2,7 @@ using Berth.Server.Api;
 using Berth.Server.Endpoints;
 using Berth.Server.Gc;
 using Berth.Server.Hosting;
+using Berth.Server.Quotas;
 using Berth.Server.Webhooks;
 using Berth.Web;
 using Berth.Web.Pages;
@@ -153,6 +154,10 @@ if (options.RunsRegistry)
 }
 
 app.MapGarbageCollection(options);
+if (options.RunsRegistry && options.RunsIndex)
+{
+    app.MapQuotasApi();
+}
 
 app.UseRateLimiter();
 if (options.RunsIndex)

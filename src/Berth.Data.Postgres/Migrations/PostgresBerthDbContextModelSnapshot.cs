@@ -441,6 +441,27 @@ namespace Berth.Data.Postgres.Migrations
                     b.ToTable("mirror_tags", (string)null);
                 });
 
+            modelBuilder.Entity("Berth.Data.Entities.NamespaceQuota", b =>
+                {
+                    b.Property<string>("Namespace")
+                        .HasMaxLength(255)
+                        .HasColumnType("character varying(255)")
+                        .UseCollation("C");
+
+                    b.Property<long>("LimitBytes")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<long>("UsedBytes")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Namespace");
+
+                    b.ToTable("namespace_quotas", (string)null);
+                });
+
             modelBuilder.Entity("Berth.Data.Entities.NamespaceRecord", b =>
                 {
                     b.Property<long>("Id")

@@ -395,6 +395,26 @@ namespace Berth.Data.Sqlite.Migrations
                     b.ToTable("mirror_tags", (string)null);
                 });
 
+            modelBuilder.Entity("Berth.Data.Entities.NamespaceQuota", b =>
+                {
+                    b.Property<string>("Namespace")
+                        .HasMaxLength(255)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("LimitBytes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("UpdatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("UsedBytes")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Namespace");
+
+                    b.ToTable("namespace_quotas", (string)null);
+                });
+
             modelBuilder.Entity("Berth.Data.Entities.NamespaceRecord", b =>
                 {
                     b.Property<long>("Id")

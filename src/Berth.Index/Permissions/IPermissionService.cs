@@ -44,6 +44,9 @@ public interface IPermissionService
     /// <summary>Whether the caller may create repositories (and so own content) in a namespace.</summary>
     Task<bool> CanCreateInAsync(Principal? principal, string @namespace, CancellationToken cancellationToken);
 
+    /// <summary>Whether the caller administers a namespace: a site admin, the user it is, or an owner of the organisation it is.</summary>
+    Task<bool> AdministersNamespaceAsync(Principal? principal, string @namespace, CancellationToken cancellationToken);
+
     /// <summary>Whether the caller administers an organisation (owner, or a site admin).</summary>
     Task<bool> IsOrganizationOwnerAsync(Principal? principal, long organizationId, CancellationToken cancellationToken);
 }

@@ -173,6 +173,10 @@ internal sealed class PermissionService(BerthDbContext db, IMirroredNames? mirro
         return await OwnedNamespaces(principal.AccountId, includeCreatingMembers: true).ContainsAsync(@namespace, cancellationToken);
     }
 
+    public async Task<bool> AdministersNamespaceAsync(Principal? principal, string @namespace, CancellationToken cancellationToken) =>
+        principal is not null && (principal.ActsAsAdmin
+            || await OwnedNamespaces(principal.AccountId, includeCreatingMembers: false).ContainsAsync(@namespace, cancellationToken));
+
     public async Task<bool> IsOrganizationOwnerAsync(Principal? principal, long organizationId, CancellationToken cancellationToken) =>
         principal is not null && (principal.ActsAsAdmin || await db.OrganizationMembers.AnyAsync(
             m => m.OrganizationId == organizationId && m.AccountId == principal.AccountId && m.Role == OrganizationRole.Owner, cancellationToken));

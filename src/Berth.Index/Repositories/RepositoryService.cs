@@ -1,6 +1,7 @@
 using Berth.Data;
 using Berth.Data.Entities;
 using Berth.Data.Gc;
+using Berth.Data.Quotas;
 using Berth.Index.Accounts;
 using Berth.Index.Audit;
 using Berth.Index.Events;
@@ -154,6 +155,7 @@ internal sealed class RepositoryService(
 
         // What the repository held is queued for garbage collection before the cascade removes the links to it.
         await db.AddRepositoryBlobsAsync(id, time.GetUtcNow().UtcDateTime, cancellationToken);
+        await db.ReleaseLinksAsync(id, null, cancellationToken);
         var deleted = await db.Repositories.Where(r => r.Id == id).ExecuteDeleteAsync(cancellationToken);
         if (deleted == 0)
         {

@@ -1,7 +1,9 @@
 using Berth.Data;
 using Berth.Data.Entities;
 using Berth.Data.Gc;
+using Berth.Data.Quotas;
 using Berth.Oci;
+using Berth.Registry.Quotas;
 using Berth.Registry.Storage;
 using Microsoft.EntityFrameworkCore;
 
@@ -43,7 +45,9 @@ internal sealed class BlobStore(BerthDbContext db, IStorageDriver storage, Repos
             return new OciError(OciErrorCode.BlobUnknown, Detail: new { digest = key });
         }
 
-        // The link may have been the blob's last reference: it becomes a candidate for collection in the same commit.
+        // The link may have been the blob's last reference: it becomes a candidate for collection in the same commit,
+        // and the namespace's usage drops if no other repository of it links the blob.
+        await db.ReleaseLinksAsync(repositoryId, key, cancellationToken);
         db.RepositoryBlobs.Remove(link);
         await db.SaveChangesAsync(cancellationToken);
         await db.AddBlobsAsync([key], time.GetUtcNow().UtcDateTime, cancellationToken);
@@ -51,7 +55,7 @@ internal sealed class BlobStore(BerthDbContext db, IStorageDriver storage, Repos
         return new BlobInfo(digest, link.Size);
     }
 
-    public async Task<BlobInfo?> MountAsync(string repository, string fromRepository, Digest digest, CancellationToken cancellationToken)
+    public async Task<Result<BlobInfo>?> MountAsync(string repository, string fromRepository, Digest digest, CancellationToken cancellationToken)
     {
         var source = await StatAsync(fromRepository, digest, cancellationToken);
         if (!source.IsSuccess)
@@ -59,22 +63,35 @@ internal sealed class BlobStore(BerthDbContext db, IStorageDriver storage, Repos
             return null;
         }
 
-        // The link is copied from the source's in one statement, so a mount racing the source's deletion either
-        // links the blob or finds nothing and falls back to a session. It runs in a transaction, serialised with the
+        // The link is copied from the source's, read in the same transaction, so a mount racing the source's deletion
+        // either links the blob or finds nothing and falls back to a session. The transaction is serialised with the
         // garbage collector's (SQLite's one writer; PostgreSQL's transaction lock): a collector that removed the blob
         // committed before, and then the blob row is gone and nothing is copied, or it reviews after and sees the new
         // link, younger than the grace period, which keeps the blob. A link that existed is renewed: a mount is a use.
+        // A blob new to the namespace counts against its quota like an upload.
         var key = digest.ToString();
         var now = time.GetUtcNow().UtcDateTime;
         var repositoryId = await db.GetOrCreateIdAsync(repository, defaults, now, caller.Subject, cancellationToken);
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
+            var size = await (from l in db.RepositoryBlobs
+                              where l.Digest == key && db.Blobs.Any(b => b.Digest == key)
+                              join r in db.Repositories on l.RepositoryId equals r.Id
+                              where r.Name == fromRepository
+                              select (long?)l.Size).FirstOrDefaultAsync(cancellationToken);
+            if (size is null)
+            {
+                return null;
+            }
+
+            if (await db.ChargeAsync(RepositoryRecords.NamespaceOf(repository), key, size.Value, enforce: true, cancellationToken) is { } refusal)
+            {
+                return QuotaDenied.Error(refusal);
+            }
+
             await db.Database.ExecuteSqlInterpolatedAsync(
                 $"""
-                INSERT INTO "repository_blobs" ("RepositoryId", "Digest", "Size", "CreatedAt")
-                SELECT {repositoryId}, l."Digest", l."Size", {now} FROM "repository_blobs" AS l
-                WHERE l."Digest" = {key} AND l."RepositoryId" = (SELECT r."Id" FROM "repositories" AS r WHERE r."Name" = {fromRepository})
-                AND EXISTS (SELECT 1 FROM "blobs" AS b WHERE b."Digest" = {key})
+                INSERT INTO "repository_blobs" ("RepositoryId", "Digest", "Size", "CreatedAt") VALUES ({repositoryId}, {key}, {size.Value}, {now})
                 ON CONFLICT ("RepositoryId", "Digest") DO UPDATE SET "CreatedAt" = excluded."CreatedAt"
                 """,
                 cancellationToken);
@@ -82,7 +99,7 @@ internal sealed class BlobStore(BerthDbContext db, IStorageDriver storage, Repos
         }
 
         var mounted = await StatAsync(repository, digest, cancellationToken);
-        return mounted.IsSuccess ? mounted.Value : null;
+        return mounted.IsSuccess ? mounted : (Result<BlobInfo>?)null;
     }
 
     /// <summary>
@@ -92,15 +109,24 @@ internal sealed class BlobStore(BerthDbContext db, IStorageDriver storage, Repos
     /// One transaction, serialised with the garbage collector's, that also queues the blob as a candidate (an uploaded
     /// blob no manifest ever names is garbage once the grace period has passed). The caller holds the digest against
     /// collection while it publishes (<see cref="UploadSession.PublishingDigest"/>), so the collector cannot have
-    /// removed the bytes between their publication and this link.
+    /// removed the bytes between their publication and this link. A blob new to the namespace is counted against its
+    /// quota in the same transaction; with <paramref name="enforceQuota"/> one that does not fit is refused: nothing is
+    /// linked or counted, and the published bytes are left to the collector (queued, as no row or link holds them).
     /// </summary>
-    internal static async Task LinkAsync(BerthDbContext db, RepositoryDefaults defaults, RegistryCaller caller, string repository, Digest digest, long size, DateTime now, CancellationToken cancellationToken)
+    internal static async Task<QuotaRefusal?> LinkAsync(BerthDbContext db, RepositoryDefaults defaults, RegistryCaller caller, string repository, Digest digest, long size, bool enforceQuota, DateTime now, CancellationToken cancellationToken)
     {
         var key = digest.ToString();
         var repositoryId = await db.GetOrCreateIdAsync(repository, defaults, now, caller.Subject, cancellationToken);
 
         // EF Core has no insert-if-absent; ON CONFLICT means the same on SQLite and PostgreSQL alike.
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (await db.ChargeAsync(RepositoryRecords.NamespaceOf(repository), key, size, enforceQuota, cancellationToken) is { } refusal)
+        {
+            await db.AddBlobsAsync([key], now, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return refusal;
+        }
+
         await db.Database.ExecuteSqlInterpolatedAsync(
             $"""INSERT INTO "blobs" ("Digest", "Size", "CreatedAt") VALUES ({key}, {size}, {now}) ON CONFLICT DO NOTHING""",
             cancellationToken);
@@ -112,5 +138,6 @@ internal sealed class BlobStore(BerthDbContext db, IStorageDriver storage, Repos
             cancellationToken);
         await db.AddBlobsAsync([key], now, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        return null;
     }
 }

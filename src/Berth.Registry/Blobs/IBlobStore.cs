@@ -19,6 +19,9 @@ public interface IBlobStore
     /// <summary>Removes the blob from the repository; the bytes stay until garbage collection finds them unreferenced.</summary>
     Task<Result<BlobInfo>> UnlinkAsync(string repository, Digest digest, CancellationToken cancellationToken);
 
-    /// <summary>Links a blob that <paramref name="fromRepository"/> holds into <paramref name="repository"/>; null when the source lacks it.</summary>
-    Task<BlobInfo?> MountAsync(string repository, string fromRepository, Digest digest, CancellationToken cancellationToken);
+    /// <summary>
+    /// Links a blob that <paramref name="fromRepository"/> holds into <paramref name="repository"/>; null when the source
+    /// lacks it, <c>DENIED</c> when the blob would take the namespace over its quota.
+    /// </summary>
+    Task<Result<BlobInfo>?> MountAsync(string repository, string fromRepository, Digest digest, CancellationToken cancellationToken);
 }

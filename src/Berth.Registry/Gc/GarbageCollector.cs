@@ -2,6 +2,7 @@ using Berth.Data;
 using Berth.Data.Entities;
 using Berth.Data.Events;
 using Berth.Data.Gc;
+using Berth.Data.Quotas;
 using Berth.Oci;
 using Berth.Registry.Events;
 using Berth.Registry.Storage;
@@ -175,6 +176,7 @@ internal sealed partial class GarbageCollector(BerthDbContext db, IStorageDriver
                     c => c.SetProperty(x => x.DeletingSince, now)
                         .SetProperty(x => x.Size, x => db.Blobs.Where(b => b.Digest == x.Digest).Select(b => b.Size).FirstOrDefault()),
                     cancellationToken);
+            await db.ReleaseBlobsAsync(garbage, cancellationToken); // the namespaces' usage, before their links go
             await db.RepositoryBlobs.Where(l => garbage.Contains(l.Digest)).ExecuteDeleteAsync(cancellationToken);
             await db.Blobs.Where(b => garbage.Contains(b.Digest)).ExecuteDeleteAsync(cancellationToken);
         }

@@ -3,9 +3,11 @@ using Berth.Data;
 using Berth.Data.Entities;
 using Berth.Data.Events;
 using Berth.Data.Gc;
+using Berth.Data.Quotas;
 using Berth.Oci;
 using Berth.Registry.Events;
 using Berth.Registry.Gc;
+using Berth.Registry.Quotas;
 using Berth.Registry.Storage;
 using Microsoft.EntityFrameworkCore;
 
@@ -107,6 +109,13 @@ internal sealed class ManifestStore(BerthDbContext db, IStorageDriver storage, R
 
         if (!await db.Manifests.AnyAsync(m => m.RepositoryId == repositoryId && m.Digest == digestText, cancellationToken))
         {
+            // Its blobs were counted when they were linked; a namespace over its quota (lowered below its usage) takes
+            // no new image until its usage drops. A pull-through cache fill is not a push and is not refused.
+            if (requireReferences && await db.OverQuotaAsync(RepositoryRecords.NamespaceOf(repository), cancellationToken) is { } over)
+            {
+                return QuotaDenied.Error(over);
+            }
+
             var manifest = new ManifestRecord
             {
                 RepositoryId = repositoryId,

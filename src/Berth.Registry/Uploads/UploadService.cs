@@ -2,9 +2,11 @@ using System.Buffers;
 using System.IO.Pipelines;
 using Berth.Data;
 using Berth.Data.Entities;
+using Berth.Data.Quotas;
 using Berth.Oci;
 using Berth.Registry.Blobs;
 using Berth.Registry.Gc;
+using Berth.Registry.Quotas;
 using Berth.Registry.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
@@ -86,6 +88,14 @@ internal sealed partial class UploadService(
             return new OciError(OciErrorCode.DigestInvalid, Detail: new { expected = digest.ToString(), actual = actual.ToString() });
         }
 
+        // A blob that would take the namespace over its quota is refused before its bytes are published; the link's
+        // transaction decides again (a concurrent push may have taken the room meanwhile). Refused, the upload ends.
+        var @namespace = RepositoryRecords.NamespaceOf(repository);
+        if (await db.RefusalAsync(@namespace, digest.ToString(), size, cancellationToken) is { } early)
+        {
+            return await RefuseAsync(uploadId, claim, early);
+        }
+
         if (!await HoldForPublishAsync(uploadId, digest, cancellationToken))
         {
             // 503: the client retries the upload (rare: a collector died between removing the blob and its bytes).
@@ -93,7 +103,11 @@ internal sealed partial class UploadService(
         }
 
         await PublishAsync(uploadId, digest, size, cancellationToken);
-        await BlobStore.LinkAsync(db, defaults, caller, repository, digest, size, time.GetUtcNow().UtcDateTime, cancellationToken);
+        if (await BlobStore.LinkAsync(db, defaults, caller, repository, digest, size, enforceQuota: true, time.GetUtcNow().UtcDateTime, cancellationToken) is { } refusal)
+        {
+            return await RefuseAsync(uploadId, claim, refusal);
+        }
+
         await DiscardAsync(uploadId, cancellationToken);
         claim.Ended();
         return new BlobInfo(digest, size);
@@ -428,6 +442,14 @@ internal sealed partial class UploadService(
         return false;
     }
 
+    private async Task<OciError> RefuseAsync(string uploadId, UploadClaim claim, QuotaRefusal refusal)
+    {
+        LogQuotaExceeded(logger, refusal.Namespace, refusal.UsedBytes, refusal.LimitBytes, refusal.NeededBytes);
+        await DiscardAsync(uploadId, CancellationToken.None);
+        claim.Ended();
+        return QuotaDenied.Error(refusal);
+    }
+
     /// <summary>Ends an upload: its row first, so no request can claim it while its bytes go.</summary>
     private async Task DiscardAsync(string uploadId, CancellationToken cancellationToken)
     {
@@ -497,6 +519,9 @@ internal sealed partial class UploadService(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Upload of {Digest} refused: a garbage collector's deletion of that blob is still under way")]
     private static partial void LogDeletionUnderWay(ILogger logger, string digest);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Upload refused: namespace {Namespace} would exceed its quota ({Used} bytes used of {Limit}, the blob needs {Needed})")]
+    private static partial void LogQuotaExceeded(ILogger logger, string @namespace, long used, long limit, long needed);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Upload to {Repository} rejected: digest {Expected} named, content is {Actual}")]
     private static partial void LogDigestMismatch(ILogger logger, string repository, string expected, string actual);

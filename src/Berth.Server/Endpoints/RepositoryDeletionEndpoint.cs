@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Berth.Data;
 using Berth.Data.Gc;
+using Berth.Data.Quotas;
 using Berth.Index.Events;
 using Berth.Oci;
 using Berth.Server.Hosting;
@@ -61,6 +62,7 @@ internal static class RepositoryDeletionEndpoint
         if (await db.FindIdAsync(name, cancellationToken) is var repositoryId and not 0)
         {
             await db.AddRepositoryBlobsAsync(repositoryId, now.UtcDateTime, cancellationToken);
+            await db.ReleaseLinksAsync(repositoryId, null, cancellationToken);
         }
 
         var deleted = await db.Repositories.Where(r => r.Name == name).ExecuteDeleteAsync(cancellationToken);

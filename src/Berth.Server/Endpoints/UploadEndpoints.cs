@@ -36,7 +36,14 @@ internal static class UploadEndpoints
                 var blobs = context.RequestServices.GetRequiredService<IBlobStore>();
                 if (await blobs.MountAsync(route.Name, from, mountDigest, ct) is { } mounted)
                 {
-                    BlobCreated(context, route.Name, mounted);
+                    if (!mounted.IsSuccess)
+                    {
+                        // Over the namespace's quota: a session would only be refused at its final PUT.
+                        await OciResponses.WriteErrorAsync(context, mounted.Error);
+                        return;
+                    }
+
+                    BlobCreated(context, route.Name, mounted.Value);
                     return;
                 }
             }

@@ -2,6 +2,7 @@ using Berth.Data;
 using Berth.Index;
 using Berth.Index.Accounts;
 using Berth.Index.Audit;
+using Berth.Server.Quotas;
 using Microsoft.EntityFrameworkCore;
 
 namespace Berth.Server.Hosting;
@@ -23,10 +24,18 @@ internal static class AdminCommands
         a password is generated and printed once.
 
         Exit codes: 0 done, 2 usage, 5 database unusable, 6 no such account.
+
+        Usage: berth-server admin quota NAMESPACE [--limit SIZE | --remove]
+                                  [--data-dir DIR] [--database sqlite|postgres] [--connection-string CS]
+
+        Shows a namespace's usage (the bytes of the distinct blobs its repositories link) and quota; with --limit sets or
+        changes the quota (SIZE in bytes, or with a unit: 500MiB, 100GiB, 2TiB), with --remove removes it. For a
+        registry without an index (role registry), which has no API for quotas. Exit codes: 0 done, 2 usage, 5 database
+        unusable, 6 no quota to remove.
         """;
 
     /// <summary>Options that locate the database, as the server reads them.</summary>
-    private static readonly string[] DatabaseSwitches = ["--data-dir", "--database", "--connection-string"];
+    internal static readonly string[] DatabaseSwitches = ["--data-dir", "--database", "--connection-string"];
 
     /// <summary><paramref name="args"/> without the leading <c>admin</c>.</summary>
     public static async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
@@ -38,8 +47,10 @@ internal static class AdminCommands
                 return args.Length == 0 ? ExitCodes.Usage : ExitCodes.Success;
             case ["reset-password", .. var rest]:
                 return await ResetPasswordAsync(rest, cancellationToken);
+            case ["quota", .. var rest]:
+                return await QuotaCommand.RunAsync(rest, cancellationToken);
             default:
-                return UsageError($"unknown admin command '{args[0]}' (known: reset-password)");
+                return UsageError($"unknown admin command '{args[0]}' (known: reset-password, quota)");
         }
     }
 
@@ -197,7 +208,7 @@ internal static class AdminCommands
         return configuration.GetSection(BerthOptions.Section).Get<BerthOptions>() ?? new BerthOptions();
     }
 
-    private static int UsageError(string message)
+    internal static int UsageError(string message)
     {
         Console.Error.WriteLine($"berth-server admin: {message}");
         Console.Error.WriteLine("berth-server admin --help describes the commands");
