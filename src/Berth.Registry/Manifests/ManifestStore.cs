@@ -111,9 +111,10 @@ internal sealed class ManifestStore(BerthDbContext db, IStorageDriver storage, R
         var existing = applied.Count == 0
             ? new Dictionary<string, TagRecord>(StringComparer.Ordinal)
             : await db.Tags.Where(t => t.RepositoryId == repositoryId && applied.Contains(t.Name)).ToDictionaryAsync(t => t.Name, StringComparer.Ordinal, cancellationToken);
-        if (existing.Values.Any(t => t.ManifestDigest != digestText))
+        if (requireReferences && existing.Values.Any(t => t.ManifestDigest != digestText))
         {
-            // A tag would move: refused, with all the others, if a rule holds it. A new tag, or the same digest again, is not a move.
+            // A tag would move: refused, with all the others, if a rule holds it. A new tag, or the same digest again, is
+            // not a move. A mirror's cache (which needs no references) follows its upstream: rules hold pushes only.
             var immutable = await ImmutableTags.OfAsync(db, repositoryId, cancellationToken);
             if (existing.Values.Where(t => t.ManifestDigest != digestText).Select(t => immutable.Refusal(t.Name)).FirstOrDefault(r => r is not null) is { } refused)
             {
