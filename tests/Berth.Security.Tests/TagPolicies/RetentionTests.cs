@@ -70,6 +70,10 @@ public sealed class RetentionTests(TagPolicySite fixture) : IClassFixture<TagPol
         Assert.Equal(kept, await fixture.TagsAsync(repository));
         Assert.Equal(["build-1"], await fixture.TagsAsync(other));
 
+        // Each untag was a tag delete's event, as a client's: the index (which hears what webhooks hear) drops the tags.
+        await Eventually.JsonAsync(Site.Admin, $"api/v1/repositories/{repository}/-/tags?n=100", tags =>
+            tags.AsArray().Select(t => (string)t!["name"]!).Order(StringComparer.Ordinal).SequenceEqual(kept));
+
         // Untagged, the manifests were collected in the same pass (untagged-after 0s), and with them their own blobs.
         Assert.True((int)run["manifestsDeleted"]! >= doomed.Length, run.ToJsonString());
         foreach (var tag in doomed)
