@@ -122,6 +122,35 @@ public sealed class RetentionTests(TagPolicySite fixture) : IClassFixture<TagPol
         Assert.Null(await Registry.PullFailureAsync(old));
     }
 
+    [Fact]
+    public async Task A_namespace_policy_applies_to_each_of_its_repositories_on_its_own()
+    {
+        var org = TagPolicySite.Unique("retorg");
+        using (var created = await Site.Admin.SendAsync(HttpMethod.Post, "api/v1/orgs", new JsonObject { ["name"] = org }))
+        {
+            await Expect.StatusAsync(created, HttpStatusCode.Created);
+        }
+
+        await fixture.CreateAsync($"api/v1/orgs/{org}/retention-policies", new JsonObject { ["pattern"] = "pr-*", ["keepLast"] = 1 });
+        var pushed = new Dictionary<string, PushedImage>(StringComparer.Ordinal);
+        foreach (var repository in new[] { $"{org}/one", $"{org}/two" })
+        {
+            foreach (var tag in new[] { "pr-1", "pr-2", "main" })
+            {
+                pushed[$"{repository}:{tag}"] = await Registry.PushAsync(repository, tag, GcRegistry.RandomBlob(200), GcRegistry.RandomBlob(1_000));
+                await Task.Delay(5);
+            }
+        }
+
+        // keepLast counts per repository: each keeps its own most recent pr-* tag.
+        var run = await Registry.RunGcAsync();
+        Assert.Equal(
+            [($"{org}/one", "pr-1", pushed[$"{org}/one:pr-1"].ManifestDigest), ($"{org}/two", "pr-1", pushed[$"{org}/two:pr-1"].ManifestDigest)],
+            Untagged(run).Where(u => u.Repository.StartsWith(org + "/", StringComparison.Ordinal)));
+        Assert.Equal(["main", "pr-2"], await fixture.TagsAsync($"{org}/one"));
+        Assert.Equal(["main", "pr-2"], await fixture.TagsAsync($"{org}/two"));
+    }
+
     private static List<(string Repository, string Tag, string Digest)> Untagged(JsonNode report) =>
         [.. report["untagged"]!.AsArray().Select(u => ((string)u!["repository"]!, (string)u["tag"]!, (string)u["digest"]!))];
 }
