@@ -38,6 +38,8 @@ internal static class CommandTree
         root.Subcommands.Add(IndexCommands.Comments(globals));
         root.Subcommands.Add(RepoCommand.Create(globals));
         root.Subcommands.Add(WebhookCommands.Create(globals));
+        root.Subcommands.Add(TagPolicyCommands.Rules(globals));
+        root.Subcommands.Add(TagPolicyCommands.Retention(globals));
         return root;
     }
 }

@@ -36,6 +36,10 @@ public abstract class BerthDbContext : DbContext
 
     public DbSet<NamespaceQuota> NamespaceQuotas => Set<NamespaceQuota>();
 
+    public DbSet<ImmutableTagRule> ImmutableTagRules => Set<ImmutableTagRule>();
+
+    public DbSet<RetentionPolicy> RetentionPolicies => Set<RetentionPolicy>();
+
     public DbSet<Account> Accounts => Set<Account>();
 
     public DbSet<Organization> Organizations => Set<Organization>();
@@ -428,6 +432,28 @@ public abstract class BerthDbContext : DbContext
             e.Property(d => d.Repository).HasMaxLength(255);
             e.Property(d => d.LastError).HasMaxLength(1000);
             e.HasIndex(d => d.NextAttemptAt);
+        });
+
+        modelBuilder.Entity<ImmutableTagRule>(e =>
+        {
+            e.ToTable("immutable_tag_rules");
+            e.Property(r => r.Pattern).HasMaxLength(128);
+            e.Property(r => r.CreatedBy).HasMaxLength(64);
+            e.HasOne<RepositoryRecord>().WithMany().HasForeignKey(r => r.RepositoryId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<NamespaceRecord>().WithMany().HasForeignKey(r => r.NamespaceId).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(r => r.RepositoryId);
+            e.HasIndex(r => r.NamespaceId);
+        });
+
+        modelBuilder.Entity<RetentionPolicy>(e =>
+        {
+            e.ToTable("retention_policies");
+            e.Property(r => r.Pattern).HasMaxLength(128);
+            e.Property(r => r.CreatedBy).HasMaxLength(64);
+            e.HasOne<RepositoryRecord>().WithMany().HasForeignKey(r => r.RepositoryId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne<NamespaceRecord>().WithMany().HasForeignKey(r => r.NamespaceId).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(r => r.RepositoryId);
+            e.HasIndex(r => r.NamespaceId);
         });
 
         modelBuilder.Entity<Webhook>(e =>

@@ -6,6 +6,7 @@ using Berth.Index.Permissions;
 using Berth.Index.Repositories;
 using Berth.Index.Search;
 using Berth.Index.Social;
+using Berth.Index.TagPolicies;
 using Berth.Index.Tokens;
 using Berth.Index.Webhooks;
 using Microsoft.Extensions.DependencyInjection;
@@ -41,7 +42,9 @@ public static class IndexServices
         services.AddScoped<ICommentService, CommentService>();
         services.AddScoped<ISearchService, SearchService>();
         services.AddScoped<IAccountDirectory, AccountDirectory>();
+        services.AddScoped<AdministeredScopes>();
         services.AddScoped<IWebhookService, WebhookService>();
+        services.AddScoped<ITagPolicyService, TagPolicyService>();
         return services;
     }
 

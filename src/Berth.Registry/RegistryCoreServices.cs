@@ -4,6 +4,7 @@ using Berth.Registry.Catalog;
 using Berth.Registry.Events;
 using Berth.Registry.Gc;
 using Berth.Registry.Manifests;
+using Berth.Registry.Retention;
 using Berth.Registry.Uploads;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -24,6 +25,8 @@ public static class RegistryCoreServices
         services.AddScoped<IBlobStore, BlobStore>();
         services.AddScoped<IUploadService, UploadService>();
         services.AddScoped<IManifestStore, ManifestStore>();
+        services.TryAddScoped<ManifestStore>();
+        services.AddScoped<TagRetention>();
         services.AddScoped<IRepositoryCatalog, RepositoryCatalog>();
         services.AddScoped<IGarbageCollector, GarbageCollector>();
         return services;

@@ -39,6 +39,20 @@ public static class ServerDatabase
         return await command.ExecuteScalarAsync();
     }
 
+    /// <summary>Runs one statement with positional parameters <c>@p0</c>, <c>@p1</c>, …; the rows it changed.</summary>
+    public static async Task<int> ExecuteAsync(RegistryServer server, string sql, params object?[] parameters)
+    {
+        await using var connection = await OpenAsync(server.DataDir);
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        for (var i = 0; i < parameters.Length; i++)
+        {
+            AddParameter(command, $"p{i}", parameters[i] ?? DBNull.Value);
+        }
+
+        return await command.ExecuteNonQueryAsync();
+    }
+
     public static DbParameter AddParameter(DbCommand command, string name, object value)
     {
         var parameter = command.CreateParameter();

@@ -32,14 +32,17 @@ internal static class WebhookCommands
         return command;
     }
 
-    /// <summary>The target argument and the options that pick the scope, shared by every subcommand.</summary>
-    private sealed class Scope
+    /// <summary>
+    /// The target argument and the options that pick the scope, shared by every subcommand (and by <c>berth tag-rule</c>
+    /// and <c>berth retention</c>, whose scopes are the same); <paramref name="what"/> names what is managed in the help.
+    /// </summary>
+    internal sealed class Scope(string what = "webhooks")
     {
-        public Argument<string> Target { get; } = new("TARGET") { Description = TargetHelp };
+        public Argument<string> Target { get; } = new("TARGET") { Description = TargetHelp.Replace("webhooks", what, StringComparison.Ordinal) };
 
-        public Option<string?> Org { get; } = new("--org") { Description = "The webhooks of this organisation (its owners), on the index TARGET names" };
+        public Option<string?> Org { get; } = new("--org") { Description = $"The {what} of this organisation (its owners), on the index TARGET names" };
 
-        public Option<bool> User { get; } = new("--user") { Description = "The webhooks of your own namespace, on the index TARGET names" };
+        public Option<bool> User { get; } = new("--user") { Description = $"The {what} of your own namespace, on the index TARGET names" };
 
         public void AddTo(Command command)
         {

@@ -67,4 +67,19 @@ public interface IIndexClient : IDisposable
 
     /// <summary>Queues a delivery again, with the same payload and message id; the answer is the new delivery.</summary>
     Task<WebhookDeliveryInfo> RedeliverWebhookAsync(WebhookOwner owner, long id, long delivery, CancellationToken cancellationToken);
+
+    /// <summary>Makes the tags matching <paramref name="pattern"/> immutable (admins of <paramref name="owner"/>).</summary>
+    Task<TagRuleInfo> CreateTagRuleAsync(WebhookOwner owner, string pattern, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<TagRuleInfo>> ListTagRulesAsync(WebhookOwner owner, CancellationToken cancellationToken);
+
+    /// <summary>Lifts a tag immutability rule.</summary>
+    Task DeleteTagRuleAsync(WebhookOwner owner, long id, CancellationToken cancellationToken);
+
+    /// <summary>Creates a retention policy; at least one of <paramref name="keepLast"/> and <paramref name="keepDays"/>.</summary>
+    Task<RetentionPolicyInfo> CreateRetentionPolicyAsync(WebhookOwner owner, string pattern, int? keepLast, int? keepDays, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<RetentionPolicyInfo>> ListRetentionPoliciesAsync(WebhookOwner owner, CancellationToken cancellationToken);
+
+    Task DeleteRetentionPolicyAsync(WebhookOwner owner, long id, CancellationToken cancellationToken);
 }

@@ -184,6 +184,38 @@ internal sealed partial class IndexClient(
 
     public void Dispose() => http.Dispose();
 
+    public async Task<TagRuleInfo> CreateTagRuleAsync(WebhookOwner owner, string pattern, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(HttpMethod.Post, owner.Scope + "tag-rules",
+            Json(new CreateTagRuleRequest(pattern), IndexJson.Default.CreateTagRuleRequest), cancellationToken);
+        return await ReadAsync(response, IndexJson.Default.TagRuleInfo, $"create a tag rule for {owner} on {Registry}", cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<TagRuleInfo>> ListTagRulesAsync(WebhookOwner owner, CancellationToken cancellationToken) =>
+        await GetJsonAsync(owner.Scope + "tag-rules", IndexJson.Default.ListTagRuleInfo, $"tag rules of {owner} on {Registry}", cancellationToken);
+
+    public async Task DeleteTagRuleAsync(WebhookOwner owner, long id, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(HttpMethod.Delete, $"{owner.Scope}tag-rules/{id.ToString(CultureInfo.InvariantCulture)}", null, cancellationToken);
+        await EnsureSuccessAsync(response, $"tag rule {id.ToString(CultureInfo.InvariantCulture)} of {owner} on {Registry}", cancellationToken);
+    }
+
+    public async Task<RetentionPolicyInfo> CreateRetentionPolicyAsync(WebhookOwner owner, string pattern, int? keepLast, int? keepDays, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(HttpMethod.Post, owner.Scope + "retention-policies",
+            Json(new CreateRetentionPolicyRequest(pattern, keepLast, keepDays), IndexJson.Default.CreateRetentionPolicyRequest), cancellationToken);
+        return await ReadAsync(response, IndexJson.Default.RetentionPolicyInfo, $"create a retention policy for {owner} on {Registry}", cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<RetentionPolicyInfo>> ListRetentionPoliciesAsync(WebhookOwner owner, CancellationToken cancellationToken) =>
+        await GetJsonAsync(owner.Scope + "retention-policies", IndexJson.Default.ListRetentionPolicyInfo, $"retention policies of {owner} on {Registry}", cancellationToken);
+
+    public async Task DeleteRetentionPolicyAsync(WebhookOwner owner, long id, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(HttpMethod.Delete, $"{owner.Scope}retention-policies/{id.ToString(CultureInfo.InvariantCulture)}", null, cancellationToken);
+        await EnsureSuccessAsync(response, $"retention policy {id.ToString(CultureInfo.InvariantCulture)} of {owner} on {Registry}", cancellationToken);
+    }
+
     private static string WebhookPath(WebhookOwner owner, long id, string resource) =>
         string.Create(CultureInfo.InvariantCulture, $"{owner.Path}/{id}{resource}");
 

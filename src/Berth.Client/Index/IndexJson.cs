@@ -26,4 +26,10 @@ namespace Berth.Client.Index;
 [JsonSerializable(typeof(List<WebhookDeliveryInfo>))]
 [JsonSerializable(typeof(CreateWebhookRequest))]
 [JsonSerializable(typeof(UpdateWebhookRequest))]
+[JsonSerializable(typeof(TagRuleInfo))]
+[JsonSerializable(typeof(List<TagRuleInfo>))]
+[JsonSerializable(typeof(RetentionPolicyInfo))]
+[JsonSerializable(typeof(List<RetentionPolicyInfo>))]
+[JsonSerializable(typeof(CreateTagRuleRequest))]
+[JsonSerializable(typeof(CreateRetentionPolicyRequest))]
 internal sealed partial class IndexJson : JsonSerializerContext;

@@ -130,3 +130,16 @@ internal sealed record UpdateWebhookRequest(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Events,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? Enabled,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Description);
+
+/// <summary>A tag immutability rule: tags matching <see cref="Pattern"/> cannot be moved or deleted.</summary>
+public sealed record TagRuleInfo(long Id, string Pattern, DateTime CreatedAt, string? CreatedBy);
+
+/// <summary>A retention policy: of the tags matching <see cref="Pattern"/>, the last <see cref="KeepLast"/> pushed and those pushed within <see cref="KeepDays"/> days are kept.</summary>
+public sealed record RetentionPolicyInfo(long Id, string Pattern, int? KeepLast, int? KeepDays, DateTime CreatedAt, string? CreatedBy);
+
+internal sealed record CreateTagRuleRequest(string Pattern);
+
+internal sealed record CreateRetentionPolicyRequest(
+    string Pattern,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? KeepLast,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? KeepDays);

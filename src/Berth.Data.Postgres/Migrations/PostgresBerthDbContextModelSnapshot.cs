@@ -287,6 +287,9 @@ namespace Berth.Data.Postgres.Migrations
                     b.Property<DateTime>("StartedAt")
                         .HasColumnType("timestamp with time zone");
 
+                    b.Property<int>("TagsUntagged")
+                        .HasColumnType("integer");
+
                     b.Property<string>("Trigger")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -298,6 +301,43 @@ namespace Berth.Data.Postgres.Migrations
                     b.HasIndex("StartedAt");
 
                     b.ToTable("gc_runs", (string)null);
+                });
+
+            modelBuilder.Entity("Berth.Data.Entities.ImmutableTagRule", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("CreatedBy")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .UseCollation("C");
+
+                    b.Property<long?>("NamespaceId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Pattern")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .UseCollation("C");
+
+                    b.Property<long?>("RepositoryId")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("NamespaceId");
+
+                    b.HasIndex("RepositoryId");
+
+                    b.ToTable("immutable_tag_rules", (string)null);
                 });
 
             modelBuilder.Entity("Berth.Data.Entities.LoginThrottleRecord", b =>
@@ -941,6 +981,49 @@ namespace Berth.Data.Postgres.Migrations
                     b.ToTable("repositories", (string)null);
                 });
 
+            modelBuilder.Entity("Berth.Data.Entities.RetentionPolicy", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("timestamp with time zone");
+
+                    b.Property<string>("CreatedBy")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .UseCollation("C");
+
+                    b.Property<int?>("KeepDays")
+                        .HasColumnType("integer");
+
+                    b.Property<int?>("KeepLast")
+                        .HasColumnType("integer");
+
+                    b.Property<long?>("NamespaceId")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Pattern")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .UseCollation("C");
+
+                    b.Property<long?>("RepositoryId")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("NamespaceId");
+
+                    b.HasIndex("RepositoryId");
+
+                    b.ToTable("retention_policies", (string)null);
+                });
+
             modelBuilder.Entity("Berth.Data.Entities.Star", b =>
                 {
                     b.Property<long>("AccountId")
@@ -1367,6 +1450,19 @@ namespace Berth.Data.Postgres.Migrations
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("Berth.Data.Entities.ImmutableTagRule", b =>
+                {
+                    b.HasOne("Berth.Data.Entities.NamespaceRecord", null)
+                        .WithMany()
+                        .HasForeignKey("NamespaceId")
+                        .OnDelete(DeleteBehavior.Cascade);
+
+                    b.HasOne("Berth.Data.Entities.RepositoryRecord", null)
+                        .WithMany()
+                        .HasForeignKey("RepositoryId")
+                        .OnDelete(DeleteBehavior.Cascade);
+                });
+
             modelBuilder.Entity("Berth.Data.Entities.ManifestRecord", b =>
                 {
                     b.HasOne("Berth.Data.Entities.RepositoryRecord", null)
@@ -1451,6 +1547,19 @@ namespace Berth.Data.Postgres.Migrations
                     b.HasOne("Berth.Data.Entities.Team", null)
                         .WithMany()
                         .HasForeignKey("TeamId")
+                        .OnDelete(DeleteBehavior.Cascade);
+                });
+
+            modelBuilder.Entity("Berth.Data.Entities.RetentionPolicy", b =>
+                {
+                    b.HasOne("Berth.Data.Entities.NamespaceRecord", null)
+                        .WithMany()
+                        .HasForeignKey("NamespaceId")
+                        .OnDelete(DeleteBehavior.Cascade);
+
+                    b.HasOne("Berth.Data.Entities.RepositoryRecord", null)
+                        .WithMany()
+                        .HasForeignKey("RepositoryId")
                         .OnDelete(DeleteBehavior.Cascade);
                 });
 

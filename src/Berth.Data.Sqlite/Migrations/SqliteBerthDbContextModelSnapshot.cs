@@ -255,6 +255,9 @@ namespace Berth.Data.Sqlite.Migrations
                     b.Property<DateTime>("StartedAt")
                         .HasColumnType("TEXT");
 
+                    b.Property<int>("TagsUntagged")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Trigger")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -265,6 +268,39 @@ namespace Berth.Data.Sqlite.Migrations
                     b.HasIndex("StartedAt");
 
                     b.ToTable("gc_runs", (string)null);
+                });
+
+            modelBuilder.Entity("Berth.Data.Entities.ImmutableTagRule", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CreatedBy")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("NamespaceId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Pattern")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("RepositoryId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("NamespaceId");
+
+                    b.HasIndex("RepositoryId");
+
+                    b.ToTable("immutable_tag_rules", (string)null);
                 });
 
             modelBuilder.Entity("Berth.Data.Entities.LoginThrottleRecord", b =>
@@ -850,6 +886,45 @@ namespace Berth.Data.Sqlite.Migrations
                     b.ToTable("repositories", (string)null);
                 });
 
+            modelBuilder.Entity("Berth.Data.Entities.RetentionPolicy", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("CreatedBy")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("KeepDays")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("KeepLast")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("NamespaceId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Pattern")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("RepositoryId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("NamespaceId");
+
+                    b.HasIndex("RepositoryId");
+
+                    b.ToTable("retention_policies", (string)null);
+                });
+
             modelBuilder.Entity("Berth.Data.Entities.Star", b =>
                 {
                     b.Property<long>("AccountId")
@@ -1239,6 +1314,19 @@ namespace Berth.Data.Sqlite.Migrations
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("Berth.Data.Entities.ImmutableTagRule", b =>
+                {
+                    b.HasOne("Berth.Data.Entities.NamespaceRecord", null)
+                        .WithMany()
+                        .HasForeignKey("NamespaceId")
+                        .OnDelete(DeleteBehavior.Cascade);
+
+                    b.HasOne("Berth.Data.Entities.RepositoryRecord", null)
+                        .WithMany()
+                        .HasForeignKey("RepositoryId")
+                        .OnDelete(DeleteBehavior.Cascade);
+                });
+
             modelBuilder.Entity("Berth.Data.Entities.ManifestRecord", b =>
                 {
                     b.HasOne("Berth.Data.Entities.RepositoryRecord", null)
@@ -1323,6 +1411,19 @@ namespace Berth.Data.Sqlite.Migrations
                     b.HasOne("Berth.Data.Entities.Team", null)
                         .WithMany()
                         .HasForeignKey("TeamId")
+                        .OnDelete(DeleteBehavior.Cascade);
+                });
+
+            modelBuilder.Entity("Berth.Data.Entities.RetentionPolicy", b =>
+                {
+                    b.HasOne("Berth.Data.Entities.NamespaceRecord", null)
+                        .WithMany()
+                        .HasForeignKey("NamespaceId")
+                        .OnDelete(DeleteBehavior.Cascade);
+
+                    b.HasOne("Berth.Data.Entities.RepositoryRecord", null)
+                        .WithMany()
+                        .HasForeignKey("RepositoryId")
                         .OnDelete(DeleteBehavior.Cascade);
                 });
 

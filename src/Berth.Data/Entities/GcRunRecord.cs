@@ -22,5 +22,8 @@ public sealed class GcRunRecord
 
     public int CandidatesReviewed { get; set; }
 
+    /// <summary>Tags the retention policies removed at the start of the pass.</summary>
+    public int TagsUntagged { get; set; }
+
     public string? Error { get; set; }
 }

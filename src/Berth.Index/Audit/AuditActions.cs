@@ -23,4 +23,8 @@ public static class AuditActions
     public const string WebhookUpdated = "webhook.updated";
     public const string WebhookDeleted = "webhook.deleted";
     public const string WebhookSecretRotated = "webhook.secret.rotated";
+    public const string TagRuleCreated = "tagrule.created";
+    public const string TagRuleDeleted = "tagrule.deleted";
+    public const string RetentionPolicyCreated = "retention.created";
+    public const string RetentionPolicyDeleted = "retention.deleted";
 }

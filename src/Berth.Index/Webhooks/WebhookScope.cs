@@ -8,8 +8,9 @@ public enum WebhookScopeKind
 }
 
 /// <summary>
-/// Whose webhooks an API call is about: one repository's (<see cref="Name"/> its name), one organisation's (its
-/// name), or the caller's own user namespace (no name: a user manages only their own).
+/// Whose webhooks (or tag immutability rules, or retention policies: the same scopes) an API call is about: one
+/// repository's (<see cref="Name"/> its name), one organisation's (its name), or the caller's own user namespace (no
+/// name: a user manages only their own).
 /// </summary>
 public readonly record struct WebhookScope(WebhookScopeKind Kind, string? Name)
 {

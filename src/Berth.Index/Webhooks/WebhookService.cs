@@ -8,7 +8,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Berth.Index.Webhooks;
 
-internal sealed class WebhookService(BerthDbContext db, IPermissionService permissions, IAuditLog audit, TimeProvider time, IWebhookUrlGuard urlGuard) : IWebhookService
+internal sealed class WebhookService(BerthDbContext db, AdministeredScopes scopes, IAuditLog audit, TimeProvider time, IWebhookUrlGuard urlGuard) : IWebhookService
 {
     public async Task<Outcome<WebhookWithSecret>> CreateAsync(Principal caller, WebhookScope scope, WebhookSettings settings, CancellationToken cancellationToken)
     {
@@ -251,49 +251,8 @@ internal sealed class WebhookService(BerthDbContext db, IPermissionService permi
     }
 
     /// <summary>Who owns the scope's webhooks, if the caller administers it: the one check every operation starts with.</summary>
-    private async Task<Outcome<Owner>> AdministeredAsync(Principal caller, WebhookScope scope, CancellationToken cancellationToken)
-    {
-        switch (scope.Kind)
-        {
-            case WebhookScopeKind.Repository:
-                {
-                    // Unreadable is the repository's own 404; readable without admin, 403.
-                    var name = scope.Name ?? "";
-                    var access = await permissions.RequireAsync(caller, name, AccessLevel.Admin, TokenScopes.Admin, cancellationToken);
-                    return access.IsSuccess ? new Owner(access.Value.RepositoryId, null, name) : access.Error;
-                }
-
-            case WebhookScopeKind.Organization:
-                {
-                    // As the organisation's other owner-only operations: a missing name is 404, anyone but an owner 403.
-                    var name = scope.Name ?? "";
-                    var organization = await db.Organizations.Where(o => o.Name == name)
-                        .Select(o => new { o.Id, o.NamespaceId }).FirstOrDefaultAsync(cancellationToken);
-                    if (organization?.NamespaceId is not { } namespaceId)
-                    {
-                        return IndexError.NotFound($"organisation '{name}'");
-                    }
-
-                    if (!await permissions.IsOrganizationOwnerAsync(caller, organization.Id, cancellationToken))
-                    {
-                        return IndexError.Forbidden($"only owners of '{name}' may manage its webhooks");
-                    }
-
-                    return Credentials.Require(caller, TokenScopes.Admin) is { } denied ? denied : new Owner(null, namespaceId, name);
-                }
-
-            default:
-                {
-                    var namespaceId = await db.Accounts.Where(a => a.Id == caller.AccountId).Select(a => a.NamespaceId).FirstOrDefaultAsync(cancellationToken);
-                    if (namespaceId is null)
-                    {
-                        return IndexError.NotFound($"the namespace of '{caller.Name}'");
-                    }
-
-                    return Credentials.Require(caller, TokenScopes.Admin) is { } denied ? denied : new Owner(null, namespaceId, caller.Name);
-                }
-        }
-    }
+    private Task<Outcome<AdministeredScope>> AdministeredAsync(Principal caller, WebhookScope scope, CancellationToken cancellationToken) =>
+        scopes.RequireAsync(caller, scope, "webhooks", cancellationToken);
 
     private async Task<Outcome<(Webhook Webhook, string Label)>> TrackedAsync(Principal caller, WebhookScope scope, long id, CancellationToken cancellationToken)
     {
@@ -308,7 +267,7 @@ internal sealed class WebhookService(BerthDbContext db, IPermissionService permi
     }
 
     /// <summary>The scope's webhooks. Ids are global, so every lookup by id goes through here.</summary>
-    private IQueryable<Webhook> InScope(Owner owner) =>
+    private IQueryable<Webhook> InScope(AdministeredScope owner) =>
         owner.RepositoryId is { } repositoryId
             ? db.Webhooks.Where(w => w.RepositoryId == repositoryId)
             : db.Webhooks.Where(w => w.RepositoryId == null && w.NamespaceId == owner.NamespaceId);
@@ -340,9 +299,6 @@ internal sealed class WebhookService(BerthDbContext db, IPermissionService permi
     private static IndexError NotFound(long id) => IndexError.NotFound($"webhook {id}");
 
     private static IndexError DeliveryNotFound(long id, long deliveryId) => IndexError.NotFound($"delivery {deliveryId} of webhook {id}");
-
-    /// <summary>Exactly one of the ids is set; <see cref="Label"/> names the scope in messages and the audit log.</summary>
-    private sealed record Owner(long? RepositoryId, long? NamespaceId, string Label);
 
     private sealed class DeliveryRow
     {

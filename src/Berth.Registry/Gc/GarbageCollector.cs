@@ -5,6 +5,7 @@ using Berth.Data.Gc;
 using Berth.Data.Quotas;
 using Berth.Oci;
 using Berth.Registry.Events;
+using Berth.Registry.Retention;
 using Berth.Registry.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
@@ -18,7 +19,7 @@ namespace Berth.Registry.Gc;
 /// as being deleted. The storage object is deleted after that commit, then the candidate. A crash in between leaves the
 /// marked candidate: the next pass finishes it first, and until then no upload publishes that digest (it waits).
 /// </summary>
-internal sealed partial class GarbageCollector(BerthDbContext db, IStorageDriver storage, OutboxSignal outbox, TimeProvider time, ILogger<GarbageCollector> logger) : IGarbageCollector
+internal sealed partial class GarbageCollector(BerthDbContext db, IStorageDriver storage, OutboxSignal outbox, TagRetention retention, TimeProvider time, ILogger<GarbageCollector> logger) : IGarbageCollector
 {
     private const int BlobBatch = 200;
     private const int ManifestBatch = 50;
@@ -32,8 +33,11 @@ internal sealed partial class GarbageCollector(BerthDbContext db, IStorageDriver
         var started = Now();
         var tally = new Tally();
         string? error = null;
+        IReadOnlyList<UntaggedTag> untagged = [];
         try
         {
+            // Retention first: the manifests it untags are queued for review, due within this pass when the grace is short.
+            untagged = await retention.ApplyAsync(options.DryRun, cancellationToken);
             await FinishDeletionsAsync(options, tally, cancellationToken);
 
             // A deleted manifest queues what it named; with a short grace those are due within the same pass.
@@ -66,6 +70,7 @@ internal sealed partial class GarbageCollector(BerthDbContext db, IStorageDriver
             BytesDeleted = tally.BytesDeleted,
             ManifestsDeleted = tally.ManifestsDeleted,
             CandidatesReviewed = tally.Reviewed,
+            TagsUntagged = untagged.Count,
             Error = error is { Length: > 1000 } ? error[..1000] : error,
         };
         db.GcRuns.Add(run);
@@ -76,8 +81,8 @@ internal sealed partial class GarbageCollector(BerthDbContext db, IStorageDriver
             throw new InvalidOperationException($"garbage collection failed: {error}");
         }
 
-        LogPass(logger, options.Trigger, options.DryRun, tally.Reviewed, tally.BlobsDeleted, tally.BytesDeleted, tally.ManifestsDeleted);
-        return new GcReport(run.Id, run.Trigger, run.DryRun, run.StartedAt, run.FinishedAt, run.CandidatesReviewed, run.BlobsDeleted, run.BytesDeleted, run.ManifestsDeleted);
+        LogPass(logger, options.Trigger, options.DryRun, untagged.Count, tally.Reviewed, tally.BlobsDeleted, tally.BytesDeleted, tally.ManifestsDeleted);
+        return new GcReport(run.Id, run.Trigger, run.DryRun, run.StartedAt, run.FinishedAt, run.CandidatesReviewed, run.BlobsDeleted, run.BytesDeleted, run.ManifestsDeleted, untagged);
     }
 
     /// <summary>How many runs <c>gc_runs</c> keeps.</summary>
@@ -329,8 +334,8 @@ internal sealed partial class GarbageCollector(BerthDbContext db, IStorageDriver
         public int ManifestsDeleted { get; set; }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Garbage collection ({Trigger}, dry run {DryRun}): {Reviewed} candidates reviewed, {Blobs} blobs ({Bytes} bytes) and {Manifests} manifests reclaimed")]
-    private static partial void LogPass(ILogger logger, string trigger, bool dryRun, int reviewed, int blobs, long bytes, int manifests);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Garbage collection ({Trigger}, dry run {DryRun}): {Untagged} tags untagged by retention, {Reviewed} candidates reviewed, {Blobs} blobs ({Bytes} bytes) and {Manifests} manifests reclaimed")]
+    private static partial void LogPass(ILogger logger, string trigger, bool dryRun, int untagged, int reviewed, int blobs, long bytes, int manifests);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Garbage collection deleted manifest {Digest} of {Repository}")]
     private static partial void LogManifestDeleted(ILogger logger, string repository, string digest);

@@ -1,3 +1,5 @@
+using Berth.Registry.Retention;
+
 namespace Berth.Registry.Gc;
 
 /// <summary>How one pass collects: the grace period (candidates and blob links younger than it are left alone), the
@@ -5,7 +7,8 @@ namespace Berth.Registry.Gc;
 public sealed record GcPassOptions(TimeSpan Grace, TimeSpan? UntaggedAfter, bool DryRun, string Trigger);
 
 /// <summary>What a pass reclaimed (a dry run: what it would have, first level only: what a deleted manifest would
-/// free in turn is not counted).</summary>
+/// free in turn is not counted). <see cref="Untagged"/>: the tags retention policies removed first (would remove); a
+/// dry run does not count what their manifests would free.</summary>
 public sealed record GcReport(
     long RunId,
     string Trigger,
@@ -15,7 +18,8 @@ public sealed record GcReport(
     int CandidatesReviewed,
     int BlobsDeleted,
     long BytesDeleted,
-    int ManifestsDeleted);
+    int ManifestsDeleted,
+    IReadOnlyList<UntaggedTag> Untagged);
 
 /// <summary>Online garbage collection over the review queues (<c>gc_blob_candidates</c>, <c>gc_manifest_candidates</c>).</summary>
 public interface IGarbageCollector

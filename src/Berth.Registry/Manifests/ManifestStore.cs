@@ -8,6 +8,7 @@ using Berth.Oci;
 using Berth.Registry.Events;
 using Berth.Registry.Gc;
 using Berth.Registry.Quotas;
+using Berth.Registry.Retention;
 using Berth.Registry.Storage;
 using Microsoft.EntityFrameworkCore;
 
@@ -107,6 +108,22 @@ internal sealed class ManifestStore(BerthDbContext db, IStorageDriver storage, R
             return missing;
         }
 
+        // The manifest and all its tags in one transaction: a client never sees some of the tags it asked for.
+        var applied = (reference.IsTag ? tags.Prepend(reference.Tag) : tags).Distinct(StringComparer.Ordinal).ToList();
+        var existing = applied.Count == 0
+            ? new Dictionary<string, TagRecord>(StringComparer.Ordinal)
+            : await db.Tags.Where(t => t.RepositoryId == repositoryId && applied.Contains(t.Name)).ToDictionaryAsync(t => t.Name, StringComparer.Ordinal, cancellationToken);
+        if (requireReferences && existing.Values.Any(t => t.ManifestDigest != digestText))
+        {
+            // A tag would move: refused, with all the others, if a rule holds it. A new tag, or the same digest again, is
+            // not a move. A mirror's cache (which needs no references) follows its upstream: rules hold pushes only.
+            var immutable = await ImmutableTags.OfAsync(db, repositoryId, cancellationToken);
+            if (existing.Values.Where(t => t.ManifestDigest != digestText).Select(t => immutable.Refusal(t.Name)).FirstOrDefault(r => r is not null) is { } refused)
+            {
+                return refused;
+            }
+        }
+
         if (!await db.Manifests.AnyAsync(m => m.RepositoryId == repositoryId && m.Digest == digestText, cancellationToken))
         {
             // Its blobs were counted when they were linked; a namespace over its quota (lowered below its usage) takes
@@ -141,11 +158,6 @@ internal sealed class ManifestStore(BerthDbContext db, IStorageDriver storage, R
             }
         }
 
-        // The manifest and all its tags in one transaction: a client never sees some of the tags it asked for.
-        var applied = (reference.IsTag ? tags.Prepend(reference.Tag) : tags).Distinct(StringComparer.Ordinal).ToList();
-        var existing = applied.Count == 0
-            ? new Dictionary<string, TagRecord>(StringComparer.Ordinal)
-            : await db.Tags.Where(t => t.RepositoryId == repositoryId && applied.Contains(t.Name)).ToDictionaryAsync(t => t.Name, StringComparer.Ordinal, cancellationToken);
         foreach (var name in applied)
         {
             if (existing.TryGetValue(name, out var tag))
@@ -195,23 +207,8 @@ internal sealed class ManifestStore(BerthDbContext db, IStorageDriver storage, R
 
         if (reference.IsTag)
         {
-            var tag = await db.Tags.FirstOrDefaultAsync(t => t.RepositoryId == repositoryId && t.Name == reference.Tag, cancellationToken);
-            if (tag is null)
-            {
-                return new OciError(OciErrorCode.ManifestUnknown, Detail: new { tag = reference.Tag });
-            }
-
-            var tagged = tag.ManifestDigest;
-            var taggedType = await db.Manifests.Where(m => m.RepositoryId == repositoryId && m.Digest == tagged).Select(m => m.MediaType).FirstOrDefaultAsync(cancellationToken) ?? "";
-            var untaggedAt = time.GetUtcNow().UtcDateTime;
-            await using var untagging = await db.Database.BeginTransactionAsync(cancellationToken);
-            db.Tags.Remove(tag);
-            db.AddOutboxEvent(new RegistryEvent(Outbox.NewEventId(), RegistryActions.Delete, repository, tag.Name, tagged, taggedType, 0, 0, caller.Subject, untaggedAt));
-            await db.SaveChangesAsync(cancellationToken);
-            await db.AddManifestsAsync(repositoryId, [tagged], untaggedAt, cancellationToken);
-            await untagging.CommitAsync(cancellationToken); // the tag's removal, its event and its candidate commit together
-            outbox.Notify();
-            return new ManifestDeleted(Digest.Parse(tagged), tag.Name, taggedType);
+            var untagged = await UntagAsync(repositoryId, repository, reference.Tag!, expected: null, caller.Subject, cancellationToken);
+            return untagged.IsSuccess ? new ManifestDeleted(Digest.Parse(untagged.Value.Digest), untagged.Value.Tag, untagged.Value.MediaType) : untagged.Error;
         }
 
         var digest = reference.Digest!.Value;
@@ -223,6 +220,17 @@ internal sealed class ManifestStore(BerthDbContext db, IStorageDriver storage, R
             return new OciError(OciErrorCode.ManifestUnknown, Detail: new { digest = digestText });
         }
 
+        // Deleting the manifest deletes every tag pointing at it: refused if a rule holds one of them.
+        var tagNames = await db.Tags.Where(t => t.RepositoryId == repositoryId && t.ManifestDigest == digestText).Select(t => t.Name).ToListAsync(cancellationToken);
+        if (tagNames.Count > 0)
+        {
+            var immutable = await ImmutableTags.OfAsync(db, repositoryId, cancellationToken);
+            if (tagNames.Order(StringComparer.Ordinal).Select(immutable.Refusal).FirstOrDefault(r => r is not null) is { } refused)
+            {
+                return refused;
+            }
+        }
+
         var now = time.GetUtcNow().UtcDateTime;
         await GcCandidates.AddDeletedManifestAsync(db, repositoryId, digestText, now, cancellationToken);
         await db.Manifests.Where(m => m.RepositoryId == repositoryId && m.Digest == digestText).ExecuteDeleteAsync(cancellationToken);
@@ -232,6 +240,37 @@ internal sealed class ManifestStore(BerthDbContext db, IStorageDriver storage, R
         await transaction.CommitAsync(cancellationToken);
         outbox.Notify();
         return new ManifestDeleted(digest, null, mediaType);
+    }
+
+    /// <summary>
+    /// Removes one tag, as a client's <c>DELETE</c> by tag does (its event, its manifest queued for review), unless an
+    /// immutability rule holds it. With <paramref name="expected"/> (retention), only if the tag still points where it
+    /// did and was not pushed again since: a push meanwhile keeps it.
+    /// </summary>
+    internal async Task<Result<UntaggedTag>> UntagAsync(long repositoryId, string repository, string name, TagRecord? expected, string? subject, CancellationToken cancellationToken)
+    {
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var tag = await db.Tags.FirstOrDefaultAsync(t => t.RepositoryId == repositoryId && t.Name == name, cancellationToken);
+        if (tag is null || (expected is not null && (tag.ManifestDigest != expected.ManifestDigest || tag.UpdatedAt != expected.UpdatedAt)))
+        {
+            return new OciError(OciErrorCode.ManifestUnknown, Detail: new { tag = name });
+        }
+
+        if ((await ImmutableTags.OfAsync(db, repositoryId, cancellationToken)).Refusal(name) is { } refused)
+        {
+            return refused;
+        }
+
+        var tagged = tag.ManifestDigest;
+        var taggedType = await db.Manifests.Where(m => m.RepositoryId == repositoryId && m.Digest == tagged).Select(m => m.MediaType).FirstOrDefaultAsync(cancellationToken) ?? "";
+        var untaggedAt = time.GetUtcNow().UtcDateTime;
+        db.Tags.Remove(tag);
+        db.AddOutboxEvent(new RegistryEvent(Outbox.NewEventId(), RegistryActions.Delete, repository, tag.Name, tagged, taggedType, 0, 0, subject, untaggedAt));
+        await db.SaveChangesAsync(cancellationToken);
+        await db.AddManifestsAsync(repositoryId, [tagged], untaggedAt, cancellationToken);
+        await transaction.CommitAsync(cancellationToken); // the tag's removal, its event and its candidate commit together
+        outbox.Notify();
+        return new UntaggedTag(repository, tag.Name, tagged, taggedType, tag.UpdatedAt);
     }
 
     public async Task<Result<Page<string>>> ListTagsAsync(string repository, int? limit, string? last, CancellationToken cancellationToken)

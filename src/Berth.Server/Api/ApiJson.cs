@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Berth.Index.TagPolicies;
 
 namespace Berth.Server.Api;
 
@@ -46,4 +47,10 @@ namespace Berth.Server.Api;
 [JsonSerializable(typeof(WebhookDeliverySummary))]
 [JsonSerializable(typeof(List<WebhookDeliverySummary>))]
 [JsonSerializable(typeof(WebhookDeliveryDetails))]
+[JsonSerializable(typeof(CreateTagRuleRequest))]
+[JsonSerializable(typeof(TagRuleInfo))]
+[JsonSerializable(typeof(List<TagRuleInfo>))]
+[JsonSerializable(typeof(CreateRetentionPolicyRequest))]
+[JsonSerializable(typeof(RetentionPolicyInfo))]
+[JsonSerializable(typeof(List<RetentionPolicyInfo>))]
 internal sealed partial class ApiJson : JsonSerializerContext;

@@ -174,3 +174,9 @@ internal sealed record WebhookDeliveryDetails(
     long? RedeliveryOf,
     string Payload,
     IReadOnlyList<WebhookDeliveryAttempt> AttemptLog);
+
+/// <summary>A tag immutability rule: tags matching <c>pattern</c> (<c>*</c> any run of characters, <c>?</c> one) cannot be moved or deleted.</summary>
+internal sealed record CreateTagRuleRequest(string? Pattern);
+
+/// <summary>A retention policy: of the tags matching <c>pattern</c>, keep the <c>keepLast</c> most recently pushed and those pushed within <c>keepDays</c> days (at least one of the two).</summary>
+internal sealed record CreateRetentionPolicyRequest(string? Pattern, int? KeepLast = null, int? KeepDays = null);

@@ -45,6 +45,7 @@ internal static class IndexApi
         api.MapOrganizationsApi();
         api.MapRepositoriesApi();
         api.MapWebhooksApi();
+        api.MapTagPoliciesApi();
         api.MapSearchApi();
         api.MapAuditApi();
 

@@ -58,6 +58,8 @@ internal static class RepositoriesApi
             b => b.Produces(StatusCodes.Status204NoContent).ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound)),
         .. WebhooksApi.Routes.Select(w => new Route(w.Method, w.Resource, true,
             (http, name, argument, ct) => WebhooksApi.InvokeAsync(w, http, WebhookScope.Repository(name), argument, ct), w.Summary, b => w.Describe(b.WithTags(WebhooksApi.Tag)))),
+        .. TagPoliciesApi.Routes.Select(p => new Route(p.Method, p.Resource, true,
+            (http, name, argument, ct) => TagPoliciesApi.InvokeAsync(p, http, WebhookScope.Repository(name), argument, ct), p.Summary, b => p.Describe(b.WithTags(TagPoliciesApi.Tag)))),
     ];
 
     public static void MapRepositoriesApi(this RouteGroupBuilder api)

@@ -23,7 +23,7 @@ internal static class GcApi
             .WithSummary("Garbage collection: settings, queued candidates and the last runs (administrators)");
         api.MapPost("/gc", RunAsync).RequireLogin().WithTags("Garbage collection")
             .Produces<GcRun>().ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status409Conflict)
-            .WithSummary("Run a garbage-collection pass now and answer what it reclaimed (administrators); ?dryRun=true counts only, ?grace=30m overrides the grace period");
+            .WithSummary("Run a garbage-collection pass now and answer what it reclaimed (administrators); ?dryRun=true counts only and lists the tags retention would remove, ?grace=30m overrides the grace period");
     }
 
     private static async Task<IResult> StatusAsync(HttpContext http, BerthDbContext db, GcRunner runner, CancellationToken cancellationToken)
@@ -42,7 +42,7 @@ internal static class GcApi
             await db.GcBlobCandidates.CountAsync(c => c.DeletingSince == null, cancellationToken),
             await db.GcManifestCandidates.CountAsync(cancellationToken),
             await db.GcBlobCandidates.CountAsync(c => c.DeletingSince != null, cancellationToken),
-            runs.Select(r => new GcRun(r.Id, r.Trigger, r.DryRun, Utc(r.StartedAt), Utc(r.FinishedAt), r.CandidatesReviewed, r.BlobsDeleted, r.BytesDeleted, r.ManifestsDeleted, r.Error)).ToList());
+            runs.Select(r => new GcRun(r.Id, r.Trigger, r.DryRun, Utc(r.StartedAt), Utc(r.FinishedAt), r.TagsUntagged, r.CandidatesReviewed, r.BlobsDeleted, r.BytesDeleted, r.ManifestsDeleted, r.Error, null)).ToList());
         return Results.Json(status, GcJson.Default.GcStatus);
     }
 
@@ -71,7 +71,8 @@ internal static class GcApi
     }
 
     internal static GcRun ToRun(GcReport r) =>
-        new(r.RunId, r.Trigger, r.DryRun, Utc(r.StartedAt), Utc(r.FinishedAt), r.CandidatesReviewed, r.BlobsDeleted, r.BytesDeleted, r.ManifestsDeleted, null);
+        new(r.RunId, r.Trigger, r.DryRun, Utc(r.StartedAt), Utc(r.FinishedAt), r.Untagged.Count, r.CandidatesReviewed, r.BlobsDeleted, r.BytesDeleted, r.ManifestsDeleted, null,
+            r.Untagged.Select(u => new GcUntaggedTag(u.Repository, u.Tag, u.Digest, Utc(u.PushedAt))).ToList());
 
     private static DateTimeOffset Utc(DateTime at) => new(DateTime.SpecifyKind(at, DateTimeKind.Utc));
 
@@ -92,18 +93,26 @@ internal sealed record GcStatus(
     int DeletionsPending,
     IReadOnlyList<GcRun> Runs);
 
-/// <summary>One pass: what it reviewed and reclaimed (a dry run: would have).</summary>
+/// <summary>
+/// One pass: the tags retention removed and what it reviewed and reclaimed (a dry run: would have). <see cref="Untagged"/>
+/// lists those tags in the answer to a run-now (null in the status's list of runs).
+/// </summary>
 internal sealed record GcRun(
     long Id,
     string Trigger,
     bool DryRun,
     DateTimeOffset StartedAt,
     DateTimeOffset FinishedAt,
+    int TagsUntagged,
     int CandidatesReviewed,
     int BlobsDeleted,
     long BytesDeleted,
     int ManifestsDeleted,
-    string? Error);
+    string? Error,
+    IReadOnlyList<GcUntaggedTag>? Untagged);
+
+/// <summary>A tag a retention policy removed (would remove), where it pointed and when it was pushed.</summary>
+internal sealed record GcUntaggedTag(string Repository, string Tag, string Digest, DateTimeOffset PushedAt);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(GcStatus))]

@@ -17,7 +17,8 @@ internal static class GcCommand
                                [--storage filesystem|s3 --s3-… options] [any other server option]
 
         Runs one garbage-collection pass now on the database and storage a server with these options uses (servers may
-        be running on them) and prints what it reclaimed. --dry-run deletes nothing and prints what would go.
+        be running on them) and prints what it reclaimed, after a line per tag the retention policies untagged.
+        --dry-run deletes and untags nothing and prints what would go.
         --grace (e.g. 0s, 30m, 24h) overrides --gc-grace for this pass: candidates queued, and blob links made, more
         recently than that are left alone. Waits up to a minute for a pass running elsewhere to end.
 
@@ -111,10 +112,15 @@ internal static class GcCommand
                 return ExitCodes.Busy;
             }
 
-            // One line, its numbers in a fixed form for scripts.
+            // A line per tag retention removed, then one line, its numbers in a fixed form for scripts.
+            foreach (var tag in report.Untagged)
+            {
+                Console.WriteLine($"berth-server gc: {(report.DryRun ? "would untag" : "untagged")} {tag.Repository}:{tag.Tag} {tag.Digest}");
+            }
+
             Console.WriteLine(
                 $"berth-server gc: {(report.DryRun ? "would reclaim" : "reclaimed")} blobs={report.BlobsDeleted} bytes={report.BytesDeleted} " +
-                $"manifests={report.ManifestsDeleted} reviewed={report.CandidatesReviewed}");
+                $"manifests={report.ManifestsDeleted} reviewed={report.CandidatesReviewed} untagged={report.Untagged.Count}");
             return ExitCodes.Success;
         }
         catch (Exception e) when (StartupFaults.DatabaseFault(e) is { } reason)
