@@ -296,6 +296,9 @@ namespace Berth.Data.Postgres.Migrations
                         .HasColumnType("character varying(16)")
                         .UseCollation("C");
 
+                    b.Property<int>("UploadsPurged")
+                        .HasColumnType("integer");
+
                     b.HasKey("Id");
 
                     b.HasIndex("StartedAt");

@@ -25,5 +25,8 @@ public sealed class GcRunRecord
     /// <summary>Tags the retention policies removed at the start of the pass.</summary>
     public int TagsUntagged { get; set; }
 
+    /// <summary>Upload sessions idle for longer than <c>--upload-idle-seconds</c> that the pass purged first.</summary>
+    public int UploadsPurged { get; set; }
+
     public string? Error { get; set; }
 }

@@ -7,6 +7,7 @@ using Berth.Oci;
 using Berth.Registry.Events;
 using Berth.Registry.Retention;
 using Berth.Registry.Storage;
+using Berth.Registry.Uploads;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 
@@ -19,7 +20,7 @@ namespace Berth.Registry.Gc;
 /// as being deleted. The storage object is deleted after that commit, then the candidate. A crash in between leaves the
 /// marked candidate: the next pass finishes it first, and until then no upload publishes that digest (it waits).
 /// </summary>
-internal sealed partial class GarbageCollector(BerthDbContext db, IStorageDriver storage, OutboxSignal outbox, TagRetention retention, TimeProvider time, ILogger<GarbageCollector> logger) : IGarbageCollector
+internal sealed partial class GarbageCollector(BerthDbContext db, IStorageDriver storage, OutboxSignal outbox, TagRetention retention, IUploadService uploads, TimeProvider time, ILogger<GarbageCollector> logger) : IGarbageCollector
 {
     private const int BlobBatch = 200;
     private const int ManifestBatch = 50;
@@ -28,14 +29,24 @@ internal sealed partial class GarbageCollector(BerthDbContext db, IStorageDriver
     private const int MaxBatches = 5000;
     private const int MaxManifestRounds = 8;
 
+    private static readonly TimeSpan MinYield = TimeSpan.FromMilliseconds(5);
+    private static readonly TimeSpan MaxYield = TimeSpan.FromMilliseconds(50);
+
     public async Task<GcReport> RunAsync(GcPassOptions options, CancellationToken cancellationToken)
     {
         var started = Now();
         var tally = new Tally();
         string? error = null;
         IReadOnlyList<UntaggedTag> untagged = [];
+        var uploadsPurged = 0;
         try
         {
+            // Idle upload sessions first: a session that stopped while publishing holds its digest from the collector.
+            if (!options.DryRun && options.UploadIdle is { } idle)
+            {
+                uploadsPurged = await uploads.PurgeAbandonedAsync(started - idle, cancellationToken);
+            }
+
             // Retention first: the manifests it untags are queued for review, due within this pass when the grace is short.
             untagged = await retention.ApplyAsync(options.DryRun, cancellationToken);
             await FinishDeletionsAsync(options, tally, cancellationToken);
@@ -71,6 +82,7 @@ internal sealed partial class GarbageCollector(BerthDbContext db, IStorageDriver
             ManifestsDeleted = tally.ManifestsDeleted,
             CandidatesReviewed = tally.Reviewed,
             TagsUntagged = untagged.Count,
+            UploadsPurged = uploadsPurged,
             Error = error is { Length: > 1000 } ? error[..1000] : error,
         };
         db.GcRuns.Add(run);
@@ -81,8 +93,8 @@ internal sealed partial class GarbageCollector(BerthDbContext db, IStorageDriver
             throw new InvalidOperationException($"garbage collection failed: {error}");
         }
 
-        LogPass(logger, options.Trigger, options.DryRun, untagged.Count, tally.Reviewed, tally.BlobsDeleted, tally.BytesDeleted, tally.ManifestsDeleted);
-        return new GcReport(run.Id, run.Trigger, run.DryRun, run.StartedAt, run.FinishedAt, run.CandidatesReviewed, run.BlobsDeleted, run.BytesDeleted, run.ManifestsDeleted, untagged);
+        LogPass(logger, options.Trigger, options.DryRun, uploadsPurged, untagged.Count, tally.Reviewed, tally.BlobsDeleted, tally.BytesDeleted, tally.ManifestsDeleted);
+        return new GcReport(run.Id, run.Trigger, run.DryRun, run.StartedAt, run.FinishedAt, run.CandidatesReviewed, run.BlobsDeleted, run.BytesDeleted, run.ManifestsDeleted, untagged, run.UploadsPurged);
     }
 
     /// <summary>How many runs <c>gc_runs</c> keeps.</summary>
@@ -132,7 +144,9 @@ internal sealed partial class GarbageCollector(BerthDbContext db, IStorageDriver
 
             last = due[^1];
             tally.Reviewed += due.Count;
+            var held = time.GetTimestamp();
             var removed = await RemoveUnreferencedAsync(due, now, cutoff, options.DryRun, cancellationToken);
+            await YieldToWritersAsync(held, cancellationToken);
             foreach (var (_, size) in removed)
             {
                 tally.BlobsDeleted++;
@@ -224,6 +238,7 @@ internal sealed partial class GarbageCollector(BerthDbContext db, IStorageDriver
 
             (lastAt, lastRepository, lastDigest) = (due[^1].QueuedAt, due[^1].RepositoryId, due[^1].Digest);
             tally.Reviewed += due.Count;
+            var held = time.GetTimestamp();
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             var deleted = false;
             foreach (var candidate in due)
@@ -260,7 +275,21 @@ internal sealed partial class GarbageCollector(BerthDbContext db, IStorageDriver
                     outbox.Notify();
                 }
             }
+
+            await YieldToWritersAsync(held, cancellationToken);
         }
+    }
+
+    /// <summary>
+    /// After a batch's transaction, leaves the writer lock free for as long as the batch held it (5-50 ms), so pushes
+    /// waiting for it get in: SQLite's busy handler sleeps a waiting writer 10-25 ms between tries, and a collector that
+    /// began its next batch at once took the lock before they woke (measured with the gc benchmark: pushes fell by 59 %
+    /// during a pass).
+    /// </summary>
+    private Task YieldToWritersAsync(long since, CancellationToken cancellationToken)
+    {
+        var held = time.GetElapsedTime(since);
+        return Task.Delay(held < MinYield ? MinYield : held > MaxYield ? MaxYield : held, time, cancellationToken);
     }
 
     /// <summary>
@@ -334,8 +363,8 @@ internal sealed partial class GarbageCollector(BerthDbContext db, IStorageDriver
         public int ManifestsDeleted { get; set; }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Garbage collection ({Trigger}, dry run {DryRun}): {Untagged} tags untagged by retention, {Reviewed} candidates reviewed, {Blobs} blobs ({Bytes} bytes) and {Manifests} manifests reclaimed")]
-    private static partial void LogPass(ILogger logger, string trigger, bool dryRun, int untagged, int reviewed, int blobs, long bytes, int manifests);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Garbage collection ({Trigger}, dry run {DryRun}): {Uploads} idle upload sessions purged, {Untagged} tags untagged by retention, {Reviewed} candidates reviewed, {Blobs} blobs ({Bytes} bytes) and {Manifests} manifests reclaimed")]
+    private static partial void LogPass(ILogger logger, string trigger, bool dryRun, int uploads, int untagged, int reviewed, int blobs, long bytes, int manifests);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Garbage collection deleted manifest {Digest} of {Repository}")]
     private static partial void LogManifestDeleted(ILogger logger, string repository, string digest);

@@ -42,7 +42,7 @@ internal static class GcApi
             await db.GcBlobCandidates.CountAsync(c => c.DeletingSince == null, cancellationToken),
             await db.GcManifestCandidates.CountAsync(cancellationToken),
             await db.GcBlobCandidates.CountAsync(c => c.DeletingSince != null, cancellationToken),
-            runs.Select(r => new GcRun(r.Id, r.Trigger, r.DryRun, Utc(r.StartedAt), Utc(r.FinishedAt), r.TagsUntagged, r.CandidatesReviewed, r.BlobsDeleted, r.BytesDeleted, r.ManifestsDeleted, r.Error, null)).ToList());
+            runs.Select(r => new GcRun(r.Id, r.Trigger, r.DryRun, Utc(r.StartedAt), Utc(r.FinishedAt), r.TagsUntagged, r.UploadsPurged, r.CandidatesReviewed, r.BlobsDeleted, r.BytesDeleted, r.ManifestsDeleted, r.Error, null)).ToList());
         return Results.Json(status, GcJson.Default.GcStatus);
     }
 
@@ -71,7 +71,7 @@ internal static class GcApi
     }
 
     internal static GcRun ToRun(GcReport r) =>
-        new(r.RunId, r.Trigger, r.DryRun, Utc(r.StartedAt), Utc(r.FinishedAt), r.Untagged.Count, r.CandidatesReviewed, r.BlobsDeleted, r.BytesDeleted, r.ManifestsDeleted, null,
+        new(r.RunId, r.Trigger, r.DryRun, Utc(r.StartedAt), Utc(r.FinishedAt), r.Untagged.Count, r.UploadsPurged, r.CandidatesReviewed, r.BlobsDeleted, r.BytesDeleted, r.ManifestsDeleted, null,
             r.Untagged.Select(u => new GcUntaggedTag(u.Repository, u.Tag, u.Digest, Utc(u.PushedAt))).ToList());
 
     private static DateTimeOffset Utc(DateTime at) => new(DateTime.SpecifyKind(at, DateTimeKind.Utc));
@@ -94,7 +94,7 @@ internal sealed record GcStatus(
     IReadOnlyList<GcRun> Runs);
 
 /// <summary>
-/// One pass: the tags retention removed and what it reviewed and reclaimed (a dry run: would have). <see cref="Untagged"/>
+/// One pass: the tags retention removed, the idle upload sessions it purged, and what it reviewed and reclaimed (a dry run: would have). <see cref="Untagged"/>
 /// lists those tags in the answer to a run-now (null in the status's list of runs).
 /// </summary>
 internal sealed record GcRun(
@@ -104,6 +104,7 @@ internal sealed record GcRun(
     DateTimeOffset StartedAt,
     DateTimeOffset FinishedAt,
     int TagsUntagged,
+    int UploadsPurged,
     int CandidatesReviewed,
     int BlobsDeleted,
     long BytesDeleted,

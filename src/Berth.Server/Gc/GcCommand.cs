@@ -20,7 +20,8 @@ internal static class GcCommand
         be running on them) and prints what it reclaimed, after a line per tag the retention policies untagged.
         --dry-run deletes and untags nothing and prints what would go.
         --grace (e.g. 0s, 30m, 24h) overrides --gc-grace for this pass: candidates queued, and blob links made, more
-        recently than that are left alone. Waits up to a minute for a pass running elsewhere to end.
+        recently than that are left alone. A pass first purges upload sessions idle for longer than --upload-idle-seconds
+        (uploads= in the summary). Waits up to a minute for a pass running elsewhere to end.
 
         Exit codes: 0 done, 2 usage, 5 database unusable, 8 another pass held the lease throughout.
         """;
@@ -79,7 +80,7 @@ internal static class GcCommand
             RegistryServices.AddBlobStorage(services, options);
             services.AddRegistryCore();
             services.AddSingleton<ClusterLeases>();
-            services.AddSingleton(options.Gc.Parse());
+            services.AddSingleton(options.Gc.Parse(options.UploadIdleSeconds));
             services.AddSingleton<GcRunner>();
         }
         catch (ConfigurationException e)
@@ -120,7 +121,7 @@ internal static class GcCommand
 
             Console.WriteLine(
                 $"berth-server gc: {(report.DryRun ? "would reclaim" : "reclaimed")} blobs={report.BlobsDeleted} bytes={report.BytesDeleted} " +
-                $"manifests={report.ManifestsDeleted} reviewed={report.CandidatesReviewed} untagged={report.Untagged.Count}");
+                $"manifests={report.ManifestsDeleted} reviewed={report.CandidatesReviewed} untagged={report.Untagged.Count} uploads={report.UploadsPurged}");
             return ExitCodes.Success;
         }
         catch (Exception e) when (StartupFaults.DatabaseFault(e) is { } reason)

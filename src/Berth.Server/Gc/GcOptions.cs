@@ -18,10 +18,12 @@ public sealed class GcOptions
     public string Interval { get; set; } = "1h";
 
     /// <summary>The settings parsed; a <see cref="ConfigurationException"/> names the bad one.</summary>
-    internal GcSettings Parse() => new(
+    /// <param name="uploadIdleSeconds"><c>--upload-idle-seconds</c>: how long an upload session may idle before it is purged.</param>
+    internal GcSettings Parse(int uploadIdleSeconds) => new(
         Duration(Grace, "--gc-grace"),
         UntaggedAfter is { Length: > 0 } untagged && untagged != "off" ? Duration(untagged, "--gc-untagged-after") : null,
-        Interval == "off" ? null : Positive(Duration(Interval, "--gc-interval"), "--gc-interval"));
+        Interval == "off" ? null : Positive(Duration(Interval, "--gc-interval"), "--gc-interval"),
+        TimeSpan.FromSeconds(Math.Max(1, uploadIdleSeconds)));
 
     /// <summary>A non-negative whole number of s, m, h or d.</summary>
     public static bool TryParseDuration(string? text, out TimeSpan duration)
@@ -59,4 +61,4 @@ public sealed class GcOptions
 }
 
 /// <summary>The parsed <see cref="GcOptions"/>: the worker's interval null when it only runs on request.</summary>
-internal sealed record GcSettings(TimeSpan Grace, TimeSpan? UntaggedAfter, TimeSpan? Interval);
+internal sealed record GcSettings(TimeSpan Grace, TimeSpan? UntaggedAfter, TimeSpan? Interval, TimeSpan UploadIdle);

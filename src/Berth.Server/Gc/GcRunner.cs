@@ -21,7 +21,7 @@ internal sealed class GcRunner(IServiceScopeFactory scopes, ClusterLeases leases
     /// <summary>One pass; null when another collector held the lease for all of <paramref name="wait"/>.</summary>
     public async Task<GcReport?> RunAsync(string trigger, bool dryRun, TimeSpan? grace, TimeSpan wait, CancellationToken cancellationToken)
     {
-        var options = new GcPassOptions(grace ?? settings.Grace, settings.UntaggedAfter, dryRun, trigger);
+        var options = new GcPassOptions(grace ?? settings.Grace, settings.UntaggedAfter, dryRun, trigger, settings.UploadIdle);
         await _gate.WaitAsync(cancellationToken);
         try
         {

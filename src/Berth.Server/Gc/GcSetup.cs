@@ -2,7 +2,7 @@ using Berth.Server.Hosting;
 
 namespace Berth.Server.Gc;
 
-/// <summary>Where the registry runs: the collector's settings, its runner and worker; with the index, its admin API.</summary>
+/// <summary>Where the registry runs: the collector's settings, its runner, the upload purge and the worker running both; with the index, its admin API.</summary>
 internal static class GcSetup
 {
     public static IServiceCollection AddGarbageCollection(this IServiceCollection services, BerthOptions options)
@@ -12,8 +12,9 @@ internal static class GcSetup
             return services;
         }
 
-        services.AddSingleton(options.Gc.Parse());
+        services.AddSingleton(options.Gc.Parse(options.UploadIdleSeconds));
         services.AddSingleton<GcRunner>();
+        services.AddSingleton<UploadPurge>();
         services.AddHostedService<GcWorker>();
         return services;
     }

@@ -183,7 +183,6 @@ internal static class RegistryServices
 
         services.AddSingleton(new UploadSettings(TimeSpan.FromSeconds(options.UploadClaimSeconds)));
         services.AddRegistryCore();
-        services.AddHostedService<AbandonedUploadPurger>();
     }
 
     /// <summary>The storage driver <c>--storage</c> names (also for <c>berth-server gc</c>).</summary>
