@@ -11,9 +11,9 @@ namespace Berth.Bench;
 /// <summary>
 /// Issue 15's figures: an online garbage-collection pass over 100,000 candidate blobs of which 10 % are garbage
 /// (review throughput, items per second), and what the pass costs pushes and pulls running beside it: the same mixed
-/// load is measured for a while with no pass, then for as long as the pass runs. Berth alone: Distribution 2.8.2
-/// collects offline only (<c>registry garbage-collect</c> with the registry stopped or read-only), so its pushes
-/// during collection are zero.
+/// load is measured for a while with no pass, then for as long as the pass runs. Beside it, Distribution 2.8.2 filled
+/// the same way: it collects offline only (<c>registry garbage-collect</c> with the registry stopped or read-only, so
+/// no push during it), and its collection is timed with the registry stopped.
 /// </summary>
 internal sealed partial class Bench
 {
@@ -40,6 +40,7 @@ internal sealed partial class Bench
         preamble.Add($"- Load: {GcLoadPushers} clients pushing small images (2 blobs + manifest, new tags) and {GcLoadPullers} pulling the filled images (manifest + every blob, digests checked), for {loadSeconds} s with no pass, then for as long as one pass (`POST /api/v1/gc?grace=…`, the grace set so that everything filled is due and nothing the load pushes is) runs.");
 
         var throughput = new List<double>();
+        var passSeconds = new List<double>();
         var pushRates = (Quiet: new List<double>(), During: new List<double>());
         var pullRates = (Quiet: new List<double>(), During: new List<double>());
         for (var rep = 0; rep < Math.Max(o.Reps, 1) && (rep == 0 || _clock.Elapsed < Budget); rep++)
@@ -76,12 +77,16 @@ internal sealed partial class Bench
             }
 
             throughput.Add(reviewed / seconds);
+            passSeconds.Add(seconds);
             pushRates.Quiet.Add(quiet.PushRate);
             pushRates.During.Add(during.PushRate);
             pullRates.Quiet.Add(quiet.PullRate);
             pullRates.During.Add(during.PullRate);
             Log($"gc: pass reviewed {reviewed} candidates and deleted {deleted} blobs in {seconds:0.0} s ({reviewed / seconds:0}/s); load meanwhile {during.PushRate:0.0} pushes/s, {during.PullRate:0.0} pulls/s");
         }
+
+        var offline = await DistributionOfflineGcAsync(images, garbage, ct);
+        preamble.Add($"- Distribution {Version("docker-registry", "--version")}, filled the same way (POST + PUT per blob) in {offline.FillSeconds:0.0} s: `registry garbage-collect` with the registry stopped took **{offline.Seconds:0.0} s** and deleted {offline.Deleted:N0} blobs; no push or pull is served meanwhile (read-only mode refuses pushes). Berth's pass took {Median(passSeconds):0.0} s while serving the load above.");
 
         static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
         static string F(double value) => value.ToString("0.0", CultureInfo.InvariantCulture);
@@ -96,7 +101,7 @@ internal sealed partial class Bench
     /// Uploads <paramref name="images"/> images of <see cref="GcImageLayers"/> blobs (config and layers) and
     /// <paramref name="garbage"/> blobs no manifest names, and returns each image's manifest.
     /// </summary>
-    private static async Task<List<(string Repository, string Digest, byte[] Manifest)>> FillForGcAsync(RegistryClient client, string prefix, int images, int garbage, CancellationToken ct)
+    private static async Task<List<(string Repository, string Digest, byte[] Manifest)>> FillForGcAsync(RegistryClient client, string prefix, int images, int garbage, CancellationToken ct, bool monolithicPost = true)
     {
         var manifests = new (string, string, byte[])[images];
         await Parallel.ForAsync(0, images, new ParallelOptions { MaxDegreeOfParallelism = GcFillClients, CancellationToken = ct }, async (i, token) =>
@@ -107,7 +112,7 @@ internal sealed partial class Bench
             {
                 var data = RandomNumberGenerator.GetBytes(64);
                 digests[b] = RegistryClient.DigestOf(data);
-                await client.PostBlobAsync(repository, data, digests[b], token);
+                await UploadAsync(repository, data, digests[b], token);
             }
 
             var layers = string.Join(",", digests.Skip(1).Select(d => $$"""{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"{{d}}","size":64}"""));
@@ -120,9 +125,59 @@ internal sealed partial class Bench
         await Parallel.ForAsync(0, garbage, new ParallelOptions { MaxDegreeOfParallelism = GcFillClients, CancellationToken = ct }, async (i, token) =>
         {
             var data = RandomNumberGenerator.GetBytes(64);
-            await client.PostBlobAsync($"{prefix}/garbage", data, RegistryClient.DigestOf(data), token);
+            await UploadAsync($"{prefix}/garbage", data, RegistryClient.DigestOf(data), token);
         });
         return [.. manifests];
+
+        // Distribution 2.8.2 takes a blob in POST + PUT (the single-POST upload is not in its API).
+        async Task UploadAsync(string repository, byte[] data, string digest, CancellationToken token)
+        {
+            if (monolithicPost)
+            {
+                await client.PostBlobAsync(repository, data, digest, token);
+            }
+            else
+            {
+                await client.UploadMonolithicAsync(repository, data, digest, null, token);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Distribution filled with the same shape of content, stopped, and collected with <c>registry garbage-collect</c>:
+    /// the fill's and the collection's seconds, and the blobs it deleted (its "blob eligible for deletion" lines).
+    /// </summary>
+    private async Task<(double FillSeconds, double Seconds, int Deleted)> DistributionOfflineGcAsync(int images, int garbage, CancellationToken ct)
+    {
+        var workDir = Dir("distribution-gc");
+        double fillSeconds;
+        await using (var distribution = await Server.StartDistributionAsync(workDir, null))
+        {
+            using var client = new RegistryClient(distribution);
+            var fill = Stopwatch.StartNew();
+            await FillForGcAsync(client, "gcd", images, garbage, ct, monolithicPost: false);
+            fillSeconds = fill.Elapsed.TotalSeconds;
+            Log($"gc: Distribution filled in {fillSeconds:0.0} s");
+        }
+
+        var info = new ProcessStartInfo("docker-registry") { WorkingDirectory = workDir, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add("garbage-collect");
+        info.ArgumentList.Add(Path.Combine(workDir, "config.yml"));
+        var clock = Stopwatch.StartNew();
+        using var process = Process.Start(info) ?? throw new InvalidOperationException("cannot start docker-registry garbage-collect");
+        var stdout = process.StandardOutput.ReadToEndAsync(ct);
+        var stderr = process.StandardError.ReadToEndAsync(ct);
+        await process.WaitForExitAsync(ct).WaitAsync(TimeSpan.FromMinutes(30), ct);
+        var seconds = clock.Elapsed.TotalSeconds;
+        var output = await stdout + await stderr;
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"docker-registry garbage-collect exited {process.ExitCode}: {output[..Math.Min(output.Length, 500)]}");
+        }
+
+        var deleted = output.Split('\n').Count(line => line.Contains("blob eligible for deletion", StringComparison.Ordinal));
+        Log($"gc: Distribution's offline garbage-collect took {seconds:0.0} s, {deleted} blobs eligible for deletion");
+        return (fillSeconds, seconds, deleted);
     }
 
     /// <summary>Pushes and pulls until <paramref name="until"/> completes; the rate of each per second.</summary>

@@ -73,7 +73,11 @@ public sealed class ToolSandbox : IDisposable
     public Task<CliResult> SkopeoAsync(params string[] args) =>
         Cli.RunAsync("skopeo", ["--insecure-policy", "--tmpdir", TempDir, .. args], Timeout, Environment);
 
-    /// <summary>podman as root with its own vfs storage; no cgroups, events to a file (no systemd/journald here).</summary>
+    /// <summary>
+    /// podman as root with its own vfs storage; no cgroups, events to a file (no systemd/journald here); runc where it is
+    /// installed (docker.io brings it): crun, which Debian's podman may pick instead, refuses to start a container on a
+    /// host with hybrid cgroups (v1 controllers beside a v2 hierarchy).
+    /// </summary>
     public Task<CliResult> PodmanAsync(params string[] args) =>
         Cli.RunAsync("podman",
         [
@@ -83,8 +87,11 @@ public sealed class ToolSandbox : IDisposable
             "--storage-driver", "vfs",
             "--cgroup-manager", "cgroupfs",
             "--events-backend", "file",
+            .. Runc is { } runc ? ["--runtime", runc] : Array.Empty<string>(),
             .. args,
         ], Timeout, Environment);
+
+    private static readonly string? Runc = new[] { "/usr/sbin/runc", "/usr/bin/runc" }.FirstOrDefault(File.Exists);
 
     /// <summary>buildah as root with its own vfs storage.</summary>
     public Task<CliResult> BuildahAsync(params string[] args) =>
