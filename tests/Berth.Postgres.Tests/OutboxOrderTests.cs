@@ -71,6 +71,36 @@ public sealed class OutboxOrderTests
         Assert.Equal(Pushes, summaries);
     }
 
+    [Fact]
+    public async Task A_batch_delivered_again_applies_only_its_new_event()
+    {
+        await using var database = await FreshDatabase.CreateAsync();
+        await using var server = await RegistryServer.StartAsync(extraArgs: database.ServerArgs);
+        using var http = Images.Client(server.BaseUri);
+        for (var i = 0; i < 3; i++)
+        {
+            await Images.PushAsync(http, "outbox/again", $"t{i}", seed: $"again{i}");
+        }
+
+        await EventuallyAsync(async () => await ReceivedAsync(database) == 3 && await IdleAtEndAsync(database), "the first three events never reached the index");
+
+        // As after a crash between the index's commit and the cursor's: the next batch repeats the three applied events
+        // before the new one, in one transaction, where each repeat's refused insert must not spoil the rest.
+        await database.ScalarAsync<long>("WITH moved AS (UPDATE outbox_cursors SET \"Position\" = 0 RETURNING 1) SELECT count(*) FROM moved");
+        await Images.PushAsync(http, "outbox/again", "t3", seed: "again3");
+
+        await EventuallyAsync(async () => await ReceivedAsync(database) == 4 && await IdleAtEndAsync(database), "the batch with the new event was never applied");
+        var summaries = await database.ScalarAsync<long>(
+            "SELECT count(*) FROM tag_summaries t JOIN repositories r ON r.\"Id\" = t.\"RepositoryId\" WHERE r.\"Name\" = 'outbox/again'");
+        Assert.Equal(4, summaries);
+        Assert.Equal(4, await ReceivedAsync(database));
+    }
+
+    /// <summary>Every subscriber's cursor at the last event, no batch out.</summary>
+    private static async Task<bool> IdleAtEndAsync(FreshDatabase database) =>
+        await database.ScalarAsync<long>(
+            "SELECT count(*) FROM outbox_cursors WHERE \"LeaseOwner\" IS NOT NULL OR \"Position\" < (SELECT coalesce(max(\"Id\"), 0) FROM outbox_events)") == 0;
+
     private static Task<long> ReceivedAsync(FreshDatabase database) =>
         database.ScalarAsync<long>("SELECT count(*) FROM received_events");
 

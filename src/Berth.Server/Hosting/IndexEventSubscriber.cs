@@ -6,7 +6,8 @@ namespace Berth.Server.Hosting;
 
 /// <summary>
 /// All-in-one: the outbox applied to the index's records in this process, each event once (its id is recorded in
-/// <c>received_events</c> in the same transaction, so a batch delivered again after a crash changes nothing).
+/// <c>received_events</c> in the same transaction, so a batch delivered again after a crash changes nothing), a batch
+/// in one transaction.
 /// </summary>
 internal sealed class IndexEventSubscriber(IServiceScopeFactory scopes) : IOutboxSubscriber
 {
@@ -14,13 +15,8 @@ internal sealed class IndexEventSubscriber(IServiceScopeFactory scopes) : IOutbo
 
     public async Task<Delivery> DeliverAsync(IReadOnlyList<RegistryEvent> events, CancellationToken cancellationToken)
     {
-        foreach (var registryEvent in events)
-        {
-            // A scope per event: one that fails leaves no tracked changes behind for the next.
-            await using var scope = scopes.CreateAsyncScope();
-            await scope.ServiceProvider.GetRequiredService<RegistryEventReceiver>().ApplyOnceAsync(registryEvent, null, cancellationToken);
-        }
-
+        await using var scope = scopes.CreateAsyncScope();
+        await scope.ServiceProvider.GetRequiredService<RegistryEventReceiver>().ApplyAllOnceAsync(events, cancellationToken);
         return Delivery.Delivered;
     }
 }

@@ -14,6 +14,13 @@ internal sealed record OutboxSettings(TimeSpan Hold, TimeSpan Retention)
     /// <summary>Also read the outbox this often: other nodes commit events this process is not signalled about.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// Woken by a commit, the dispatcher waits this long before it reads the outbox, so that a burst of pushes reaches a
+    /// subscriber as one batch (the index applies a batch in one transaction) rather than one batch, with its lease and
+    /// cursor writes, per push.
+    /// </summary>
+    public TimeSpan Gather { get; init; } = TimeSpan.FromMilliseconds(50);
+
     public TimeSpan Lease { get; init; } = TimeSpan.FromSeconds(30);
 
     public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromMinutes(1);
@@ -38,6 +45,7 @@ internal sealed partial class OutboxDispatcher(
     OutboxSignal signal,
     OutboxSettings settings,
     ClusterLeases leases,
+    BackgroundLane lane,
     TimeProvider time,
     ILogger<OutboxDispatcher> logger) : BackgroundService
 {
@@ -46,7 +54,10 @@ internal sealed partial class OutboxDispatcher(
     private readonly HashSet<string> _cursorsEnsured = new(StringComparer.Ordinal);
     private DateTime _nextPrune;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>On the <see cref="BackgroundLane"/>: the subscribers' work (the index's records, webhook fan-out) takes the CPU requests leave.</summary>
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => lane.RunAsync(() => DispatchAsync(stoppingToken), stoppingToken);
+
+    private async Task DispatchAsync(CancellationToken stoppingToken)
     {
         if (settings.Hold > TimeSpan.Zero)
         {
@@ -75,6 +86,7 @@ internal sealed partial class OutboxDispatcher(
             if (!more)
             {
                 await signal.WaitAsync(settings.PollInterval, time, stoppingToken);
+                await Task.Delay(settings.Gather, time, stoppingToken);
             }
         }
     }

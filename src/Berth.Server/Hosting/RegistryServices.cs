@@ -301,6 +301,7 @@ internal static class RegistryServices
         {
             MaxBackoff = TimeSpan.FromSeconds(options.EventRetryMaxSeconds),
         });
+        services.AddBackgroundLane();
         services.AddHostedService<OutboxDispatcher>();
         services.AddHostedService<PullCountFlusher>();
     }
