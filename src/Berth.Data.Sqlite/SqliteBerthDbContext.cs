@@ -11,13 +11,19 @@ public sealed class SqliteBerthDbContext : BerthDbContext
     {
     }
 
-    /// <summary>The provider's options for <paramref name="connectionString"/>, with the waits <see cref="SqliteBusyWait"/> sets.</summary>
-    public static DbContextOptionsBuilder Configure(DbContextOptionsBuilder options, string connectionString) =>
+    /// <summary>
+    /// The provider's options for <paramref name="connectionString"/>, with the waits <see cref="SqliteBusyWait"/> sets
+    /// and, with <paramref name="synchronousNormal"/>, commits that do not wait for the disk (<see cref="SqliteSynchronous"/>).
+    /// </summary>
+    public static DbContextOptionsBuilder Configure(DbContextOptionsBuilder options, string connectionString, bool synchronousNormal = false)
+    {
         options.UseSqlite(connectionString)
             // SQLite rebuilds a table to alter it, between PRAGMA foreign_keys = 0 and = 1, which cannot run in the
             // migration's transaction; EF Core warns at every first start. Nothing an operator can act on.
             .ConfigureWarnings(w => w.Ignore(Microsoft.EntityFrameworkCore.Diagnostics.RelationalEventId.NonTransactionalMigrationOperationWarning))
             .AddInterceptors(SqliteBusyWait.Instance);
+        return synchronousNormal ? options.AddInterceptors(SqliteSynchronous.Normal) : options;
+    }
 
     public override async Task MigrateAsync(CancellationToken cancellationToken)
     {

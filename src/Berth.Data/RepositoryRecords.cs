@@ -8,8 +8,13 @@ namespace Berth.Data;
 /// <summary>Finding and creating repository records, shared by the registry's stores and the index's event records.</summary>
 public static partial class RepositoryRecords
 {
+    // Asked by every link, mount and manifest push: compiled once.
+    private static readonly Func<BerthDbContext, string, CancellationToken, Task<long>> IdOf =
+        EF.CompileAsyncQuery((BerthDbContext db, string name, CancellationToken cancellationToken) =>
+            db.Repositories.Where(r => r.Name == name).Select(r => r.Id).FirstOrDefault());
+
     public static Task<long> FindIdAsync(this BerthDbContext db, string name, CancellationToken cancellationToken) =>
-        db.Repositories.Where(r => r.Name == name).Select(r => r.Id).FirstOrDefaultAsync(cancellationToken);
+        IdOf(db, name, cancellationToken);
 
     /// <summary>The owning namespace: the first path segment, or empty for a single-segment (top-level) name.</summary>
     public static string NamespaceOf(string name)

@@ -5,7 +5,8 @@ namespace Berth.Conformance.Tests;
 
 /// <summary>
 /// Many clients at once against one server: the same new blob pushed into many repositories, images sharing layers
-/// pushed into one repository and onto one tag, PATCHes racing on one upload, mounts racing the source's deletion.
+/// pushed into one repository and onto one tag, PATCHes and completing PUTs racing on one upload, mounts racing the
+/// source's deletion.
 /// Afterwards nothing pushed with a 201 may be missing or differ.
 /// </summary>
 public sealed class ConcurrencyTests(RegistryFixture registry) : IClassFixture<RegistryFixture>
@@ -157,6 +158,48 @@ public sealed class ConcurrencyTests(RegistryFixture registry) : IClassFixture<R
         using var get = await apis[0].GetBlobAsync(repo, blob.Digest);
         await Check.StatusAsync(get, HttpStatusCode.OK);
         Assert.Equal(blob.Bytes, await get.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
+    public async Task Completing_PUTs_racing_on_one_upload_publish_exactly_one_blob_and_end_the_session()
+    {
+        // Each racer's claim also holds the digest it names against collection, in one commit: a loser must leave
+        // neither a blob nor a session that a later request could still complete.
+        const int racers = 8;
+        using var apis = NewClients(racers);
+        var repo = Repo.New("put-race");
+        var session = await apis[0].StartUploadAsync(repo);
+        var blobs = Enumerable.Range(0, racers).Select(_ => Blob.Random(20 * 1024)).ToArray();
+        var statuses = await RaceAsync(
+            racers,
+            async i =>
+            {
+                using var ping = await apis[i].GetAsync("v2/");
+                return 0;
+            },
+            async (i, _) =>
+            {
+                using var put = await apis[i].PutUploadAsync(session, blobs[i].Digest, blobs[i].Bytes, $"0-{blobs[i].Bytes.Length - 1}");
+                return put.StatusCode;
+            });
+
+        Assert.True(statuses.Count(s => s == HttpStatusCode.Created) == 1, $"expected exactly one 201, got [{string.Join(", ", statuses.Select(s => (int)s))}]");
+        Assert.All(statuses.Where(s => s != HttpStatusCode.Created), s => Assert.True(s is HttpStatusCode.RequestedRangeNotSatisfiable or HttpStatusCode.NotFound, $"a losing PUT got {(int)s}"));
+        var winner = Array.IndexOf(statuses, HttpStatusCode.Created);
+        using (var get = await apis[0].GetBlobAsync(repo, blobs[winner].Digest))
+        {
+            await Check.StatusAsync(get, HttpStatusCode.OK);
+            Assert.Equal(blobs[winner].Bytes, await get.Content.ReadAsByteArrayAsync());
+        }
+
+        foreach (var loser in blobs.Where((_, i) => i != winner))
+        {
+            using var head = await apis[0].HeadBlobAsync(repo, loser.Digest);
+            Assert.Equal(HttpStatusCode.NotFound, head.StatusCode);
+        }
+
+        using var status = await apis[0].SendAsync(HttpMethod.Get, session);
+        Assert.Equal(HttpStatusCode.NotFound, status.StatusCode);
     }
 
     [Fact]

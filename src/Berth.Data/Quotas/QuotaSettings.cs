@@ -6,6 +6,11 @@ namespace Berth.Data.Quotas;
 /// <summary>Setting and removing a namespace's quota: the one way the API and <c>berth-server admin quota</c> both use.</summary>
 public static class QuotaSettings
 {
+    // Asked by every upload, mount and link: compiled once rather than rebuilt and looked up per call.
+    private static readonly Func<BerthDbContext, string, CancellationToken, Task<NamespaceQuota?>> QuotaOf =
+        EF.CompileAsyncQuery((BerthDbContext db, string @namespace, CancellationToken cancellationToken) =>
+            db.NamespaceQuotas.AsNoTracking().FirstOrDefault(q => q.Namespace == @namespace));
+
     /// <summary>
     /// Sets or changes the quota. A new one starts from a recount of the links, in a transaction serialised with every
     /// link and unlink (SQLite's one writer, PostgreSQL's transaction lock), so no push falls between the count and the
@@ -34,5 +39,5 @@ public static class QuotaSettings
 
     /// <summary>The namespace's quota and usage; null when it has none (<see cref="NamespaceUsage.CountAsync"/> counts its usage then).</summary>
     public static Task<NamespaceQuota?> FindQuotaAsync(this BerthDbContext db, string @namespace, CancellationToken cancellationToken) =>
-        db.NamespaceQuotas.AsNoTracking().FirstOrDefaultAsync(q => q.Namespace == @namespace, cancellationToken);
+        QuotaOf(db, @namespace, cancellationToken);
 }

@@ -69,37 +69,39 @@ internal sealed class BlobStore(BerthDbContext db, IStorageDriver storage, Repos
         // committed before, and then the blob row is gone and nothing is copied, or it reviews after and sees the new
         // link, younger than the grace period, which keeps the blob. A link that existed is renewed: a mount is a use.
         // A blob new to the namespace counts against its quota like an upload.
+        // The repository's record is created in the link's transaction (one commit; none when nothing is mounted).
         var key = digest.ToString();
         var now = time.GetUtcNow().UtcDateTime;
-        var repositoryId = await db.GetOrCreateIdAsync(repository, defaults, now, caller.Subject, cancellationToken);
+        long size;
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
-            var size = await (from l in db.RepositoryBlobs
-                              where l.Digest == key && db.Blobs.Any(b => b.Digest == key)
-                              join r in db.Repositories on l.RepositoryId equals r.Id
-                              where r.Name == fromRepository
-                              select (long?)l.Size).FirstOrDefaultAsync(cancellationToken);
-            if (size is null)
+            var found = await (from l in db.RepositoryBlobs
+                               where l.Digest == key && db.Blobs.Any(b => b.Digest == key)
+                               join r in db.Repositories on l.RepositoryId equals r.Id
+                               where r.Name == fromRepository
+                               select (long?)l.Size).FirstOrDefaultAsync(cancellationToken);
+            if (found is not { } linked)
             {
                 return null;
             }
 
-            if (await db.ChargeAsync(RepositoryRecords.NamespaceOf(repository), key, size.Value, enforce: true, cancellationToken) is { } refusal)
+            size = linked;
+            var repositoryId = await db.GetOrCreateIdAsync(repository, defaults, now, caller.Subject, cancellationToken);
+            if (await db.ChargeAsync(RepositoryRecords.NamespaceOf(repository), key, size, enforce: true, cancellationToken) is { } refusal)
             {
                 return QuotaDenied.Error(refusal);
             }
 
             await db.Database.ExecuteSqlInterpolatedAsync(
                 $"""
-                INSERT INTO "repository_blobs" ("RepositoryId", "Digest", "Size", "CreatedAt") VALUES ({repositoryId}, {key}, {size.Value}, {now})
+                INSERT INTO "repository_blobs" ("RepositoryId", "Digest", "Size", "CreatedAt") VALUES ({repositoryId}, {key}, {size}, {now})
                 ON CONFLICT ("RepositoryId", "Digest") DO UPDATE SET "CreatedAt" = excluded."CreatedAt"
                 """,
                 cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
 
-        var mounted = await StatAsync(repository, digest, cancellationToken);
-        return mounted.IsSuccess ? mounted : (Result<BlobInfo>?)null;
+        return new BlobInfo(digest, size);
     }
 
     /// <summary>
@@ -112,14 +114,17 @@ internal sealed class BlobStore(BerthDbContext db, IStorageDriver storage, Repos
     /// removed the bytes between their publication and this link. A blob new to the namespace is counted against its
     /// quota in the same transaction; with <paramref name="enforceQuota"/> one that does not fit is refused: nothing is
     /// linked or counted, and the published bytes are left to the collector (queued, as no row or link holds them).
+    /// <paramref name="endingUpload"/>, an upload session that published the blob, is deleted in the same commit when
+    /// the link is made (its hold ends as the link takes over).
     /// </summary>
-    internal static async Task<QuotaRefusal?> LinkAsync(BerthDbContext db, RepositoryDefaults defaults, RegistryCaller caller, string repository, Digest digest, long size, bool enforceQuota, DateTime now, CancellationToken cancellationToken)
+    internal static async Task<QuotaRefusal?> LinkAsync(BerthDbContext db, RepositoryDefaults defaults, RegistryCaller caller, string repository, Digest digest, long size, bool enforceQuota, DateTime now, CancellationToken cancellationToken, string? endingUpload = null)
     {
         var key = digest.ToString();
-        var repositoryId = await db.GetOrCreateIdAsync(repository, defaults, now, caller.Subject, cancellationToken);
 
-        // EF Core has no insert-if-absent; ON CONFLICT means the same on SQLite and PostgreSQL alike.
+        // EF Core has no insert-if-absent; ON CONFLICT means the same on SQLite and PostgreSQL alike. A repository's
+        // first blob creates its record in this transaction (a failed insert rolls back to SaveChanges' savepoint).
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var repositoryId = await db.GetOrCreateIdAsync(repository, defaults, now, caller.Subject, cancellationToken);
         if (await db.ChargeAsync(RepositoryRecords.NamespaceOf(repository), key, size, enforceQuota, cancellationToken) is { } refusal)
         {
             await db.AddBlobsAsync([key], now, cancellationToken);
@@ -137,6 +142,11 @@ internal sealed class BlobStore(BerthDbContext db, IStorageDriver storage, Repos
             """,
             cancellationToken);
         await db.AddBlobsAsync([key], now, cancellationToken);
+        if (endingUpload is not null)
+        {
+            await db.Uploads.Where(u => u.Id == endingUpload).ExecuteDeleteAsync(cancellationToken);
+        }
+
         await transaction.CommitAsync(cancellationToken);
         return null;
     }

@@ -18,19 +18,23 @@ internal static class PublishHold
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(50);
 
+    // Asked by every completing upload: compiled once.
+    private static readonly Func<BerthDbContext, string, CancellationToken, Task<bool>> DeletionUnderWay =
+        EF.CompileAsyncQuery((BerthDbContext db, string key, CancellationToken cancellationToken) =>
+            db.GcBlobCandidates.Any(c => c.Digest == key && c.DeletingSince != null));
+
     /// <summary>
     /// Runs <paramref name="mark"/> (which writes the session's <c>PublishingDigest</c>) once no deletion of
     /// <paramref name="digest"/> is under way, and commits it; false when one still is after the wait.
     /// </summary>
     public static async Task<bool> TryHoldAsync(BerthDbContext db, Digest digest, Func<CancellationToken, Task> mark, TimeProvider time, CancellationToken cancellationToken)
     {
-        var key = digest.ToString();
         var deadline = time.GetTimestamp() + (long)(Wait.TotalSeconds * time.TimestampFrequency);
         while (true)
         {
             await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
             {
-                if (!await db.GcBlobCandidates.AnyAsync(c => c.Digest == key && c.DeletingSince != null, cancellationToken))
+                if (!await DeletionUnderWayAsync(db, digest, cancellationToken))
                 {
                     await mark(cancellationToken);
                     await transaction.CommitAsync(cancellationToken);
@@ -46,4 +50,8 @@ internal static class PublishHold
             await Task.Delay(Poll, time, cancellationToken);
         }
     }
+
+    /// <summary>Whether a collector has removed <paramref name="digest"/> and not yet deleted its bytes; asked in the transaction that holds it.</summary>
+    public static Task<bool> DeletionUnderWayAsync(BerthDbContext db, Digest digest, CancellationToken cancellationToken) =>
+        DeletionUnderWay(db, digest.ToString(), cancellationToken);
 }

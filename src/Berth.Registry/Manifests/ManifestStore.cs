@@ -92,13 +92,15 @@ internal sealed class ManifestStore(BerthDbContext db, IStorageDriver storage, R
         }
 
         var now = time.GetUtcNow().UtcDateTime;
-        var repositoryId = await db.GetOrCreateIdAsync(repository, defaults, now, subject, cancellationToken);
 
         // Only a tagged push is recorded by the index with its platforms: an index's children, pushed by digest, cost no read.
         var tagged = reference.IsTag || tags.Count > 0;
         var platforms = tagged ? await ManifestPlatforms.OfAsync(document, storage, cancellationToken) : null;
         var digestText = digest.ToString();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+
+        // A repository's first manifest creates its record in the same commit (none for a refused push).
+        var repositoryId = await db.GetOrCreateIdAsync(repository, defaults, now, subject, cancellationToken);
 
         // Checked inside the transaction, which the garbage collector's cannot interleave with: a blob it removed
         // before is missing here (MANIFEST_BLOB_UNKNOWN), and one it reviews after is referenced by this manifest.

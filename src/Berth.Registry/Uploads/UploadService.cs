@@ -18,6 +18,8 @@ namespace Berth.Registry.Uploads;
 /// A request first claims the session at the offset it read (<see cref="UploadClaim"/>); a second request meanwhile,
 /// on any node, answers 416. The chunk streams through SHA-256 into the writer, which is suspended, and one UPDATE naming
 /// the claim advances the offset, the writer's checkpoint and the hash state together. Only the final PUT commits the writer.
+/// A completing request writes two rows: its claim, which also holds the digest it names against collection
+/// (<see cref="PublishHold"/>), and, once the bytes are published, the link's transaction, which ends the session.
 /// </summary>
 internal sealed partial class UploadService(
     BerthDbContext db,
@@ -33,6 +35,11 @@ internal sealed partial class UploadService(
 
     private static readonly TimeSpan SettlePoll = TimeSpan.FromMilliseconds(25);
 
+    // Every request on a session reads it first: compiled once.
+    private static readonly Func<BerthDbContext, string, CancellationToken, Task<UploadSession?>> SessionOf =
+        EF.CompileAsyncQuery((BerthDbContext db, string uploadId, CancellationToken cancellationToken) =>
+            db.Uploads.AsNoTracking().FirstOrDefault(u => u.Id == uploadId));
+
     public async Task<UploadStatus> StartAsync(string repository, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().UtcDateTime;
@@ -40,6 +47,25 @@ internal sealed partial class UploadService(
         db.Uploads.Add(session);
         await db.SaveChangesAsync(cancellationToken);
         return new UploadStatus(session.Id, repository, 0);
+    }
+
+    /// <summary>A new session, already claimed by this request and (unless a deletion of it is under way) holding <paramref name="digest"/>.</summary>
+    private async Task<UploadClaim> StartClaimedAsync(string repository, Digest digest, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        var token = UploadId.New();
+        var session = new UploadSession { Id = UploadId.New(), RepositoryName = repository, StartedAt = now, UpdatedAt = now, ClaimToken = token, ClaimedAt = now };
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        if (!await PublishHold.DeletionUnderWayAsync(db, digest, cancellationToken))
+        {
+            session.PublishingDigest = digest.ToString();
+        }
+
+        db.Uploads.Add(session);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        db.Entry(session).State = EntityState.Detached;
+        return new UploadClaim(db, time, settings, session, token, holds: session.PublishingDigest is not null);
     }
 
     public async Task<Result<UploadStatus>> GetStatusAsync(string repository, string uploadId, CancellationToken cancellationToken)
@@ -50,7 +76,7 @@ internal sealed partial class UploadService(
 
     public async Task<Result<UploadStatus>> AppendAsync(string repository, string uploadId, ChunkRange range, PipeReader body, CancellationToken cancellationToken)
     {
-        var claimed = await ClaimAsync(repository, uploadId, range.Start, cancellationToken);
+        var claimed = await ClaimAsync(repository, uploadId, range.Start, null, cancellationToken);
         if (!claimed.IsSuccess)
         {
             return claimed.Error;
@@ -63,13 +89,20 @@ internal sealed partial class UploadService(
 
     public async Task<Result<BlobInfo>> CompleteAsync(string repository, string uploadId, Digest digest, ChunkRange range, PipeReader? body, CancellationToken cancellationToken)
     {
-        var claimed = await ClaimAsync(repository, uploadId, body is null ? null : range.Start, cancellationToken);
+        var claimed = await ClaimAsync(repository, uploadId, body is null ? null : range.Start, digest, cancellationToken);
         if (!claimed.IsSuccess)
         {
             return claimed.Error;
         }
 
         await using var claim = claimed.Value;
+        return await FinishAsync(repository, claim, digest, range, body, cancellationToken);
+    }
+
+    /// <summary>Receives the last bytes of a claimed upload, verifies them, publishes them and links the blob.</summary>
+    private async Task<Result<BlobInfo>> FinishAsync(string repository, UploadClaim claim, Digest digest, ChunkRange range, PipeReader? body, CancellationToken cancellationToken)
+    {
+        var uploadId = claim.Session.Id;
         var received = await ReceiveAsync(claim, range, body, commit: true, cancellationToken);
         if (!received.IsSuccess)
         {
@@ -96,41 +129,48 @@ internal sealed partial class UploadService(
             return await RefuseAsync(uploadId, claim, early);
         }
 
-        if (!await HoldForPublishAsync(uploadId, digest, cancellationToken))
+        // Held by the claim unless a deletion of the digest was under way then: this waits it out.
+        if (!claim.Holds && !await HoldForPublishAsync(uploadId, digest, cancellationToken))
         {
             // 503: the client retries the upload (rare: a collector died between removing the blob and its bytes).
             return new OciError(OciErrorCode.Unavailable, "the blob is being garbage-collected; retry shortly", new { digest = digest.ToString() });
         }
 
         await PublishAsync(uploadId, digest, size, cancellationToken);
-        if (await BlobStore.LinkAsync(db, defaults, caller, repository, digest, size, enforceQuota: true, time.GetUtcNow().UtcDateTime, cancellationToken) is { } refusal)
+        if (await BlobStore.LinkAsync(db, defaults, caller, repository, digest, size, enforceQuota: true, time.GetUtcNow().UtcDateTime, cancellationToken, endingUpload: uploadId) is { } refusal)
         {
             return await RefuseAsync(uploadId, claim, refusal);
         }
 
-        await DiscardAsync(uploadId, cancellationToken);
+        // The link's transaction deleted the session's row; its (now empty) storage goes after.
         claim.Ended();
+        await storage.DeleteAsync(StorageKeys.Upload(uploadId), cancellationToken);
         return new BlobInfo(digest, size);
     }
 
     public async Task<Result<BlobInfo>> UploadMonolithicAsync(string repository, Digest digest, long? length, PipeReader body, CancellationToken cancellationToken)
     {
-        var status = await StartAsync(repository, cancellationToken);
+        // The session is created claimed by this request and holding the digest: one row written before the bytes.
+        var claim = await StartClaimedAsync(repository, digest, cancellationToken);
+        var uploadId = claim.Session.Id;
         Result<BlobInfo> result;
         try
         {
-            result = await CompleteAsync(repository, status.Id, digest, new ChunkRange(null, length), body, cancellationToken);
+            await using (claim)
+            {
+                result = await FinishAsync(repository, claim, digest, new ChunkRange(null, length), body, cancellationToken);
+            }
         }
         catch (IOException e) when (DiskFull.Is(e))
         {
-            await DiscardAsync(status.Id, CancellationToken.None);
+            await DiscardAsync(uploadId, CancellationToken.None);
             throw;
         }
 
         if (!result.IsSuccess)
         {
             // A failed single-request upload cannot be resumed: nothing may be left behind.
-            await DiscardAsync(status.Id, CancellationToken.None);
+            await DiscardAsync(uploadId, CancellationToken.None);
         }
 
         return result;
@@ -210,9 +250,11 @@ internal sealed partial class UploadService(
 
     /// <summary>
     /// Claims the session for this request at <paramref name="start"/> (or wherever it stands). Fails with 404 when the
-    /// session is gone, 416 when the offset is elsewhere or another live request holds it.
+    /// session is gone, 416 when the offset is elsewhere or another live request holds it. A completing request names
+    /// the digest it will publish: the claim then holds it too (<see cref="UploadClaim.Holds"/>) in the same commit,
+    /// unless a deletion of it is under way.
     /// </summary>
-    private async Task<Result<UploadClaim>> ClaimAsync(string repository, string uploadId, long? start, CancellationToken cancellationToken)
+    private async Task<Result<UploadClaim>> ClaimAsync(string repository, string uploadId, long? start, Digest? publishing, CancellationToken cancellationToken)
     {
         var found = await SettledSessionAsync(repository, uploadId, cancellationToken);
         if (!found.IsSuccess)
@@ -230,12 +272,27 @@ internal sealed partial class UploadService(
         var token = UploadId.New();
         var now = time.GetUtcNow().UtcDateTime;
         var staleBefore = now - settings.ClaimTimeout;
-        var claimed = await db.Uploads
-            .Where(u => u.Id == uploadId && u.Size == offset && (u.ClaimToken == null || u.ClaimedAt < staleBefore))
-            .ExecuteUpdateAsync(u => u.SetProperty(x => x.ClaimToken, token).SetProperty(x => x.ClaimedAt, now).SetProperty(x => x.UpdatedAt, now), cancellationToken);
+        var claimable = db.Uploads.Where(u => u.Id == uploadId && u.Size == offset && (u.ClaimToken == null || u.ClaimedAt < staleBefore));
+        int claimed;
+        string? held = null;
+        if (publishing is { } digest)
+        {
+            // Serialised with the collector's transactions, as PublishHold's: a deletion committed later sees the hold.
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            held = await PublishHold.DeletionUnderWayAsync(db, digest, cancellationToken) ? null : digest.ToString();
+            claimed = await claimable.ExecuteUpdateAsync(
+                u => u.SetProperty(x => x.ClaimToken, token).SetProperty(x => x.ClaimedAt, now).SetProperty(x => x.UpdatedAt, now).SetProperty(x => x.PublishingDigest, held),
+                cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+        else
+        {
+            claimed = await claimable.ExecuteUpdateAsync(u => u.SetProperty(x => x.ClaimToken, token).SetProperty(x => x.ClaimedAt, now).SetProperty(x => x.UpdatedAt, now), cancellationToken);
+        }
+
         if (claimed == 1)
         {
-            return new UploadClaim(db, time, settings, session, token);
+            return new UploadClaim(db, time, settings, session, token, holds: held is not null);
         }
 
         var current = await db.Uploads.Where(u => u.Id == uploadId).Select(u => (long?)u.Size).FirstOrDefaultAsync(cancellationToken);
@@ -373,7 +430,7 @@ internal sealed partial class UploadService(
             return new OciError(OciErrorCode.BlobUploadUnknown);
         }
 
-        var session = await db.Uploads.AsNoTracking().FirstOrDefaultAsync(u => u.Id == uploadId, cancellationToken);
+        var session = await SessionOf(db, uploadId, cancellationToken);
         return session is not null && session.RepositoryName == repository
             ? session
             : new OciError(OciErrorCode.BlobUploadUnknown);
@@ -464,12 +521,15 @@ internal sealed partial class UploadService(
     /// One request's hold on an upload session: renewed while bytes stream, given up (without moving the offset) when the
     /// request ends without advancing it.
     /// </summary>
-    private sealed class UploadClaim(BerthDbContext db, TimeProvider time, UploadSettings settings, UploadSession session, string token) : IAsyncDisposable
+    private sealed class UploadClaim(BerthDbContext db, TimeProvider time, UploadSettings settings, UploadSession session, string token, bool holds) : IAsyncDisposable
     {
         private long _renewedAt = time.GetTimestamp();
         private bool _held = true;
 
         public UploadSession Session => session;
+
+        /// <summary>The claim also holds the digest being completed against collection (the session's <c>PublishingDigest</c>).</summary>
+        public bool Holds => holds;
 
         /// <summary>The session ended with this request (completed or discarded): nothing is left to release.</summary>
         public void Ended() => _held = false;
@@ -500,6 +560,7 @@ internal sealed partial class UploadService(
                         .SetProperty(x => x.HashState, hashState)
                         .SetProperty(x => x.ClaimToken, (string?)null)
                         .SetProperty(x => x.ClaimedAt, (DateTime?)null)
+                        .SetProperty(x => x.PublishingDigest, (string?)null)
                         .SetProperty(x => x.UpdatedAt, now),
                     cancellationToken) == 1;
             _held = false;
@@ -511,8 +572,11 @@ internal sealed partial class UploadService(
             if (_held)
             {
                 _held = false;
+                // A hold goes with the claim: an upload that did not complete publishes nothing.
                 await db.Uploads.Where(u => u.Id == session.Id && u.ClaimToken == token)
-                    .ExecuteUpdateAsync(u => u.SetProperty(x => x.ClaimToken, (string?)null).SetProperty(x => x.ClaimedAt, (DateTime?)null), CancellationToken.None);
+                    .ExecuteUpdateAsync(
+                        u => u.SetProperty(x => x.ClaimToken, (string?)null).SetProperty(x => x.ClaimedAt, (DateTime?)null).SetProperty(x => x.PublishingDigest, (string?)null),
+                        CancellationToken.None);
             }
         }
     }

@@ -184,6 +184,12 @@ public sealed class BerthOptions
     /// <summary>A connection string overriding the default SQLite file in the data directory.</summary>
     public string? ConnectionString { get; set; }
 
+    /// <summary>
+    /// SQLite's <c>synchronous</c> under WAL: <c>full</c> (default: every commit waits for the disk) or <c>normal</c>
+    /// (the log is synced at checkpoints only); see <c>SqliteSynchronous</c> and docs/OPERATIONS.md.
+    /// </summary>
+    public string SqliteSynchronous { get; set; } = "full";
+
     /// <summary><c>text</c> (default: one line per entry with UTC time, level and request scopes) or <c>json</c> (one object per line).</summary>
     public string LogFormat { get; set; } = "text";
 

@@ -45,6 +45,7 @@ internal static class CommandLine
         ["--gc-interval"] = "Berth:Gc:Interval",
         ["--database"] = "Berth:Database",
         ["--connection-string"] = "Berth:ConnectionString",
+        ["--sqlite-synchronous"] = "Berth:SqliteSynchronous",
         ["--tls-cert"] = "Berth:TlsCert",
         ["--tls-key"] = "Berth:TlsKey",
         ["--log-format"] = "Berth:LogFormat",
@@ -85,6 +86,9 @@ internal static class CommandLine
           --database sqlite|postgres  Metadata database (default sqlite, DATA_DIR/berth.db)       BERTH_DATABASE
           --connection-string CS      Database connection string (sqlite: overrides the default   BERTH_CONNECTION_STRING
                                       file; postgres: required, e.g. Host=db;Database=berth;Username=u;Password=p)
+          --sqlite-synchronous full|normal  SQLite commits: full (default) waits for the disk on  BERTH_SQLITE_SYNCHRONOUS
+                                      each; normal syncs at checkpoints (a power loss can lose the
+                                      last commits, a crash of the process nothing; OPERATIONS.md)
           --min-free-bytes N          Free space the data directory's disk keeps: below it pushes BERTH_MIN_FREE_BYTES
                                       are refused (507), pulls go on (default 67108864 = 64 MiB; 0 = off)
           --shutdown-timeout-seconds N  On SIGTERM, how long requests in flight may finish       BERTH_SHUTDOWN_TIMEOUT_SECONDS

@@ -82,8 +82,14 @@ internal static class RegistryServices
             case "sqlite":
                 var connection = options.ConnectionString ?? $"Data Source={Path.Combine(options.FullDataDir, "berth.db")};Pooling=True";
                 ParseConnectionString(connection, given => new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(given).ConnectionString);
+                var synchronousNormal = options.SqliteSynchronous.ToLowerInvariant() switch
+                {
+                    "full" => false,
+                    "normal" => true,
+                    _ => throw new ConfigurationException($"unknown --sqlite-synchronous '{options.SqliteSynchronous}' (expected: full, normal)"),
+                };
                 services.AddDbContextPool<BerthDbContext, SqliteBerthDbContext>((provider, o) =>
-                    SqliteBerthDbContext.Configure(o, connection).AddInterceptors(provider.GetRequiredService<AccessRulesInterceptor>()));
+                    SqliteBerthDbContext.Configure(o, connection, synchronousNormal).AddInterceptors(provider.GetRequiredService<AccessRulesInterceptor>()));
                 break;
             case "postgres":
                 // No retrying execution strategy: it cannot replay the services' own transactions. A failure is a
