@@ -5,8 +5,8 @@ using Microsoft.EntityFrameworkCore.Diagnostics;
 namespace Berth.Data.Sqlite;
 
 /// <summary>
-/// <c>PRAGMA synchronous=NORMAL</c> on every connection (the setting is per connection, not stored in the file), for
-/// operators who choose it (<c>--sqlite-synchronous normal</c>). Under WAL a commit then appends to the log without
+/// <c>PRAGMA synchronous=NORMAL</c> on every connection (the setting is per connection, not stored in the file): the
+/// default, <c>--sqlite-synchronous normal</c>; <c>full</c> leaves SQLite's own default. Under WAL a commit then appends to the log without
 /// an fsync; the log is synced at each checkpoint. A crash of the process loses nothing (the log is in the page cache,
 /// which the kernel writes out); a crash of the machine or a power loss can lose the last commits before the
 /// checkpoint, never corrupt the database. Blob bytes are synced before their row is written either way, so a lost

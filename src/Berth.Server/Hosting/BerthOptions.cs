@@ -185,10 +185,10 @@ public sealed class BerthOptions
     public string? ConnectionString { get; set; }
 
     /// <summary>
-    /// SQLite's <c>synchronous</c> under WAL: <c>full</c> (default: every commit waits for the disk) or <c>normal</c>
-    /// (the log is synced at checkpoints only); see <c>SqliteSynchronous</c> and docs/OPERATIONS.md.
+    /// SQLite's <c>synchronous</c> under WAL: <c>normal</c> (default: the log is synced at checkpoints only) or
+    /// <c>full</c> (every commit waits for the disk); see <c>SqliteSynchronous</c> and docs/OPERATIONS.md.
     /// </summary>
-    public string SqliteSynchronous { get; set; } = "full";
+    public string SqliteSynchronous { get; set; } = "normal";
 
     /// <summary><c>text</c> (default: one line per entry with UTC time, level and request scopes) or <c>json</c> (one object per line).</summary>
     public string LogFormat { get; set; } = "text";

@@ -86,9 +86,9 @@ internal static class CommandLine
           --database sqlite|postgres  Metadata database (default sqlite, DATA_DIR/berth.db)       BERTH_DATABASE
           --connection-string CS      Database connection string (sqlite: overrides the default   BERTH_CONNECTION_STRING
                                       file; postgres: required, e.g. Host=db;Database=berth;Username=u;Password=p)
-          --sqlite-synchronous full|normal  SQLite commits: full (default) waits for the disk on  BERTH_SQLITE_SYNCHRONOUS
-                                      each; normal syncs at checkpoints (a power loss can lose the
-                                      last commits, a crash of the process nothing; OPERATIONS.md)
+          --sqlite-synchronous normal|full  SQLite commits: normal (default) syncs the log at     BERTH_SQLITE_SYNCHRONOUS
+                                      checkpoints (a power loss can lose the last commits, a crash
+                                      of the process nothing); full waits for the disk on each
           --min-free-bytes N          Free space the data directory's disk keeps: below it pushes BERTH_MIN_FREE_BYTES
                                       are refused (507), pulls go on (default 67108864 = 64 MiB; 0 = off)
           --shutdown-timeout-seconds N  On SIGTERM, how long requests in flight may finish       BERTH_SHUTDOWN_TIMEOUT_SECONDS
