@@ -11,7 +11,12 @@ internal sealed class Target(Server server) : IDisposable
 
     public RegistryClient Client { get; } = new(server);
 
-    public string? Authorization => Server.Credentials is { } c ? RegistryClient.BasicAuth(c.User, c.Password).ToString() : null;
+    /// <summary>What wrk and hey send: the server's Basic credentials, unless a workload set a Bearer token here.</summary>
+    public string? Authorization
+    {
+        get => field ?? (Server.Credentials is { } c ? RegistryClient.BasicAuth(c.User, c.Password).ToString() : null);
+        set;
+    }
 
     public Registry Registry => Server.Registry;
 
@@ -25,7 +30,8 @@ internal sealed record Outcome(IReadOnlyList<(string Key, double Value)> Values,
 /// A workload: prepared once per repetition (fresh content), then run against each registry in turn.
 /// <paramref name="Unit"/> names what server CPU is normalised by: bytes moved ("GB") or requests ("1k req").
 /// </summary>
-internal sealed record Workload(string Id, string Title, Func<Target, int, CancellationToken, Task<Outcome>> Run, Func<int, CancellationToken, Task>? Prepare = null);
+/// <paramref name="Only"/>: the one registry the workload applies to (a path the other does not have).
+internal sealed record Workload(string Id, string Title, Func<Target, int, CancellationToken, Task<Outcome>> Run, Func<int, CancellationToken, Task>? Prepare = null, Registry? Only = null);
 
 /// <summary>The whole run: servers, set-up, interleaved repetitions, the table.</summary>
 internal sealed partial class Bench(Options o)
@@ -64,6 +70,12 @@ internal sealed partial class Bench(Options o)
             _chunkFiles.Add(chunk);
         }
         var preamble = new List<string>();
+        var loadAtStart = LoadAverage();
+
+        if (o.Runs(IdleId))
+        {
+            await IdleRssAsync(ct);
+        }
 
         if (NoAuthWorkloads().Any(w => o.Runs(w.Id)))
         {
@@ -101,10 +113,7 @@ internal sealed partial class Bench(Options o)
 
         if (_clock.Elapsed < Budget && TokenWorkloads().Any(w => o.Runs(w.Id)))
         {
-            // Distribution has no token service: Berth alone, as the all-in-one server with --auth token.
-            await using var berth = await Server.StartBerthTokenAsync(o.BerthDll, Dir("berth-token"), ("admin", Password));
-            using var b = new Target(berth);
-            await RepeatAsync([b], TokenWorkloads(), "token.", ct);
+            await RunTokenSectionAsync(ct);
         }
 
         if (_clock.Elapsed < Budget && o.Runs(ResumeId))
@@ -131,20 +140,28 @@ internal sealed partial class Bench(Options o)
         // stop at the budget as every other section's do.
         await RunScaleOutAsync(ct);
 
+        if (o.RunsSection("scale"))
+        {
+            await RunScalingAsync(ct);
+        }
+
         preamble.Add($"- {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, {Cpu()}, {(o.Smoke ? "**smoke run (tiny sizes, 1 repetition: not a measurement)**" : $"{o.Reps} repetitions")}, run time {_clock.Elapsed.TotalMinutes:0.0} min.");
         preamble.Add($"- Berth: Release build, `--auth none` / `--auth htpasswd`, SQLite + filesystem. Distribution: `docker-registry` {Version("docker-registry", "--version")}, filesystem driver, in-memory blob descriptor cache (Debian's default config), access log off.");
         preamble.Add($"- Clients on the same 2 cores: curl for the bytes of raw uploads and GETs (from/to the page cache and /dev/null), .NET HttpClient for the other raw requests, `wrk -t2 -c32 -d{o.WrkSeconds}s` for GET request rates, `hey -c32` for HEAD (wrk cannot parse HEAD responses), skopeo {Version("skopeo", "--version").Replace("skopeo version ", "", StringComparison.Ordinal)} for image copies. Uncompressed tar layers of random bytes; new content every repetition.");
         preamble.Add("- The order of the two registries alternates between repetitions; a warm-up pass (not recorded) precedes full runs.");
+        preamble.Add($"- Load average (`/proc/loadavg`, 1/5/15 min) at the start: {loadAtStart}; at the end: {LoadAverage()}. The machine is shared: {(o.SharedNote is { } shared ? shared : "other work may have run beside this run (the load average above says how much)")}.");
         var title = o.Smoke ? "Berth vs Distribution 2.8.2 — smoke run" : "Berth vs Distribution 2.8.2";
         // A run of sections alone (scale-out, webhooks, mirror): a title naming them, and only the lines about the machine
         // and the clients.
-        var document = new StringBuilder(_results.IsEmpty
-            ? $"# Berth: {string.Join(", ", _sections.Select(s => s.Id))}{(o.Smoke ? " — smoke run" : "")}\n\n{preamble[0]}\n{preamble[2]}\n"
-            : _results.Markdown(title, preamble));
-        AppendSections(document);
-        var markdown = document.ToString();
         var stamp = DateTime.UtcNow.ToString("yyyyMMdd-HHmm", CultureInfo.InvariantCulture);
         var name = o.Smoke ? $"{stamp}-smoke" : stamp;
+        var charts = WriteCharts(name);
+        var summary = Summary(charts, loadAtStart);
+        var document = new StringBuilder(_results.IsEmpty
+            ? $"# Berth: {string.Join(", ", _sections.Select(s => s.Id))}{(o.Smoke ? " — smoke run" : "")}\n\n{preamble[0]}\n{preamble[2]}\n{preamble[^1]}\n{summary}"
+            : _results.Markdown(title, preamble, summary));
+        AppendSections(document);
+        var markdown = document.ToString();
         var file = Path.Combine(o.OutDir, name + ".md");
         await File.WriteAllTextAsync(file, markdown, ct);
         await File.WriteAllLinesAsync(Path.Combine(o.OutDir, name + ".csv"), _results.Csv().Concat(SectionCsv()), ct);
@@ -240,10 +257,27 @@ internal sealed partial class Bench(Options o)
         // A client that asks for a token per request (as the OCI conformance suite does) with the right password:
         // what a cached password check is for. The per-address rate limit is off here (--token-rate-limit 0), so
         // the figure is the token service's cost, not the policy's.
-        var title = "/token with valid Basic credentials (token auth), 16 connections";
+        var title = "/token with valid Basic credentials (token auth), 16 connections (Berth only)";
         Define("token", title, "tokens", "tokens issued (200) per second", "tokens/s", Better.Higher, headline: true);
         Define("token", title, "p99", "p99 latency", "ms", Better.Lower);
-        yield return new("token", title, TokenRateAsync);
+        yield return new("token", title, TokenRateAsync, Only: Registry.Berth);
+
+        // The default deployment (token auth) against Distribution's own authentication (htpasswd): what a client of
+        // each pays per request once it holds what it needs (Berth: a Bearer token; Distribution: Basic credentials,
+        // checked with bcrypt on every request unless cached).
+        var manifest = "token auth (Berth) vs htpasswd (Distribution): manifest GET by tag, 32 connections";
+        DefineRate("token.manifest-get", manifest);
+        yield return new("token.manifest-get", manifest, TokenManifestGetAsync);
+        var many = $"token auth (Berth) vs htpasswd (Distribution): skopeo push, {o.ManyLayers} layers of {Options.Size(o.ManyLayerBytes)}";
+        Define("token.push-many", many, "s", "wall time", "s", Better.Lower, 0.6);
+        yield return new("token.push-many", many, (t, rep, ct) => TimedAsync("token.push-many", () => Skopeo.PushAsync(_manyImage!, t.Server, $"{TokenNamespace}/many-{rep}", all: false, ct)),
+            (rep, ct) => Task.Run(() => _manyImage = Images.Image(Dir("images", "many"), o.ManyLayers, o.ManyLayerBytes, _random), ct));
+
+        // The web UI's repository page (its first page of tags, the pull command, comments) of a public repository
+        // holding --entries tags, as an anonymous visitor sees it. The web UI needs the index role (token auth).
+        var ui = $"web UI repository page (/r/…) of {o.Entries} tags, anonymous, 16 connections (Berth only)";
+        DefineRate("ui-repo", ui, rateTarget: null, p99Target: null);
+        yield return new("ui-repo", ui, (t, rep, ct) => RateAsync(t, "ui-repo", "GET", $"/r/{TokenNamespace}/tags", "text/html", 16, ct), Only: Registry.Berth);
     }
 
     /// <summary>Counts only answers with a token: a refusal (e.g. 429 from a rate limit) is not a token.</summary>
@@ -358,7 +392,7 @@ internal sealed partial class Bench(Options o)
         return targets;
     }
 
-    private async Task RepeatAsync(Target[] targets, IEnumerable<Workload> definitions, string prefix, CancellationToken ct, Func<string, bool>? runs = null)
+    private async Task RepeatAsync(Target[] targets, IEnumerable<Workload> definitions, string prefix, CancellationToken ct, Func<string, bool>? runs = null, bool warmup = true)
     {
         var workloads = definitions.Where(w => (runs ?? o.Runs)(w.Id)).ToList();
         if (workloads.Count == 0)
@@ -366,7 +400,7 @@ internal sealed partial class Bench(Options o)
             return;
         }
 
-        for (var rep = o.Warmup ? 0 : 1; rep <= o.Reps; rep++)
+        for (var rep = o.Warmup && warmup ? 0 : 1; rep <= o.Reps; rep++)
         {
             if (rep > 1 && _clock.Elapsed > Budget)
             {
@@ -389,7 +423,7 @@ internal sealed partial class Bench(Options o)
                 var rounds = rep == 0 && (workload.Id.Contains("upload", StringComparison.Ordinal) || workload.Id is "blob-get" or "token") ? 3 : 1;
                 for (var round = 0; round < rounds; round++)
                 {
-                    foreach (var target in order)
+                    foreach (var target in order.Where(t => workload.Only is not { } only || t.Registry == only))
                     {
                         await MeasureAsync(workload, target, rep, record: rep > 0, ct);
                     }
@@ -515,9 +549,9 @@ internal sealed partial class Bench(Options o)
         var url = new Uri(target.Server.BaseUri, pathAndQuery);
         // Listing pages can take seconds on a registry that walks its storage: fewer connections, a longer
         // timeout and window, so the figure is a rate and not a count of timeouts.
-        var listing = id is "catalog" or "tags";
+        var listing = id.StartsWith("catalog", StringComparison.Ordinal) || id.StartsWith("tags", StringComparison.Ordinal);
         var timeout = listing ? 30 : 5;
-        var duration = TimeSpan.FromSeconds(listing ? o.WrkSeconds * 2 : o.WrkSeconds);
+        var duration = TimeSpan.FromSeconds(id is "catalog" or "tags" ? o.WrkSeconds * 2 : o.WrkSeconds);
         var result = method == "HEAD"
             ? await Hey.RunAsync(url, method, connections, duration, target.Authorization, ct)
             : await Wrk.RunAsync(o.WrkScript, url, method, connections, duration, accept, target.Authorization, ct, timeout);
@@ -571,8 +605,8 @@ internal sealed partial class Bench(Options o)
         }
     }
 
-    private void Define(string workload, string title, string metric, string label, string unit, Better better, double? target = null, bool headline = true) =>
-        _results.Define(new Metric($"{workload}.{metric}", title, label, unit, better, target, headline));
+    private void Define(string workload, string title, string metric, string label, string unit, Better better, double? target = null, bool headline = true, double? absolute = null) =>
+        _results.Define(new Metric($"{workload}.{metric}", title, label, unit, better, target, headline, absolute));
 
     private void DefineRate(string id, string title, double? rateTarget = 2, double? p99Target = 0.5)
     {
