@@ -88,6 +88,7 @@ internal sealed partial class Bench(Options o)
             using var before = baseline is null ? null : new Target(baseline);
             Target[] targets = before is null ? [b, d] : [b, d, before];
             Log("set-up: test blobs, images, catalog and tag list");
+            _results.Note($"Load average at the start of the no-auth workloads: {LoadAverage()}.");
             await SetUpAsync(targets, listings: o.Runs("catalog") || o.Runs("tags"), ct);
             await RepeatAsync(targets, NoAuthWorkloads(), "", ct);
             RecordRunPeak(targets, "", "Peak RSS over the run (no auth)");
@@ -103,6 +104,7 @@ internal sealed partial class Bench(Options o)
             using var d = new Target(distribution);
             Target[] targets = [b, d];
             Log("set-up (htpasswd)");
+            _results.Note($"Load average at the start of the htpasswd workloads: {LoadAverage()}.");
             await SetUpAsync(targets, listings: false, ct);
             await RepeatAsync(targets, AuthWorkloads(), "auth.", ct);
             RecordRunPeak(targets, "auth.", "Peak RSS over the run (htpasswd)");

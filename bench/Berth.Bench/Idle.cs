@@ -20,6 +20,7 @@ internal sealed partial class Bench
         Define(IdleId, title, "rss_v2", "resident set size (VmRSS) after /v2/", "MiB", Better.Lower);
         Define(IdleId, title, "rss", "resident set size (VmRSS) after /v2/ and /", "MiB", Better.Lower, target: null, absolute: 80);
         Log("idle RSS");
+        _results.Note($"Load average at the start of the idle RSS starts: {LoadAverage()}.");
         for (var rep = 1; rep <= o.IdleReps; rep++)
         {
             Registry[] order = rep % 2 == 1 ? [Registry.Berth, Registry.Distribution] : [Registry.Distribution, Registry.Berth];

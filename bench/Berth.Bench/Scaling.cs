@@ -150,7 +150,7 @@ internal sealed partial class Bench
                 foreach (var t in targets)
                 {
                     var time = kind == "catalog" ? spent[t.Registry].Catalog : spent[t.Registry].Tags;
-                    Log(string.Create(CultureInfo.InvariantCulture, $"  {t.Server.Name}: {kind} holds {count} names, filled in {time.TotalSeconds:0.0} s ({count / Math.Max(time.TotalSeconds, 0.001):0} PUT/s)"));
+                    Log(string.Create(CultureInfo.InvariantCulture, $"  {t.Server.Name}: {kind} holds {count} names, filled in {time.TotalSeconds:0.0} s ({count / Math.Max(time.TotalSeconds, 0.001):0} names/s)"));
                 }
             }
 

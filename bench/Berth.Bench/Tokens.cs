@@ -45,6 +45,7 @@ internal sealed partial class Bench
             Log($"  Berth: {o.Entries} tags pushed for the web UI page in {stopwatch.Elapsed.TotalSeconds:0.0} s");
         }
 
+        _results.Note($"Load average at the start of the token workloads: {LoadAverage()}.");
         await RepeatAsync(targets, TokenWorkloads(), "token.", ct);
         RecordRunPeak(targets, "token.", "Peak RSS over the run (token auth / htpasswd)");
     }
