@@ -445,7 +445,8 @@ internal sealed partial class Bench(Options o)
                 // Warm-up: the upload and GET paths run once per request, so a few rounds get their code to
                 // its final (tier-1) form on both sides, as in a server that has been up for a while.
                 // /token's path (account, throttle, permissions, ES256) takes as long to reach tier 1 on a busy machine.
-                var rounds = rep == 0 && (workload.Id.Contains("upload", StringComparison.Ordinal) || workload.Id is "blob-get" or "token") ? 3 : 1;
+                // The scale section's uploads (upload-1mib …) need one: three rounds of 1 GiB would cost a minute.
+                var rounds = rep == 0 && workload.Id is "upload-mono" or "upload-chunked" or "auth.upload-mono" or "blob-get" or "token" ? 3 : 1;
                 for (var round = 0; round < rounds; round++)
                 {
                     foreach (var target in order.Where(t => workload.Only is not { } only || t.Registry == only))

@@ -97,7 +97,8 @@ internal sealed class RegistryClient : IDisposable
             if (link is not null && link.IndexOf('<') is var start and >= 0 && link.IndexOf('>', start) is var end and > 0)
             {
                 var target = link[(start + 1)..end];
-                next = Uri.TryCreate(target, UriKind.Absolute, out var absolute) ? absolute.PathAndQuery : target;
+                // A path is not an absolute URI here: on Unix, Uri takes "/v2/…" for a file path and escapes its '?'.
+                next = target.StartsWith("http", StringComparison.OrdinalIgnoreCase) ? new Uri(target).PathAndQuery : target;
             }
         }
 
