@@ -30,11 +30,20 @@ internal sealed class Options
           --s3rver PATH           s3rver's bin/s3rver.js (run.sh installs it): needed by the sections s3 and cluster
           --no-auth               skip the htpasswd section
           --only IDS              run only these workloads (comma-separated ids, e.g. upload-mono,blob-get,catalog,token);
+                                  idle (idle RSS), ui-repo (web UI page), token (the token section: /token, Bearer
+                                  manifest GET and push vs Distribution with htpasswd), scale (catalog, tag-list and
+                                  upload curves);
                                   a section id runs its whole section: s3 (Berth vs Distribution on s3rver), pg (Berth on
-                                  PostgreSQL vs SQLite), cluster (three nodes vs one behind nginx), mirror (Berth's pull-through
+                                  PostgreSQL vs SQLite), s3files (Berth on s3rver vs on files), cluster (three nodes vs one behind nginx), mirror (Berth's pull-through
                                   cache vs Distribution's proxy mode), webhooks, gc (online garbage collection under
                                   load, Berth alone); s3.blob-get etc. one
                                   of its workloads
+          --scale-entries LIST    scale section: catalog and tag-list sizes, ascending (default 1000,10000,100000)
+          --scale-upload-mib LIST scale section: monolithic upload sizes in MiB (default 1,64,1024)
+          --scale-fill-seconds S  scale section: time bound on filling the listings, per registry (default 240); a size
+                                  not reached in time is measured at the count reached, and larger ones are skipped
+          --idle-reps N           idle RSS: fresh starts of each registry (default 3)
+          --note TEXT             a line for the results file: what else ran on the machine during this run
           --gc-blobs N            blobs filled for the gc section, 10 % of them garbage (default 100000)
           --max-minutes N         stop starting new measurements after N minutes (default 60)
           --keep                  keep the scratch directory
@@ -70,6 +79,20 @@ internal sealed class Options
 
     public int Entries { get; private set; } = 10_000;
 
+    /// <summary>Listing sizes of the scale section's catalog and tag-list curves, ascending.</summary>
+    public IReadOnlyList<int> ScaleEntries { get; private set; } = [1_000, 10_000, 100_000];
+
+    /// <summary>Blob sizes of the scale section's upload curve.</summary>
+    public IReadOnlyList<long> ScaleUploadBytes { get; private set; } = [1L << 20, 64L << 20, 1L << 30];
+
+    /// <summary>Bound on the time spent filling the scale section's listings, per registry.</summary>
+    public int ScaleFillSeconds { get; private set; } = 240;
+
+    public int IdleReps { get; private set; } = 3;
+
+    /// <summary>What else ran on the machine (<c>--note</c>), for the results file.</summary>
+    public string? SharedNote { get; private set; }
+
     /// <summary>Blobs filled for the gc section (10 % of them garbage).</summary>
     public int GcBlobs { get; private set; } = 100_000;
 
@@ -101,7 +124,8 @@ internal sealed class Options
 
     public bool RunsSection(string section) => Only.Count == 0 || Only.Contains(section) || Only.Any(id => id.StartsWith(section + ".", StringComparison.Ordinal));
 
-    public bool Runs(string id) => Only.Count == 0 || Only.Contains(id) || (id.StartsWith("auth.", StringComparison.Ordinal) && Only.Contains(id[5..]));
+    public bool Runs(string id) => Only.Count == 0 || Only.Contains(id) || (id.StartsWith("auth.", StringComparison.Ordinal) && Only.Contains(id[5..]))
+        || ((id.StartsWith("token.", StringComparison.Ordinal) || id == "ui-repo") && Only.Contains("token"));
 
     public static Options Parse(string[] args)
     {
@@ -120,6 +144,10 @@ internal sealed class Options
             o.IndexLayerBytes = 16 << 10;
             o.Entries = 200;
             o.GcBlobs = 2_000;
+            o.ScaleEntries = [50, 200];
+            o.ScaleUploadBytes = [1L << 20, 4L << 20];
+            o.ScaleFillSeconds = 30;
+            o.IdleReps = 1;
             o.ResumeBytes = 16L << 20;
             o.ResumeChunkBytes = 4 << 20;
             o.ConcurrentPulls = 4;
@@ -132,6 +160,8 @@ internal sealed class Options
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
             int Int() => int.Parse(Next(), CultureInfo.InvariantCulture) is var n and > 0 ? n : throw new ArgumentException($"{args[i - 1]} must be positive");
+            List<int> List() => [.. Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(v => int.Parse(v, CultureInfo.InvariantCulture) is var n and > 0 ? n : throw new ArgumentException($"{args[i - 1]}: sizes must be positive"))];
             switch (args[i])
             {
                 case "--smoke": break;
@@ -147,6 +177,11 @@ internal sealed class Options
                 case "--pull-mib": o.PullLayerBytes = (long)Math.Min(Int(), 1024) << 20; break;
                 case "--layers": o.ManyLayers = Math.Min(Int(), 1000); break;
                 case "--entries": o.Entries = Math.Min(Int(), 200_000); break;
+                case "--scale-entries": o.ScaleEntries = [.. List().Select(n => Math.Clamp(n, 10, 1_000_000)).Distinct().Order()]; break;
+                case "--scale-upload-mib": o.ScaleUploadBytes = [.. List().Select(n => (long)Math.Min(n, 4096) << 20).Distinct().Order()]; break;
+                case "--scale-fill-seconds": o.ScaleFillSeconds = Math.Min(Int(), 3600); break;
+                case "--idle-reps": o.IdleReps = Math.Min(Int(), 20); break;
+                case "--note": o.SharedNote = Next(); break;
                 case "--gc-blobs": o.GcBlobs = Math.Clamp(Int(), 1_000, 1_000_000); break;
                 case "--concurrent-pulls": o.ConcurrentPulls = Math.Min(Int(), 64); break;
                 case "--resume-mib": o.ResumeBytes = (long)Math.Min(Int(), 8192) << 20; break;

@@ -37,6 +37,9 @@ internal sealed class RegistryClient : IDisposable
 
     public Server Server { get; }
 
+    /// <summary>From now on every request carries this registry token instead of the server's Basic credentials.</summary>
+    public void UseBearer(string token) => _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+
     public static AuthenticationHeaderValue BasicAuth(string user, string password) =>
         new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}")));
 
@@ -62,6 +65,44 @@ internal sealed class RegistryClient : IDisposable
         using var response = await _http.SendAsync(put, ct);
         await Expect(response, HttpStatusCode.Created, "PUT blob");
         return stopwatch.Elapsed;
+    }
+
+    /// <summary>POST, then curl PUTs the whole of <paramref name="file"/> (<paramref name="length"/> bytes); POST + curl's time.</summary>
+    public async Task<TimeSpan> UploadFileAsync(string repository, string file, long length, string digest, CancellationToken ct)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        var location = await StartUploadAsync(repository, ct);
+        var post = stopwatch.Elapsed;
+        var (status, elapsed, sent, _) = await Curl.RunAsync("PUT", WithDigest(location, digest), file, AuthHeaders(), ct);
+        ExpectCurl(status, 201, sent, length, "PUT blob");
+        return post + elapsed;
+    }
+
+    /// <summary>
+    /// One page of a listing (<c>/v2/_catalog</c> or a tag list): how many names it held (<paramref name="field"/>'s
+    /// array) and the next page's path from the Link header, if any.
+    /// </summary>
+    public async Task<(int Count, string? Next)> GetListingPageAsync(string pathAndQuery, string field, CancellationToken ct)
+    {
+        using var response = await _http.GetAsync(pathAndQuery, ct);
+        await Expect(response, HttpStatusCode.OK, $"GET {pathAndQuery}");
+        await using var body = await response.Content.ReadAsStreamAsync(ct);
+        using var json = await System.Text.Json.JsonDocument.ParseAsync(body, cancellationToken: ct);
+        var count = json.RootElement.TryGetProperty(field, out var names) && names.ValueKind == System.Text.Json.JsonValueKind.Array ? names.GetArrayLength() : 0;
+        string? next = null;
+        if (response.Headers.TryGetValues("Link", out var links))
+        {
+            // <url>; rel="next" (the url may be absolute or a path)
+            var link = links.FirstOrDefault(l => l.Contains("rel=\"next\"", StringComparison.Ordinal));
+            if (link is not null && link.IndexOf('<') is var start and >= 0 && link.IndexOf('>', start) is var end and > 0)
+            {
+                var target = link[(start + 1)..end];
+                // A path is not an absolute URI here: on Unix, Uri takes "/v2/…" for a file path and escapes its '?'.
+                next = target.StartsWith("http", StringComparison.OrdinalIgnoreCase) ? new Uri(target).PathAndQuery : target;
+            }
+        }
+
+        return (count, next);
     }
 
     /// <summary>POST, one PATCH per chunk file (with Content-Range), then an empty PUT; curl sends the chunks.</summary>

@@ -13,7 +13,22 @@ internal enum Better
 /// One figure the table shows. <see cref="Target"/> is the bound on the ratio Berth / Distribution of the medians
 /// (at least it when higher is better, at most it when lower is better).
 /// </summary>
-internal sealed record Metric(string Key, string Workload, string Label, string Unit, Better Better, double? Target = null, bool Headline = true);
+internal sealed record Metric(string Key, string Workload, string Label, string Unit, Better Better, double? Target = null, bool Headline = true, double? Absolute = null)
+{
+    /// <summary>The bound as the tables print it: on the ratio, or with <see cref="Absolute"/> on the first column's median.</summary>
+    public string TargetText(string firstLabel) =>
+        Absolute is { } a ? $"{firstLabel} {(Better == Better.Higher ? "≥" : "≤")} {a.ToString("0.##", CultureInfo.InvariantCulture)} {Unit}"
+        : Target is { } t ? (Better == Better.Higher ? "≥ " : "≤ ") + t.ToString("0.##", CultureInfo.InvariantCulture) + "×"
+        : "";
+
+    /// <summary>Whether the target is met; null when there is no target or no figure to judge it by.</summary>
+    public bool? Met(double? first, double? ratio) =>
+        Absolute is { } a ? first is { } f ? Better == Better.Higher ? f >= a : f <= a : null
+        : Target is { } t && ratio is { } r ? Better == Better.Higher ? r >= t : r <= t : null;
+}
+
+/// <summary>One headline figure of a results table, as the summary and the ratio chart use it.</summary>
+internal sealed record SummaryRow(Metric Metric, double? First, double? Second, double? Ratio, bool? Met, string Target);
 
 /// <summary>
 /// Every sample of every metric for both compared servers, and the Markdown tables made from them. The two columns
@@ -45,6 +60,30 @@ internal sealed class Results(Registry first = Registry.Berth, string firstLabel
         list.Add(value);
     }
 
+    /// <summary>The median of a metric's samples for one server, or null when it has none.</summary>
+    public double? Median(string key, Registry registry) => Stats(key, registry)?.Median;
+
+    public string FirstLabel => firstLabel;
+
+    public string SecondLabel => secondLabel;
+
+    /// <summary>Every headline figure measured, with its ratio and target (for the summary table and the ratio chart).</summary>
+    public IEnumerable<SummaryRow> Summary()
+    {
+        foreach (var m in _metrics.Where(m => m.Headline))
+        {
+            var a = Stats(m.Key, first)?.Median;
+            var b = Stats(m.Key, second)?.Median;
+            if (a is null && b is null)
+            {
+                continue;
+            }
+
+            double? ratio = a is { } x && b is { } y && y != 0 ? x / y : null;
+            yield return new SummaryRow(m, a, b, ratio, m.Met(a, ratio), m.TargetText(firstLabel));
+        }
+    }
+
     public void Note(string note)
     {
         if (!_notes.Contains(note))
@@ -65,7 +104,7 @@ internal sealed class Results(Registry first = Registry.Berth, string firstLabel
         }
     }
 
-    public string Markdown(string title, IEnumerable<string> preamble)
+    public string Markdown(string title, IEnumerable<string> preamble, string summary)
     {
         var md = new StringBuilder();
         md.AppendLine(CultureInfo.InvariantCulture, $"# {title}").AppendLine();
@@ -74,10 +113,11 @@ internal sealed class Results(Registry first = Registry.Berth, string firstLabel
             md.AppendLine(line);
         }
 
-        md.AppendLine();
+        md.Append(summary);
+        md.AppendLine().AppendLine("## Berth vs Distribution 2.8.2, every figure").AppendLine();
         md.AppendLine("Each cell: median (min–max) over the repetitions. Ratio = Berth median / Distribution median (and, with a baseline build, Berth median / baseline median). ");
-        md.AppendLine("Target = the bound on that ratio from issue 5 (≥ when higher is better, ≤ when lower is better).").AppendLine();
-        Body(md, "##");
+        md.AppendLine("Target = the bound on that ratio from issues 5 and 16 (≥ when higher is better, ≤ when lower is better), or on Berth's own figure where it names a unit.").AppendLine();
+        Body(md, "###");
         return md.ToString();
     }
 
@@ -137,10 +177,8 @@ internal sealed class Results(Registry first = Registry.Berth, string firstLabel
             var beforeCells = baseline ? $" {Cell(before)} | {(change is { } c ? c.ToString("0.00", CultureInfo.InvariantCulture) + "×" : "–")} |" : "";
 
             double? ratio = berth is { } b && dist is { } d && d.Median != 0 ? b.Median / d.Median : null;
-            var target = m.Target is { } t ? (m.Better == Better.Higher ? "≥ " : "≤ ") + t.ToString("0.##", CultureInfo.InvariantCulture) + "×" : "";
-            var met = m.Target is { } bound && ratio is { } r
-                ? (m.Better == Better.Higher ? r >= bound : r <= bound) ? "yes" : "**no**"
-                : "";
+            var target = m.TargetText(firstLabel);
+            var met = m.Met(berth?.Median, ratio) switch { true => "yes", false => "**no**", null => "" };
             md.AppendLine(CultureInfo.InvariantCulture,
                 $"| {m.Workload} | {m.Label} ({m.Unit}, {(m.Better == Better.Higher ? "higher" : "lower")} is better) | {Cell(berth)} | {Cell(dist)} | {(ratio is { } x ? x.ToString("0.00", CultureInfo.InvariantCulture) + "×" : "–")} | {target} | {met} |{beforeCells}");
         }
@@ -164,6 +202,6 @@ internal sealed class Results(Registry first = Registry.Berth, string firstLabel
         : s.N == 1 ? Format(s.Median)
         : $"{Format(s.Median)} ({Format(s.Min)}–{Format(s.Max)})";
 
-    private static string Format(double value) =>
+    public static string Format(double value) =>
         value.ToString(Math.Abs(value) >= 100 ? "0" : Math.Abs(value) >= 10 ? "0.0" : Math.Abs(value) >= 1 ? "0.00" : "0.000", CultureInfo.InvariantCulture);
 }

@@ -19,6 +19,12 @@ internal sealed partial class Bench
             await SectionAsync("s3", "Berth vs Distribution 2.8.2, both on S3 (s3rver)", new Results(), S3SectionAsync, ct);
         }
 
+        if (o.RunsSection("s3files"))
+        {
+            var results = new Results(Registry.BerthS3, "Berth on S3 (s3rver)", Registry.Berth, "Berth on files");
+            await SectionAsync("s3files", "Berth on S3 (s3rver) vs Berth on the filesystem", results, S3FilesSectionAsync, ct);
+        }
+
         if (o.RunsSection("pg"))
         {
             var results = new Results(Registry.BerthPostgres, "Berth on PostgreSQL", Registry.Berth, "Berth on SQLite");
@@ -86,6 +92,28 @@ internal sealed partial class Bench
 
         string[] ids = ["upload-mono", "upload-chunked", "blob-get", "manifest-get"];
         await RepeatAsync(targets, NoAuthWorkloads(), "", ct, id => ids.Contains(id) && o.RunsIn("s3", id));
+    }
+
+    /// <summary>Issue 16's row "S3 (s3rver) vs files": what the object store costs Berth on the same workloads.</summary>
+    private async Task S3FilesSectionAsync(List<string> preamble, CancellationToken ct)
+    {
+        var script = o.S3rverScript ?? throw new InvalidOperationException("no --s3rver: s3rver is not installed (bench/run.sh installs it)");
+        await using var s3 = await S3rver.StartAsync(script, Dir("s3files", "s3rver"), ["berth"], ct);
+        await using var onS3 = await Server.StartBerthAsync(o.BerthDll, Dir("s3files", "s3"), null, registry: Registry.BerthS3, extraArgs: s3.BerthArgs("berth"));
+        await using var onFiles = await Server.StartBerthAsync(o.BerthDll, Dir("s3files", "files"), null);
+        using var a = new Target(onS3);
+        using var b = new Target(onFiles);
+        preamble.Add("- Berth `--auth none`, SQLite, with `--storage s3 --s3-path-style` on one s3rver 3.7.1 (node, on the same 2 cores; GETs streamed through Berth) vs the filesystem driver. Server CPU counts Berth only; s3rver's is not in it. No target in issue 16: the figures say what the object store costs here.");
+        var size = Options.Size(o.BlobBytes);
+        Define("upload-mono", $"raw upload {size}, monolithic", "mbps", "throughput", "MB/s", Better.Higher);
+        Define("upload-mono", $"raw upload {size}, monolithic", "cpu_per_gb", "server CPU per GB uploaded (Berth only)", "CPU-s/GB", Better.Lower);
+        Define("upload-chunked", $"raw upload {size}, chunked ({Options.Size(o.ChunkBytes)} PATCHes)", "mbps", "throughput", "MB/s", Better.Higher);
+        Define("upload-chunked", $"raw upload {size}, chunked ({Options.Size(o.ChunkBytes)} PATCHes)", "cpu_per_gb", "server CPU per GB uploaded (Berth only)", "CPU-s/GB", Better.Lower);
+        Define("blob-get", $"blob GET {size} ×{o.BlobGetsPerRep}", "mbps", "throughput", "MB/s", Better.Higher);
+        DefineRate("manifest-get", "manifest GET by tag, 32 connections", rateTarget: null, p99Target: null);
+        var targets = await SetUpAsync([a, b], listings: false, ct);
+        string[] ids = ["upload-mono", "upload-chunked", "blob-get", "manifest-get"];
+        await RepeatAsync(targets, NoAuthWorkloads(), "", ct, id => ids.Contains(id) && o.RunsIn("s3files", id));
     }
 
     private async Task PostgresSectionAsync(List<string> preamble, CancellationToken ct)

@@ -19,6 +19,9 @@ internal enum Registry
 
     /// <summary>Three Berth nodes behind nginx (compared with one node behind nginx, <see cref="Berth"/>).</summary>
     BerthThreeNodes,
+
+    /// <summary>Berth with its blobs on S3 (s3rver), compared with <see cref="Berth"/> on the filesystem.</summary>
+    BerthS3,
 }
 
 /// <summary>
@@ -64,6 +67,7 @@ internal sealed class Server : IAsyncDisposable
         Registry.BerthBaseline => "Berth (baseline)",
         Registry.BerthPostgres => "Berth (PostgreSQL)",
         Registry.BerthThreeNodes => "Berth ×3",
+        Registry.BerthS3 => "Berth (S3)",
         _ => "Distribution",
     };
 
@@ -111,14 +115,17 @@ internal sealed class Server : IAsyncDisposable
         return await StartAsync(registry, info, port, workDir, dataDir, htpasswd is { } c ? (c.User, c.Password) : null);
     }
 
-    /// <summary>Berth as the all-in-one server with token auth and its real bcrypt cost; <paramref name="admin"/> is the admin account.</summary>
+    /// <summary>
+    /// Berth as the all-in-one server with token auth and its real bcrypt cost; <paramref name="admin"/> is the admin
+    /// account. Pushed repositories are public, so the web UI shows them to an anonymous visitor.
+    /// </summary>
     public static async Task<Server> StartBerthTokenAsync(string serverDll, string workDir, (string User, string Password) admin)
     {
         var port = FreePort();
         var dataDir = Path.Combine(workDir, "data");
         Directory.CreateDirectory(dataDir);
         var info = new ProcessStartInfo("dotnet") { WorkingDirectory = workDir };
-        foreach (var arg in new[] { serverDll, "--urls", $"http://127.0.0.1:{port}", "--data-dir", dataDir, "--auth", "token", "--admin-password", admin.Password, "--token-rate-limit", "0" })
+        foreach (var arg in new[] { serverDll, "--urls", $"http://127.0.0.1:{port}", "--data-dir", dataDir, "--auth", "token", "--admin-password", admin.Password, "--token-rate-limit", "0", "--default-visibility", "public" })
         {
             info.ArgumentList.Add(arg);
         }
@@ -313,6 +320,9 @@ internal sealed class Server : IAsyncDisposable
         _runPeakKiB = Math.Max(_runPeakKiB, kib);
         return kib * 1024;
     }
+
+    /// <summary>Resident set size now (VmRSS), in bytes.</summary>
+    public long RssBytes() => _members.Count > 0 ? _members.Sum(m => m.RssBytes()) : ReadStatusKiB("VmRSS:") * 1024;
 
     public bool HasExited => _process.HasExited || _members.Any(m => m.HasExited);
 
