@@ -134,6 +134,35 @@ public sealed class WebhookDeliveryTests(WebhookDeliveryFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task Concurrent_pushes_reach_every_webhook_once_each_and_in_one_order()
+    {
+        // The index inserts a push's deliveries, one per webhook, in one statement inside the event's transaction:
+        // pushes racing each other must still give each webhook every push once, and all webhooks the same order
+        // (the order the pushes were committed in).
+        const int Pushes = 12;
+        var (owner, repo) = await fixture.NewRepositoryAsync("hookrace");
+        string[] paths = [$"/{owner.Name}/a", $"/{owner.Name}/b", $"/{owner.Name}/c"];
+        await Webhooks.CreateAsync(owner, repo, Receiver.Url(paths[0]), "push");
+        await Webhooks.CreateAsync(owner, repo, Receiver.Url(paths[1]), "push");
+        using (var ns = await owner.SendAsync(HttpMethod.Post, "api/v1/user/webhooks", new JsonObject { ["url"] = Receiver.Url(paths[2]), ["events"] = new JsonArray("push") }))
+        {
+            await Expect.StatusAsync(ns, HttpStatusCode.Created);
+        }
+
+        var factory = new ImageFactory();
+        var images = Enumerable.Range(0, Pushes).Select(_ => factory.CreateImage(layers: 1)).ToList();
+        await Task.WhenAll(images.Select((image, i) => V2.PushImageAsync(owner.Registry, repo, image, $"c{i}")));
+
+        await Receiver.WaitForAsync(r => paths.All(p => r.Count(x => x.Path == p) >= Pushes), Limit, "every push at every webhook");
+        List<string> Tags(string path) => Receiver.At(path).Select(x => (string)JsonNode.Parse(x.Body)!["data"]!["tag"]!).ToList();
+        var first = Tags(paths[0]);
+        Assert.Equal(Enumerable.Range(0, Pushes).Select(i => $"c{i}").Order(), first.Order());
+        Assert.All(paths, path => Assert.Equal(first, Tags(path)));
+        var ids = paths.SelectMany(path => Receiver.At(path).Select(x => x.Id)).ToList();
+        Assert.Equal(ids.Count, ids.Distinct().Count());
+    }
+
+    [Fact]
     public async Task The_openapi_document_describes_the_payload_and_each_event()
     {
         using var response = await fixture.Site.Http.GetAsync("api/v1/openapi.json");

@@ -67,11 +67,7 @@ public sealed class RegistryEventReceiver(BerthDbContext db, IndexRecords record
             // Matched before the change: a repository deleted by it still has its webhooks, one created by it has none yet.
             var targets = await webhooks.MatchAsync(e.Repository, cancellationToken);
             await records.ApplyAsync(e, cancellationToken);
-            webhooks.AddRegistryEvent(targets, e);
-            if (!targets.IsEmpty)
-            {
-                await db.SaveChangesAsync(cancellationToken);
-            }
+            await webhooks.AddRegistryEventAsync(targets, e, cancellationToken);
         }
 
         if (e.Action == RegistryActions.Push && registryUrl is not null)
