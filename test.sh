@@ -164,7 +164,7 @@ done
 # itself on PostgreSQL and on three nodes (70 s of the budget; Berth.Postgres.Tests and Berth.Cluster.Tests start the
 # same set-ups): they run in real bench runs. 20 repositories and tags for the catalog and tag list pages, not the
 # smoke's 200 (whose pushes took 17 s): the page past the middle still holds entries, so the set-up's paging check runs.
-SMOKE_WORKLOADS=upload-mono,upload-chunked,blob-get,blob-head,manifest-get,catalog,tags,token,push-many,push-big,push-index,pull-many,pull-big,pull-index,pull-concurrent,resume-1g,s3
+SMOKE_WORKLOADS=idle,upload-mono,upload-chunked,blob-get,blob-get-fresh,blob-head,manifest-get,catalog,tags,token,push-many,push-big,push-index,pull-many,pull-big,pull-index,pull-concurrent,resume-1g,s3
 log "bench/run.sh --smoke --entries 20 --only $SMOKE_WORKLOADS"
 if BERTH_SERVER_DLL="${BERTH_SERVER_DLL:-$ROOT/src/Berth.Server/bin/Release/net10.0/Berth.Server.dll}" timeout 600 bash bench/run.sh --smoke --entries 20 --only "$SMOKE_WORKLOADS" >"$RESULTS/bench-smoke.log" 2>&1; then
   echo "bench smoke: passed"
