@@ -45,7 +45,6 @@ internal sealed partial class OutboxDispatcher(
     OutboxSignal signal,
     OutboxSettings settings,
     ClusterLeases leases,
-    BackgroundLane lane,
     TimeProvider time,
     ILogger<OutboxDispatcher> logger) : BackgroundService
 {
@@ -54,10 +53,7 @@ internal sealed partial class OutboxDispatcher(
     private readonly HashSet<string> _cursorsEnsured = new(StringComparer.Ordinal);
     private DateTime _nextPrune;
 
-    /// <summary>On the <see cref="BackgroundLane"/>: the subscribers' work (the index's records, webhook fan-out) takes the CPU requests leave.</summary>
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) => lane.RunAsync(() => DispatchAsync(stoppingToken), stoppingToken);
-
-    private async Task DispatchAsync(CancellationToken stoppingToken)
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (settings.Hold > TimeSpan.Zero)
         {

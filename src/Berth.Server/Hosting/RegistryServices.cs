@@ -307,7 +307,6 @@ internal static class RegistryServices
         {
             MaxBackoff = TimeSpan.FromSeconds(options.EventRetryMaxSeconds),
         });
-        services.AddBackgroundLane();
         services.AddHostedService<OutboxDispatcher>();
         services.AddHostedService<PullCountFlusher>();
     }

@@ -22,7 +22,6 @@ internal sealed partial class WebhookDeliveryWorker(
     WebhookSender sender,
     WebhookDeliverySettings settings,
     ClusterLeases leases,
-    BackgroundLane lane,
     TimeProvider time,
     ILogger<WebhookDeliveryWorker> logger) : BackgroundService
 {
@@ -34,10 +33,7 @@ internal sealed partial class WebhookDeliveryWorker(
     private DateTime _nextPrune;
     private DateTime _nextGauge;
 
-    /// <summary>On the <see cref="BackgroundLane"/>: deliveries take the CPU pushes leave.</summary>
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) => lane.RunAsync(() => DeliverAsync(stoppingToken), stoppingToken);
-
-    private async Task DeliverAsync(CancellationToken stoppingToken)
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -53,7 +49,7 @@ internal sealed partial class WebhookDeliveryWorker(
 
                     if (!_inFlight.ContainsKey(webhookId))
                     {
-                        var turn = lane.RunAsync(() => TurnAsync(webhookId, stoppingToken), CancellationToken.None);
+                        var turn = Task.Run(() => TurnAsync(webhookId, stoppingToken), CancellationToken.None);
                         _inFlight[webhookId] = turn;
 
                         // Once over (with more to send, or a slot free), look again now rather than at the next poll.

@@ -39,7 +39,6 @@ internal static class WebhookServices
         services.AddSingleton<IWebhookUrlGuard, WebhookUrlGuard>();
         services.AddSingleton(settings);
         services.AddSingleton(new WebhookSender(guard, settings.Timeout));
-        services.AddBackgroundLane();
         services.AddHostedService<WebhookDeliveryWorker>();
         services.AddWebhookOpenApi();
         return services;
