@@ -12,8 +12,8 @@ public sealed class SqliteBerthDbContext : BerthDbContext
     }
 
     /// <summary>
-    /// The provider's options for <paramref name="connectionString"/>, with the waits <see cref="SqliteBusyWait"/> sets
-    /// and, with <paramref name="synchronousNormal"/>, commits that do not wait for the disk (<see cref="SqliteSynchronous"/>).
+    /// The provider's options for <paramref name="connectionString"/>, with SQLite's own busy wait on every connection
+    /// and, with <paramref name="synchronousNormal"/>, commits that do not wait for the disk (<see cref="SqliteConnectionSetup"/>).
     /// </summary>
     public static DbContextOptionsBuilder Configure(DbContextOptionsBuilder options, string connectionString, bool synchronousNormal = false)
     {
@@ -21,8 +21,8 @@ public sealed class SqliteBerthDbContext : BerthDbContext
             // SQLite rebuilds a table to alter it, between PRAGMA foreign_keys = 0 and = 1, which cannot run in the
             // migration's transaction; EF Core warns at every first start. Nothing an operator can act on.
             .ConfigureWarnings(w => w.Ignore(Microsoft.EntityFrameworkCore.Diagnostics.RelationalEventId.NonTransactionalMigrationOperationWarning))
-            .AddInterceptors(SqliteBusyWait.Instance);
-        return synchronousNormal ? options.AddInterceptors(SqliteSynchronous.Normal) : options;
+            .AddInterceptors(synchronousNormal ? SqliteConnectionSetup.Normal : SqliteConnectionSetup.Full);
+        return options;
     }
 
     public override async Task MigrateAsync(CancellationToken cancellationToken)

@@ -186,7 +186,7 @@ public sealed class BerthOptions
 
     /// <summary>
     /// SQLite's <c>synchronous</c> under WAL: <c>normal</c> (default: the log is synced at checkpoints only) or
-    /// <c>full</c> (every commit waits for the disk); see <c>SqliteSynchronous</c> and docs/OPERATIONS.md.
+    /// <c>full</c> (every commit waits for the disk); see <c>SqliteConnectionSetup</c> and docs/OPERATIONS.md.
     /// </summary>
     public string SqliteSynchronous { get; set; } = "normal";
 
