@@ -15,7 +15,7 @@ public sealed class SqliteBerthDbContext : BerthDbContext
     /// The provider's options for <paramref name="connectionString"/>, with SQLite's own busy wait on every connection
     /// and, with <paramref name="synchronousNormal"/>, commits that do not wait for the disk (<see cref="SqliteConnectionSetup"/>).
     /// </summary>
-    public static DbContextOptionsBuilder Configure(DbContextOptionsBuilder options, string connectionString, bool synchronousNormal = false)
+    public static DbContextOptionsBuilder Configure(DbContextOptionsBuilder options, string connectionString, bool synchronousNormal)
     {
         options.UseSqlite(connectionString)
             // SQLite rebuilds a table to alter it, between PRAGMA foreign_keys = 0 and = 1, which cannot run in the

@@ -29,17 +29,12 @@ public sealed class RegistryEventReceiver(BerthDbContext db, IndexRecords record
     /// costs the index one commit (one turn of the database's write lock, which pushes wait for) instead of one per
     /// event. All or nothing: after a failure the batch is delivered again and what was applied is skipped by id.
     /// </summary>
-    /// <returns>How many were applied (not replays).</returns>
-    public async Task<int> ApplyAllOnceAsync(IReadOnlyList<RegistryEvent> events, CancellationToken cancellationToken)
+    public async Task ApplyAllOnceAsync(IReadOnlyList<RegistryEvent> events, CancellationToken cancellationToken)
     {
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var applied = 0;
         foreach (var e in events)
         {
-            if (await ApplyAsync(e, null, cancellationToken))
-            {
-                applied++;
-            }
+            await ApplyAsync(e, null, cancellationToken);
 
             // Saved (in the transaction): the next event's SaveChanges need not look at this one's entities again.
             db.ChangeTracker.Clear();
@@ -47,7 +42,6 @@ public sealed class RegistryEventReceiver(BerthDbContext db, IndexRecords record
 
         await transaction.CommitAsync(cancellationToken);
         webhooks.Notify();
-        return applied;
     }
 
     private async Task<bool> ApplyAsync(RegistryEvent e, string? registryUrl, CancellationToken cancellationToken)
