@@ -26,10 +26,17 @@ PACKAGES+=(systemd)
 
 passed=0
 failed=0
+# What failed, by name, printed again just before the closing line: CI shows the tail of the output.
+failures=()
 
 log() { printf '\n=== %s\n' "$*"; }
 
 finish() {
+  if [ "${#failures[@]}" -gt 0 ]; then
+    echo
+    echo "failed:"
+    printf '  %s\n' "${failures[@]}"
+  fi
   echo "$passed passed, $failed failed"
   if [ "$failed" -gt 0 ] || [ "$passed" -eq 0 ]; then
     exit 1
@@ -138,6 +145,7 @@ run_project() {
   local code=$?
   if [ ! -f "$trx" ]; then
     echo "$name: no test results (exit $code)" >&2
+    failures+=("$name: no test results (exit $code)")
     failed=$((failed + 1))
     return
   fi
@@ -148,7 +156,12 @@ run_project() {
     # The run broke (crash, hang) without a failed test to show for it.
     echo "$name: dotnet test exited $code" >&2
     f=1
+    failures+=("$name: dotnet test exited $code")
   fi
+  local test
+  while IFS= read -r test; do
+    [ -n "$test" ] && failures+=("$name: $test")
+  done < <(grep -oE '<UnitTestResult [^>]*outcome="(Failed|Error|Timeout|Aborted)"[^>]*>' "$trx" | grep -oE 'testName="[^"]*"' | sed -e 's/^testName="//' -e 's/"$//')
   echo "$name: passed=$p failed=$f"
   passed=$((passed + p))
   failed=$((failed + f))
@@ -164,7 +177,7 @@ done
 # itself on PostgreSQL and on three nodes (70 s of the budget; Berth.Postgres.Tests and Berth.Cluster.Tests start the
 # same set-ups): they run in real bench runs. 20 repositories and tags for the catalog and tag list pages, not the
 # smoke's 200 (whose pushes took 17 s): the page past the middle still holds entries, so the set-up's paging check runs.
-SMOKE_WORKLOADS=idle,upload-mono,upload-chunked,blob-get,blob-get-fresh,blob-head,manifest-get,catalog,tags,token,push-many,push-big,push-index,pull-many,pull-big,pull-index,pull-concurrent,resume-1g,s3
+SMOKE_WORKLOADS=idle,limits,upload-mono,upload-chunked,blob-get,blob-get-fresh,blob-head,manifest-get,catalog,tags,token,push-many,push-big,push-index,pull-many,pull-big,pull-index,pull-concurrent,resume-1g,s3
 log "bench/run.sh --smoke --entries 20 --only $SMOKE_WORKLOADS"
 if BERTH_SERVER_DLL="${BERTH_SERVER_DLL:-$ROOT/src/Berth.Server/bin/Release/net10.0/Berth.Server.dll}" timeout 600 bash bench/run.sh --smoke --entries 20 --only "$SMOKE_WORKLOADS" >"$RESULTS/bench-smoke.log" 2>&1; then
   echo "bench smoke: passed"
@@ -172,6 +185,7 @@ if BERTH_SERVER_DLL="${BERTH_SERVER_DLL:-$ROOT/src/Berth.Server/bin/Release/net1
 else
   echo "bench smoke failed: see $RESULTS/bench-smoke.log" >&2
   tail -n 20 "$RESULTS/bench-smoke.log" >&2
+  failures+=("bench smoke: $(grep -iE 'error|fail|refused|timed out' "$RESULTS/bench-smoke.log" | tail -n 1)")
   failed=$((failed + 1))
 fi
 

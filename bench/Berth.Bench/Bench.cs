@@ -78,6 +78,11 @@ internal sealed partial class Bench(Options o)
             await IdleRssAsync(ct);
         }
 
+        if (o.RunsSection(LimitsId))
+        {
+            await RunLimitsAsync(ct);
+        }
+
         if (NoAuthWorkloads().Any(w => o.Runs(w.Id)))
         {
             await using var berth = await Server.StartBerthAsync(o.BerthDll, Dir("berth"), null);
@@ -92,6 +97,7 @@ internal sealed partial class Bench(Options o)
             await SetUpAsync(targets, listings: o.Runs("catalog") || o.Runs("tags"), ct);
             await RepeatAsync(targets, NoAuthWorkloads(), "", ct);
             RecordRunPeak(targets, "", "Peak RSS over the run (no auth)");
+            CompareWithLimits();
         }
 
         var htpasswd = o.Auth ? await HtpasswdAsync(ct) : null;

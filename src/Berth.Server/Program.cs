@@ -73,6 +73,7 @@ builder.WebHost.ConfigureKestrel(kestrel =>
     kestrel.Limits.MaxRequestBodySize = BodyLimits.Default;
     kestrel.AddServerHeader = false;
 });
+builder.Services.AddSingleton<Microsoft.AspNetCore.Connections.IMemoryPoolFactory<byte>, LargeBlockMemoryPoolFactory>();
 
 IReadOnlyList<System.Net.IPNetwork> trustedProxies;
 try
