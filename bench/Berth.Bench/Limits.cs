@@ -74,7 +74,8 @@ internal sealed partial class Bench
                 : string.Create(CultureInfo.InvariantCulture, $"Berth **{b:0.00}** ({b / floor:0.0}× the floor), Distribution {d:0.00} ({d / floor:0.0}×)");
         }
 
-        lines.Add($"- Server CPU per GB in this run: monolithic upload {Measured("upload-mono.cpu_per_gb", _uploadFloor)}; chunked upload {Measured("upload-chunked.cpu_per_gb", _uploadFloor)}; blob GET {Measured("blob-get.cpu_per_gb", _sendFloor)} (floor: pread + send).");
+        // Before the section's closing load-average line.
+        lines.Insert(Math.Max(lines.Count - 1, 0), $"- Server CPU per GB in this run: monolithic upload {Measured("upload-mono.cpu_per_gb", _uploadFloor)}; chunked upload {Measured("upload-chunked.cpu_per_gb", _uploadFloor)}; blob GET {Measured("blob-get.cpu_per_gb", _sendFloor)} (floor: pread + send).");
     }
 
     private static Task<double> OnOwnThreadAsync(Action work)
