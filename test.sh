@@ -31,6 +31,27 @@ failures=()
 
 log() { printf '\n=== %s\n' "$*"; }
 
+# Each failed test of a TRX file as "suite: test", then the first lines of its message indented (all CI shows is the
+# tail of the output, so the closing lines must say why as well as what).
+failed_tests() {
+  awk -v suite="$2" '
+    function unescape(s) {
+      gsub(/&lt;/, "<", s); gsub(/&gt;/, ">", s); gsub(/&quot;/, "\"", s); gsub(/&apos;/, "\047", s)
+      gsub(/&#xD;/, "", s); gsub(/&#xA;/, " ", s); gsub(/&amp;/, "\\&", s)
+      return s
+    }
+    /<UnitTestResult / {
+      failing = ($0 ~ /outcome="(Failed|Error|Timeout|Aborted)"/); quoting = 0; shown = 0
+      if (failing && match($0, /testName="[^"]*"/)) print suite ": " unescape(substr($0, RSTART + 10, RLENGTH - 11))
+    }
+    failing && /<Message>/ { quoting = 1; sub(/.*<Message>/, "") }
+    failing && quoting {
+      text = $0; closed = sub(/<\/Message>.*/, "", text); gsub(/^[ \t]+/, "", text)
+      if (text != "" && shown < 4) { print "    " substr(unescape(text), 1, 300); shown++ }
+      if (closed) { quoting = 0; failing = 0 }
+    }' "$1"
+}
+
 finish() {
   if [ "${#failures[@]}" -gt 0 ]; then
     echo
@@ -158,10 +179,10 @@ run_project() {
     f=1
     failures+=("$name: dotnet test exited $code")
   fi
-  local test
-  while IFS= read -r test; do
-    [ -n "$test" ] && failures+=("$name: $test")
-  done < <(grep -oE '<UnitTestResult [^>]*outcome="(Failed|Error|Timeout|Aborted)"[^>]*>' "$trx" | grep -oE 'testName="[^"]*"' | sed -e 's/^testName="//' -e 's/"$//')
+  local line
+  while IFS= read -r line; do
+    [ -n "$line" ] && failures+=("$line")
+  done < <(failed_tests "$trx" "$name")
   echo "$name: passed=$p failed=$f"
   passed=$((passed + p))
   failed=$((failed + f))

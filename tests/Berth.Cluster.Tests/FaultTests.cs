@@ -57,7 +57,7 @@ public sealed class FaultTests(ClusterFixture cluster)
                 continue;
             }
 
-            Assert.True(status == HttpStatusCode.ServiceUnavailable, $"during the restart: {(int)status} {body}");
+            Assert.True(status == HttpStatusCode.ServiceUnavailable, $"during the restart: {(int)status} {body}{cluster.NodeFailures()}");
             AssertUnavailable(body);
             Assert.True(retryAfter, "a 503 without Retry-After");
         }

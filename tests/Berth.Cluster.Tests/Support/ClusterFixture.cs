@@ -77,6 +77,28 @@ public sealed class ClusterFixture : IAsyncLifetime
         return http;
     }
 
+    /// <summary>
+    /// The nodes' logged failures (their console log puts each entry, exception included, on one line), for an
+    /// assertion's message: the nodes' logs are deleted with the fixture, and a status code alone explains nothing.
+    /// </summary>
+    public string NodeFailures(int perNode = 5)
+    {
+        var report = new StringBuilder();
+        foreach (var node in _nodes)
+        {
+            var failures = node.ReadLog().Split('\n')
+                .Where(line => line.Contains(" fail: ", StringComparison.Ordinal) || line.Contains(" crit: ", StringComparison.Ordinal))
+                .TakeLast(perNode)
+                .Select(line => line.Length > 3000 ? line[..3000] + " …" : line);
+            foreach (var line in failures)
+            {
+                report.Append(CultureInfo.InvariantCulture, $"\n[{node.HostPort}] {line}");
+            }
+        }
+
+        return report.ToString();
+    }
+
     public async Task DisposeAsync()
     {
         if (_nginx is not null)
