@@ -480,7 +480,9 @@ public abstract class BerthDbContext : DbContext
             e.HasOne<Webhook>().WithMany().HasForeignKey(d => d.WebhookId).OnDelete(DeleteBehavior.Cascade);
             e.HasIndex(d => new { d.WebhookId, d.State, d.Id });
             e.HasIndex(d => new { d.State, d.NextAttemptAt });
-            e.HasIndex(d => d.MessageId);
+
+            // No index on MessageId: nothing looks a delivery up by it, and every push's fan-out wrote one entry per
+            // webhook into it, at a random place (the ids are random).
         });
 
         modelBuilder.Entity<WebhookAttempt>(e =>

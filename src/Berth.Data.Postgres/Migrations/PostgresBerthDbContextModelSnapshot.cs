@@ -1412,8 +1412,6 @@ namespace Berth.Data.Postgres.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("MessageId");
-
                     b.HasIndex("State", "NextAttemptAt");
 
                     b.HasIndex("WebhookId", "State", "Id");

@@ -1276,8 +1276,6 @@ namespace Berth.Data.Sqlite.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("MessageId");
-
                     b.HasIndex("State", "NextAttemptAt");
 
                     b.HasIndex("WebhookId", "State", "Id");
