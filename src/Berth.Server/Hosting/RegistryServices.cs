@@ -95,7 +95,7 @@ internal static class RegistryServices
                 // No retrying execution strategy: it cannot replay the services' own transactions. A failure is a
                 // clean 503 (Faults), and the client retries the request.
                 var postgres = options.ConnectionString ?? throw new ConfigurationException("--database postgres needs --connection-string CS");
-                ParseConnectionString(postgres, given => new Npgsql.NpgsqlConnectionStringBuilder(given).ConnectionString);
+                ParseConnectionString(postgres, PostgresBerthDbContext.Tuned);
                 services.AddDbContextPool<BerthDbContext, PostgresBerthDbContext>((provider, o) =>
                     PostgresBerthDbContext.Configure(o, postgres).AddInterceptors(provider.GetRequiredService<AccessRulesInterceptor>()));
                 break;
