@@ -41,8 +41,27 @@ internal static partial class Faults
     private const int SqliteFull = 13; // SQLITE_FULL
 
     private static bool ThrownByTheDatabaseDriver(Exception exception) =>
-        exception.TargetSite?.DeclaringType?.FullName?.StartsWith("Npgsql.", StringComparison.Ordinal) == true
-        || exception.InnerException?.TargetSite?.DeclaringType?.FullName?.StartsWith("Npgsql.", StringComparison.Ordinal) == true;
+        ThrownFromNpgsql(exception) || (exception.InnerException is { } inner && ThrownFromNpgsql(inner));
+
+    /// <summary>
+    /// Whether the innermost frame outside the framework (<c>System.*</c>: throw helpers, collections) is Npgsql's:
+    /// where the failure arose, not where it was last awaited.
+    /// </summary>
+    private static bool ThrownFromNpgsql(Exception exception)
+    {
+        foreach (var frame in new System.Diagnostics.StackTrace(exception).GetFrames())
+        {
+            var type = frame.GetMethod()?.DeclaringType?.FullName;
+            if (type is null || type.StartsWith("System.", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            return type.StartsWith("Npgsql.", StringComparison.Ordinal);
+        }
+
+        return false;
+    }
 
     private static bool IsDiskFull(Exception exception) =>
         Berth.Registry.Storage.DiskFull.Is(exception)
