@@ -101,9 +101,7 @@ internal sealed partial class Bench
     /// <summary>CPU seconds of the receiving thread for <paramref name="rounds"/> sends of the run's blob.</summary>
     private async Task<double> LoopbackReceiveAsync(int rounds, string? file, bool fsync, CancellationToken ct)
     {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen(1);
+        using var listener = LoopbackListener();
         var receiving = OnOwnThreadAsync(() =>
         {
             using var connection = listener.Accept();
@@ -148,9 +146,7 @@ internal sealed partial class Bench
     /// <summary>CPU seconds of the sending thread for <paramref name="rounds"/> sends of the run's blob file.</summary>
     private async Task<double> LoopbackSendAsync(int rounds, bool sendfile, CancellationToken ct)
     {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen(1);
+        using var listener = LoopbackListener();
         var endpoint = listener.LocalEndPoint!;
         var draining = Task.Run(async () =>
         {
@@ -186,6 +182,15 @@ internal sealed partial class Bench
         });
         await draining;
         return seconds;
+    }
+
+    /// <summary>A listening socket on a free loopback port, for one connection.</summary>
+    private static Socket LoopbackListener()
+    {
+        var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen(1);
+        return listener;
     }
 
     private static double ThreadCpuSeconds()

@@ -22,7 +22,7 @@ internal static partial class Faults
             new OciError(OciErrorCode.Unavailable, "the metadata database rejected the update; retry later"),
         // The PostgreSQL driver failing in itself: a statement in flight on a connection that PostgreSQL's restart broke
         // can end in a NullReferenceException or a protocol mismatch inside Npgsql 10.0.3 with automatic preparation,
-        // instead of its NpgsqlException (FaultTests: 6 of 15 runs). The connection is discarded either way; for the
+        // instead of its NpgsqlException (FaultTests: 6 of 15 runs); the node serves the next requests as before. For the
         // client it is the database going away. Automatic preparation stays: without it a manifest GET on PostgreSQL
         // ran at a quarter of the rate, with a p99 of 0.7-0.9 s instead of 46 ms.
         _ when ThrownByTheDatabaseDriver(exception) =>
