@@ -31,6 +31,10 @@ public sealed class RegistryNotificationTests
             $"{endpoints}:1:Name", "filtered", $"{endpoints}:1:Url", receiver.Url("filtered"),
             $"{endpoints}:1:IgnoredActions:0", "delete", $"{endpoints}:1:IgnoredMediaTypes:0", MediaTypes.DockerManifest,
             "--notify-endpoint", $"cli={receiver.Url("cli")}",
+
+            // Bounded as in the test below: a delivery that timed out under a loaded machine is retried within seconds,
+            // not after the minute the default backoff reaches.
+            "--Berth:EventRetryMaxSeconds", RetryCap,
         ]);
         using var http = new HttpClient { BaseAddress = server.BaseUri, Timeout = TimeSpan.FromSeconds(30) };
         const string repo = "notify/app";
@@ -45,7 +49,7 @@ public sealed class RegistryNotificationTests
         await V2.PushImageAsync(http, repo, marker, "marker");
 
         // Feed order: once the marker is there, everything before it was sent (or filtered out).
-        var all = await receiver.WaitForAsync("all", e => e.Any(x => x.Target?.Tag == "marker"), Limit);
+        var all = await receiver.WaitForAsync("all", e => e.Any(x => x.Target?.Tag == "marker"), Limit, server);
         Assert.Equal(
             ["push v1 " + oci.Manifest.Digest, "push d1 " + docker.Manifest.Digest, "delete v1 ", "delete  " + docker.Manifest.Digest, "push marker " + marker.Manifest.Digest],
             all.Select(e => $"{e.Action} {e.Target!.Tag} {e.Target.Digest}"));
@@ -76,12 +80,12 @@ public sealed class RegistryNotificationTests
         Assert.Equal(all.Count, all.Select(e => e.Id).Distinct().Count());
 
         // The same events, with their ids, to the endpoint given on the command line, without the other's header.
-        var cli = await receiver.WaitForAsync("cli", e => e.Any(x => x.Target?.Tag == "marker"), Limit);
+        var cli = await receiver.WaitForAsync("cli", e => e.Any(x => x.Target?.Tag == "marker"), Limit, server);
         Assert.Equal(all.Select(e => e.Id), cli.Select(e => e.Id));
         Assert.All(receiver.Received.Where(r => r.Path == "/cli"), r => Assert.Equal("", r.Authorization));
 
         // Ignored actions and media types are not sent: no delete, no Docker manifest.
-        var filtered = await receiver.WaitForAsync("filtered", e => e.Any(x => x.Target?.Tag == "marker"), Limit);
+        var filtered = await receiver.WaitForAsync("filtered", e => e.Any(x => x.Target?.Tag == "marker"), Limit, server);
         Assert.Equal([all[0].Id, all[4].Id], filtered.Select(e => e.Id));
     }
 
@@ -114,7 +118,7 @@ public sealed class RegistryNotificationTests
         ]);
         await receiver.StartAsync();
 
-        var events = await receiver.WaitForAsync("hook", e => e.Count(x => x.Action == "push") >= 3, Limit);
+        var events = await receiver.WaitForAsync("hook", e => e.Count(x => x.Action == "push") >= 3, Limit, again);
         Assert.Equal(["t1", "t2", "t3"], events.Select(e => e.Target!.Tag));
         for (var i = 0; i < 3; i++)
         {
@@ -124,10 +128,10 @@ public sealed class RegistryNotificationTests
         // Nothing was accepted before the kill, so nothing is owed twice: each event once, by id, also after a later one.
         using var http2 = new HttpClient { BaseAddress = again.BaseUri, Timeout = TimeSpan.FromSeconds(30) };
         await V2.PushImageAsync(http2, repo, images[3], "t4");
-        events = await receiver.WaitForAsync("hook", e => e.Any(x => x.Target?.Tag == "t4"), Limit);
+        events = await receiver.WaitForAsync("hook", e => e.Any(x => x.Target?.Tag == "t4"), Limit, again);
         Assert.Equal(["t1", "t2", "t3", "t4"], events.Select(e => e.Target!.Tag));
         Assert.Equal(4, events.Select(e => e.Id).Distinct().Count());
-        var late = await receiver.WaitForAsync("late", e => e.Any(x => x.Target?.Tag == "t4"), Limit);
+        var late = await receiver.WaitForAsync("late", e => e.Any(x => x.Target?.Tag == "t4"), Limit, again);
         Assert.Equal([events[3].Id], late.Select(e => e.Id));
     }
 

@@ -80,8 +80,12 @@ public sealed class NotificationReceiver : IAsyncDisposable
         }
     }
 
-    /// <summary>Polls (bounded) until <paramref name="done"/> holds for the events that came to <paramref name="path"/>.</summary>
-    public async Task<IReadOnlyList<DistributionEvent>> WaitForAsync(string path, Func<IReadOnlyList<DistributionEvent>, bool> done, TimeSpan limit)
+    /// <summary>
+    /// Polls (bounded) until <paramref name="done"/> holds for the events that came to <paramref name="path"/>. A failure
+    /// quotes the end of <paramref name="sender"/>'s log: the server is gone with the test, and "got nothing" alone
+    /// says neither whether it tried nor what it met.
+    /// </summary>
+    public async Task<IReadOnlyList<DistributionEvent>> WaitForAsync(string path, Func<IReadOnlyList<DistributionEvent>, bool> done, TimeSpan limit, RegistryServer? sender = null)
     {
         var clock = Stopwatch.StartNew();
         while (clock.Elapsed < limit)
@@ -95,7 +99,8 @@ public sealed class NotificationReceiver : IAsyncDisposable
             await Task.Delay(50);
         }
 
-        Assert.Fail($"/{path} did not receive the expected events within {limit.TotalSeconds} s; got: {string.Join(" | ", Received.Where(r => r.Path == "/" + path).Select(r => r.Body))}");
+        var log = sender is null ? "" : string.Join('\n', sender.ReadLog().Split('\n').TakeLast(80).Select(line => line.Length > 600 ? line[..600] + " …" : line));
+        Assert.Fail($"/{path} did not receive the expected events within {limit.TotalSeconds} s; got: {string.Join(" | ", Received.Where(r => r.Path == "/" + path).Select(r => r.Body))}\nthe server's log ends:\n{log}");
         return [];
     }
 
