@@ -17,8 +17,10 @@ public sealed class RegistryEventReceiver(BerthDbContext db, IndexRecords record
     /// <param name="registryUrl">The reporting registry's normalised base URL, if it gave one.</param>
     public async Task<bool> ApplyOnceAsync(RegistryEvent e, string? registryUrl, CancellationToken cancellationToken)
     {
+        var targets = await webhooks.MatchBeforeAsync([e], cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var applied = await ApplyAsync(e, registryUrl, cancellationToken);
+        var stillListening = await webhooks.StillListeningAsync(targets, cancellationToken);
+        var applied = await ApplyAsync(e, targets[0], stillListening, registryUrl, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         webhooks.Notify();
         return applied;
@@ -28,13 +30,17 @@ public sealed class RegistryEventReceiver(BerthDbContext db, IndexRecords record
     /// Applies <paramref name="events"/> in order, each unless applied before, in one transaction: a burst of pushes
     /// costs the index one commit (one turn of the database's write lock, which pushes wait for) instead of one per
     /// event. All or nothing: after a failure the batch is delivered again and what was applied is skipped by id.
+    /// The webhooks are matched before the transaction, once per repository of the batch: under the write lock, a
+    /// match per event held up the pushes (see <see cref="WebhookFanout.MatchBeforeAsync"/>).
     /// </summary>
     public async Task ApplyAllOnceAsync(IReadOnlyList<RegistryEvent> events, CancellationToken cancellationToken)
     {
+        var targets = await webhooks.MatchBeforeAsync(events, cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        foreach (var e in events)
+        var stillListening = await webhooks.StillListeningAsync(targets, cancellationToken);
+        for (var i = 0; i < events.Count; i++)
         {
-            await ApplyAsync(e, null, cancellationToken);
+            await ApplyAsync(events[i], targets[i], stillListening, null, cancellationToken);
 
             // Saved (in the transaction): the next event's SaveChanges need not look at this one's entities again.
             db.ChangeTracker.Clear();
@@ -44,7 +50,7 @@ public sealed class RegistryEventReceiver(BerthDbContext db, IndexRecords record
         webhooks.Notify();
     }
 
-    private async Task<bool> ApplyAsync(RegistryEvent e, string? registryUrl, CancellationToken cancellationToken)
+    private async Task<bool> ApplyAsync(RegistryEvent e, WebhookTargets targets, IReadOnlySet<long> stillListening, string? registryUrl, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().UtcDateTime;
         if (!await db.TryRecordReceivedAsync(e.Id, now, cancellationToken))
@@ -58,10 +64,8 @@ public sealed class RegistryEventReceiver(BerthDbContext db, IndexRecords record
         }
         else
         {
-            // Matched before the change: a repository deleted by it still has its webhooks, one created by it has none yet.
-            var targets = await webhooks.MatchAsync(e.Repository, cancellationToken);
             await records.ApplyAsync(e, cancellationToken);
-            await webhooks.AddRegistryEventAsync(targets, e, cancellationToken);
+            await webhooks.AddRegistryEventAsync(targets.Only(stillListening), e, cancellationToken);
         }
 
         if (e.Action == RegistryActions.Push && registryUrl is not null)

@@ -13,7 +13,7 @@ namespace Berth.Index.Webhooks;
 /// per push, in the caller's open transaction) inserts them in one statement: as tracked entities, ten webhooks cost a
 /// push's event about a millisecond of CPU and as long again of the database's one writer, which the pushes wait for.
 /// The caller calls <see cref="Notify"/> after its commit to wake the delivery worker. With no webhook listening, the
-/// cost is one indexed query (<see cref="MatchAsync"/>).
+/// cost is one indexed query per repository of a batch (<see cref="MatchBeforeAsync"/>), outside the write lock.
 /// </summary>
 public sealed class WebhookFanout(BerthDbContext db, WebhookLinks links, WebhookSignal signal, IndexOptions options, TimeProvider time)
 {
@@ -56,6 +56,58 @@ public sealed class WebhookFanout(BerthDbContext db, WebhookLinks links, Webhook
             hooks,
             record?.Visibility ?? options.DefaultVisibility,
             record is null || (record.LastPushedAt is null && record.CreatedBy is not null));
+    }
+
+    /// <summary>
+    /// The targets of each of a batch of registry events, matched before the batch's write transaction opens (reads
+    /// need no write lock; inside it, ten pushes' matches were ten pairs of queries that every push waited behind),
+    /// once per repository of the batch. The state the events change is carried along in order: only a repository's
+    /// first push in the batch can have created it. A webhook created while the batch is applied is not matched (as if
+    /// created just after it); one deleted or disabled meanwhile is left out by <see cref="StillListeningAsync"/>.
+    /// </summary>
+    public async Task<IReadOnlyList<WebhookTargets>> MatchBeforeAsync(IReadOnlyList<RegistryEvent> events, CancellationToken cancellationToken)
+    {
+        var byRepository = new Dictionary<string, WebhookTargets>(StringComparer.Ordinal);
+        var targets = new WebhookTargets[events.Count];
+        for (var i = 0; i < events.Count; i++)
+        {
+            var e = events[i];
+            if (e.Action == RegistryActions.Pull)
+            {
+                targets[i] = WebhookTargets.None;
+                continue;
+            }
+
+            if (!byRepository.TryGetValue(e.Repository, out var matched))
+            {
+                matched = await MatchAsync(e.Repository, cancellationToken);
+                byRepository[e.Repository] = matched;
+            }
+
+            targets[i] = matched;
+            if (e.Action == RegistryActions.Push && matched.CreatedByThisPush)
+            {
+                byRepository[e.Repository] = matched with { CreatedByThisPush = false };
+            }
+        }
+
+        return targets;
+    }
+
+    /// <summary>
+    /// Of the webhooks in <paramref name="targets"/>, those still there and enabled, read inside the caller's
+    /// transaction (one query for the batch, none when nothing matched): a delivery row for a webhook deleted since the
+    /// match would break its foreign key and fail the whole batch.
+    /// </summary>
+    public async Task<IReadOnlySet<long>> StillListeningAsync(IReadOnlyList<WebhookTargets> targets, CancellationToken cancellationToken)
+    {
+        var ids = targets.SelectMany(t => t.Hooks).Select(h => h.Id).Distinct().ToList();
+        if (ids.Count == 0)
+        {
+            return new HashSet<long>();
+        }
+
+        return (await db.Webhooks.AsNoTracking().Where(w => ids.Contains(w.Id) && w.Enabled).Select(w => w.Id).ToListAsync(cancellationToken)).ToHashSet();
     }
 
     /// <summary>

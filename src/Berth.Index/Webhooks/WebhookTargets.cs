@@ -18,4 +18,8 @@ public sealed record WebhookTargets(string Repository, string Namespace, IReadOn
     public static readonly WebhookTargets None = new("", "", [], Visibility.Private, false);
 
     public bool IsEmpty => Hooks.Count == 0;
+
+    /// <summary>These targets less the webhooks not in <paramref name="ids"/> (deleted or disabled since the match).</summary>
+    public WebhookTargets Only(IReadOnlySet<long> ids) =>
+        Hooks.All(h => ids.Contains(h.Id)) ? this : this with { Hooks = [.. Hooks.Where(h => ids.Contains(h.Id))] };
 }
