@@ -105,22 +105,24 @@ internal sealed partial class Bench
         var perDelivery = (Median(cpuPerPush[phases[3]]) - Median(cpuPerPush[phases[2]])) / WebhooksPerRepository;
         preamble.Add($"- Server CPU per push (user + system, counted until the last delivery arrived), four clients: **{Cpu(phases[2])} ms** with no webhook, **{Cpu(phases[3])} ms** with {WebhooksPerRepository} webhooks, so **{perDelivery.ToString("0.00", CultureInfo.InvariantCulture)} ms per delivery** (one client: {Cpu(phases[0])} and {Cpu(phases[1])} ms).");
         preamble.Add($"- Deliveries per second under four clients ({pushes * WebhooksPerRepository} per repetition, counted from the first push to the last arrival, pushing included): **{Median(deliveryRates).ToString("0.0", CultureInfo.InvariantCulture)}/s**.");
-        await SlowReceiverPairsAsync(preamble, berth, api, client, receiver, ct);
+        await SlowReceiverPairsAsync(preamble, berth, api, client, receiver, clients: 1, ct);
+        await SlowReceiverPairsAsync(preamble, berth, api, client, receiver, clients: 4, ct);
     }
 
     /// <summary>
     /// The acceptance question, "is delivery on the push's path?", asked apart from the CPU the deliveries themselves
     /// take on this two-core machine: 10 webhooks whose receiver takes 1 s per answer (some 10 deliveries a second for
-    /// the whole series, a backlog growing behind them, as with a receiver that is down or slow) against none. Four
-    /// clients keep both cores busy, so whatever the webhooks add to a push comes out of the rate. Short blocks in
+    /// the whole series, a backlog growing behind them, as with a receiver that is down or slow) against none. One
+    /// client leaves CPU to spare: a push waiting on anything webhooks do would show. Four clients keep both cores
+    /// busy, so whatever CPU the webhooks and their deliveries take comes out of the push rate. Short blocks in
     /// pairs, the order alternating within each pair, compared pair by pair: the machine's drift over a run (±10 %
     /// between the phases above) moves both halves of a pair alike.
     /// </summary>
-    private async Task SlowReceiverPairsAsync(List<string> preamble, Server berth, HttpClient api, RegistryClient client, CountingReceiver receiver, CancellationToken ct)
+    private async Task SlowReceiverPairsAsync(List<string> preamble, Server berth, HttpClient api, RegistryClient client, CountingReceiver receiver, int clients, CancellationToken ct)
     {
         var pairs = o.Smoke ? 2 : 16;
-        var block = o.Smoke ? 20 : 300;
-        string[] repositories = ["whpairs-none", "whpairs-slow"];
+        var block = o.Smoke ? 20 : clients == 1 ? 150 : 375; // a second or two a block
+        string[] repositories = [$"whpairs-none-{clients}c", $"whpairs-slow-{clients}c"];
         foreach (var repository in repositories)
         {
             using var created = await api.PostAsJsonAsync("api/v1/repositories", new JsonObject { ["name"] = repository }, ct);
@@ -137,14 +139,14 @@ internal sealed partial class Bench
             {
                 var cpuBefore = berth.CpuSeconds();
                 var clock = Stopwatch.StartNew();
-                await Parallel.ForAsync(0, block, new ParallelOptions { MaxDegreeOfParallelism = 4, CancellationToken = ct }, async (n, token) =>
+                await Parallel.ForAsync(0, block, new ParallelOptions { MaxDegreeOfParallelism = clients, CancellationToken = ct }, async (n, token) =>
                     await PushSmallImageAsync(client, repositories[side], $"p{pair}-{n}", token));
                 rates[side] = block / clock.Elapsed.TotalSeconds;
                 cpu[side].Add((berth.CpuSeconds() - cpuBefore) * 1000 / block);
             }
 
             rateRatios.Add(rates[1] / rates[0]);
-            Log($"webhooks: pair {pair}: {rates[0]:0.0} pushes/s with none, {rates[1]:0.0} with {WebhooksPerRepository} slow webhooks ({(rates[1] / rates[0] - 1) * 100:+0.0;-0.0} %)");
+            Log($"webhooks: {clients} client(s), pair {pair}: {rates[0]:0.0} pushes/s with none, {rates[1]:0.0} with {WebhooksPerRepository} slow webhooks ({(rates[1] / rates[0] - 1) * 100:+0.0;-0.0} %)");
         }
 
         // Their backlog would load what runs next: disabled (it stays queued, undelivered).
@@ -157,7 +159,7 @@ internal sealed partial class Bench
         static double Median(IEnumerable<double> values) => values.Order().ElementAt(values.Count() / 2);
         static string Pct(double ratio) => ((ratio - 1) * 100).ToString("+0.0;-0.0", CultureInfo.InvariantCulture);
         var ordered = rateRatios.Order().ToList();
-        preamble.Add($"- **Delivery off the push's path** (four clients; {rateRatios.Count} pairs of {block}-push blocks into a repository with no webhook and one with {WebhooksPerRepository} webhooks whose receiver takes 1 s per answer, order alternating, compared within each pair): push rate with the webhooks **{Pct(Median(rateRatios))} %** (median of the pairs; middle half {Pct(ordered[ordered.Count / 4])} to {Pct(ordered[(3 * ordered.Count - 1) / 4])} %; every pair [{string.Join(", ", rateRatios.Select(Pct))}]). Server CPU per push {Median(cpu[0]).ToString("0.0", CultureInfo.InvariantCulture)} ms with none, {Median(cpu[1]).ToString("0.0", CultureInfo.InvariantCulture)} ms with the webhooks (their deliveries, some 10/s, included).");
+        preamble.Add($"- **Delivery off the push's path, {(clients == 1 ? "one client" : $"{clients} clients")}** ({rateRatios.Count} pairs of {block}-push blocks into a repository with no webhook and one with {WebhooksPerRepository} webhooks whose receiver takes 1 s per answer, order alternating, compared within each pair): push rate with the webhooks **{Pct(Median(rateRatios))} %** (median of the pairs; middle half {Pct(ordered[ordered.Count / 4])} to {Pct(ordered[(3 * ordered.Count - 1) / 4])} %; every pair [{string.Join(", ", rateRatios.Select(Pct))}]). Server CPU per push {Median(cpu[0]).ToString("0.0", CultureInfo.InvariantCulture)} ms with none, {Median(cpu[1]).ToString("0.0", CultureInfo.InvariantCulture)} ms with the webhooks (their deliveries, some 10/s, included).");
     }
 
     /// <summary>Adds <paramref name="count"/> push webhooks to <paramref name="repository"/>, each to its own path under <paramref name="urlPrefix"/>; their ids.</summary>
