@@ -206,7 +206,8 @@ internal sealed partial class BlobFetches(
 
         var upstream = fetch.Target.Upstream;
         LogFetching(logger, fetch.Digest.ToString(), upstream.Label, fetch.Target.Repository, fetch.Size);
-        var uploadKey = StorageKeys.UploadData(uploadId);
+        var uploadKey = StorageKeys.Upload(uploadId);
+        await UploadsFolder.EnsureAsync(storage, cancellationToken);
         var writer = await storage.OpenWriterAsync(uploadKey, null, cancellationToken)
             ?? throw new IOException("storage refused a new writer");
         var done = false;

@@ -343,7 +343,7 @@ public sealed class TwoNodeUploadTests(TwoNodeFixture nodes, Xunit.Abstractions.
         var deadline = Stopwatch.StartNew();
         while (TestStorage.S3Enabled
             ? await nodes.UploadColumnAsync(UploadId(session), "ClaimToken") is null
-            : await nodes.Storage.SizeAsync($"{UploadKey(session)}/data") is not { } size || size < bytes)
+            : await nodes.Storage.SizeAsync(UploadKey(session)) is not { } size || size < bytes)
         {
             Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(10), "the paused PATCH never started writing");
             await Task.Delay(20);

@@ -4,7 +4,7 @@ using Amazon.S3.Model;
 
 namespace Berth.Testing;
 
-/// <summary>One stored object: its storage key (as the registry names it, e.g. <c>uploads/ID/data</c>) and its size.</summary>
+/// <summary>One stored object: its storage key (as the registry names it, e.g. <c>uploads/ID</c>) and its size.</summary>
 public sealed record StoredObject(string Key, long Size);
 
 /// <summary>
@@ -33,22 +33,30 @@ public sealed class StoredObjects
     private string Root => Path.Combine(_dataDir, "storage");
 
     /// <summary>
-    /// Every object stored under <paramref name="prefix"/> (a key, or "" for all), unfinished writers included: on S3 a
-    /// suspended writer of key K is kept under <c>.writers/K/</c> and listed with that key in front.
+    /// The object at <paramref name="prefix"/> (a key, or "" for all) and every object stored under it, unfinished writers
+    /// included: on S3 a suspended writer of key K is kept under <c>.writers/K/</c> and listed with that key in front.
     /// </summary>
     public async Task<IReadOnlyList<StoredObject>> ListAsync(string prefix, CancellationToken cancellationToken = default)
     {
+        var found = new List<StoredObject>();
+        if (prefix.Length > 0 && await SizeAsync(prefix.TrimEnd('/'), cancellationToken) is { } atKey)
+        {
+            found.Add(new StoredObject(prefix.TrimEnd('/'), atKey));
+        }
+
         if (!TestStorage.S3Enabled)
         {
             var dir = prefix.Length == 0 ? Root : Path.Combine(Root, prefix);
-            return Directory.Exists(dir)
-                ? [.. Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories)
-                    .Select(f => new StoredObject(Path.GetRelativePath(Root, f).Replace('\\', '/'), new FileInfo(f).Length))]
-                : [];
+            if (Directory.Exists(dir))
+            {
+                found.AddRange(Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories)
+                    .Select(f => new StoredObject(Path.GetRelativePath(Root, f).Replace('\\', '/'), new FileInfo(f).Length)));
+            }
+
+            return found;
         }
 
         var under = prefix.Length == 0 ? "" : prefix.TrimEnd('/') + "/";
-        var found = new List<StoredObject>();
         var bucketPrefix = TestStorage.PrefixFor(_dataDir);
         foreach (var area in prefix.Length == 0 ? [""] : new[] { "", WritersArea })
         {

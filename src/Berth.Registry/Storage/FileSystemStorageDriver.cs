@@ -45,6 +45,12 @@ public sealed class FileSystemStorageDriver : IStorageDriver
         if (resume is null || resume.Size == 0)
         {
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            if (Directory.Exists(path))
+            {
+                // A folder where the object goes (an upload begun under the earlier layout, with nothing written yet).
+                Directory.Delete(path, recursive: true);
+            }
+
             return Task.FromResult<IStorageWriter?>(new FileWriter(path, File.OpenHandle(path, FileMode.Create, FileAccess.Write, FileShare.Read | FileShare.Delete), 0));
         }
 
@@ -53,8 +59,9 @@ public sealed class FileSystemStorageDriver : IStorageDriver
         {
             handle = File.OpenHandle(path, FileMode.Open, FileAccess.Write, FileShare.Read | FileShare.Delete);
         }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException || (e is UnauthorizedAccessException && Directory.Exists(path)))
         {
+            // Nothing there to resume, or a folder: an upload begun under the earlier layout (its bytes are not at the key).
             return Task.FromResult<IStorageWriter?>(null);
         }
 

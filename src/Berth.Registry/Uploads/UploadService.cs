@@ -313,7 +313,12 @@ internal sealed partial class UploadService(
     {
         var session = claim.Session;
         var uploadId = session.Id;
-        await using var writer = await storage.OpenWriterAsync(StorageKeys.UploadData(uploadId), new WriterCheckpoint(session.Size, session.StorageState), cancellationToken);
+        if (session.Size == 0)
+        {
+            await UploadsFolder.EnsureAsync(storage, cancellationToken);
+        }
+
+        await using var writer = await storage.OpenWriterAsync(StorageKeys.Upload(uploadId), new WriterCheckpoint(session.Size, session.StorageState), cancellationToken);
         if (writer is null)
         {
             // The stored bytes are gone (deleted by hand, or the upload was discarded as we claimed it): nothing to resume.
@@ -373,7 +378,7 @@ internal sealed partial class UploadService(
     /// <summary>Drops what a failed chunk wrote past the session's checkpoint (reopening the writer there truncates it).</summary>
     private async Task TruncateToCheckpointAsync(UploadSession session)
     {
-        var key = StorageKeys.UploadData(session.Id);
+        var key = StorageKeys.Upload(session.Id);
         if (await storage.OpenWriterAsync(key, new WriterCheckpoint(session.Size, session.StorageState), CancellationToken.None) is { } reopened)
         {
             await using (reopened)
@@ -442,7 +447,7 @@ internal sealed partial class UploadService(
         using var hash = algorithm.CreateHash();
         if (size > 0)
         {
-            await using var stream = await storage.OpenReadAsync(StorageKeys.UploadData(uploadId), 0, cancellationToken)
+            await using var stream = await storage.OpenReadAsync(StorageKeys.Upload(uploadId), 0, cancellationToken)
                 ?? throw new InvalidOperationException($"upload {uploadId} has {size} bytes but no data");
             var buffer = ArrayPool<byte>.Shared.Rent(1024 * 1024);
             try
@@ -482,7 +487,7 @@ internal sealed partial class UploadService(
             return;
         }
 
-        await storage.MoveAsync(StorageKeys.UploadData(uploadId), blobKey, cancellationToken);
+        await storage.MoveAsync(StorageKeys.Upload(uploadId), blobKey, cancellationToken);
     }
 
     /// <summary>Marks the session as publishing <paramref name="digest"/> (<see cref="PublishHold"/>); false while a deletion of it is under way.</summary>

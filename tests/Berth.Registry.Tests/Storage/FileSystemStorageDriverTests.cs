@@ -128,6 +128,38 @@ public sealed class FileSystemStorageDriverTests : StorageDriverContract
     }
 
     [Fact]
+    public async Task A_folder_at_a_key_as_uploads_kept_their_bytes_before_is_no_object_and_a_new_writer_replaces_it()
+    {
+        // uploads/ID/data: where an upload begun before its bytes became one object at uploads/ID kept them.
+        await PutAsync(Key("uploads/old/data"), Bytes(100, 1));
+        Assert.Null(await Driver.StatAsync(Key("uploads/old"), None));
+        Assert.Null(await Driver.OpenReadAsync(Key("uploads/old"), 0, None));
+        Assert.Null(await Driver.OpenWriterAsync(Key("uploads/old"), new WriterCheckpoint(100, null), None));
+
+        await PutAsync(Key("uploads/old"), [1, 2, 3]);
+        Assert.Equal([1, 2, 3], await ReadAsync(Key("uploads/old")));
+        Assert.Equal([Key("uploads/old")], await ListAsync(Key("uploads")));
+
+        // Deleting an upload's key deletes such a folder too (the purge of an abandoned upload from before).
+        await PutAsync(Key("uploads/gone/data"), Bytes(10, 2));
+        await Driver.DeleteAsync(Key("uploads/gone"), None);
+        await Driver.DeleteAsync(Key("uploads/old"), None);
+        Assert.Empty(await ListAsync(Key("uploads")));
+    }
+
+    [Fact]
+    public async Task The_uploads_folder_marker_is_written_once_by_concurrent_first_uploads_and_is_no_upload()
+    {
+        // Twenty first uploads at once on one driver, then a second driver on the same root (another process).
+        await Task.WhenAll(Enumerable.Range(0, 20).Select(_ => Task.Run(() => UploadsFolder.EnsureAsync(Driver, None))));
+        await UploadsFolder.EnsureAsync(CreateDriver(), None);
+
+        Assert.Equal(0, await Driver.StatAsync(UploadsFolder.MarkerKey, None));
+        Assert.Equal([UploadsFolder.MarkerKey], await ListAsync("uploads"));
+        Assert.False(Berth.Registry.Uploads.UploadId.IsValid(UploadsFolder.MarkerKey["uploads/".Length..]));
+    }
+
+    [Fact]
     public async Task Dot_segments_that_stay_inside_the_root_name_the_same_object()
     {
         await PutAsync(Key("a/b"), [7, 8]);
