@@ -94,7 +94,6 @@ internal sealed partial class Bench
             }
         }
 
-        static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
         string Rate(Phase phase) => Median(rates[phase]).ToString("0.0", CultureInfo.InvariantCulture);
         string Change(Phase phase, Phase baseline) => ((Median(rates[phase]) / Median(rates[baseline]) - 1) * 100).ToString("+0.0;-0.0", CultureInfo.InvariantCulture);
         string All(Phase phase) => string.Join(", ", rates[phase].Select(r => r.ToString("0.0", CultureInfo.InvariantCulture)));
@@ -156,11 +155,12 @@ internal sealed partial class Bench
             off.EnsureSuccessStatusCode();
         }
 
-        static double Median(IEnumerable<double> values) => values.Order().ElementAt(values.Count() / 2);
         static string Pct(double ratio) => ((ratio - 1) * 100).ToString("+0.0;-0.0", CultureInfo.InvariantCulture);
         var ordered = rateRatios.Order().ToList();
         preamble.Add($"- **Delivery off the push's path, {(clients == 1 ? "one client" : $"{clients} clients")}** ({rateRatios.Count} pairs of {block}-push blocks into a repository with no webhook and one with {WebhooksPerRepository} webhooks whose receiver takes 1 s per answer, order alternating, compared within each pair): push rate with the webhooks **{Pct(Median(rateRatios))} %** (median of the pairs; middle half {Pct(ordered[ordered.Count / 4])} to {Pct(ordered[(3 * ordered.Count - 1) / 4])} %; every pair [{string.Join(", ", rateRatios.Select(Pct))}]). Server CPU per push {Median(cpu[0]).ToString("0.0", CultureInfo.InvariantCulture)} ms with none, {Median(cpu[1]).ToString("0.0", CultureInfo.InvariantCulture)} ms with the webhooks (their deliveries, some 10/s, included).");
     }
+
+    private static double Median(IEnumerable<double> values) => values.Order().ElementAt(values.Count() / 2);
 
     /// <summary>Adds <paramref name="count"/> push webhooks to <paramref name="repository"/>, each to its own path under <paramref name="urlPrefix"/>; their ids.</summary>
     private static async Task<List<long>> AddWebhooksAsync(HttpClient api, string repository, int count, string urlPrefix, CancellationToken ct)

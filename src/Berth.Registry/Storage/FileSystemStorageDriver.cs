@@ -45,13 +45,20 @@ public sealed class FileSystemStorageDriver : IStorageDriver
         if (resume is null || resume.Size == 0)
         {
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            if (Directory.Exists(path))
+            SafeFileHandle created;
+            try
             {
-                // A folder where the object goes (an upload begun under the earlier layout, with nothing written yet).
+                created = File.OpenHandle(path, FileMode.Create, FileAccess.Write, FileShare.Read | FileShare.Delete);
+            }
+            catch (UnauthorizedAccessException) when (Directory.Exists(path))
+            {
+                // A folder where the object goes (an upload begun under the earlier layout, with nothing written yet):
+                // looked for only when the open fails, so a new upload costs no extra system call.
                 Directory.Delete(path, recursive: true);
+                created = File.OpenHandle(path, FileMode.Create, FileAccess.Write, FileShare.Read | FileShare.Delete);
             }
 
-            return Task.FromResult<IStorageWriter?>(new FileWriter(path, File.OpenHandle(path, FileMode.Create, FileAccess.Write, FileShare.Read | FileShare.Delete), 0));
+            return Task.FromResult<IStorageWriter?>(new FileWriter(path, created, 0));
         }
 
         SafeFileHandle handle;
