@@ -12,7 +12,7 @@ public sealed class SqliteBerthDbContext : BerthDbContext
     }
 
     /// <summary>
-    /// The provider's options for <paramref name="connectionString"/>, with SQLite's own busy wait on every connection
+    /// The provider's options for <paramref name="connectionString"/>, with a wait for the write lock on every connection
     /// and, with <paramref name="synchronousNormal"/>, commits that do not wait for the disk (<see cref="SqliteConnectionSetup"/>).
     /// </summary>
     public static DbContextOptionsBuilder Configure(DbContextOptionsBuilder options, string connectionString, bool synchronousNormal)

@@ -8,10 +8,10 @@ namespace Berth.Data.Sqlite;
 /// What every connection gets when it opens (from the pool too: both settings belong to the connection, not the file),
 /// by native calls rather than commands (no statement object, no EF Core pipeline):
 /// <list type="bullet">
-/// <item>SQLite's own busy wait (<c>sqlite3_busy_timeout</c>). Without it Microsoft.Data.Sqlite retries a busy statement
+/// <item>A wait for the write lock inside SQLite (<see cref="SqliteWriteWait"/>, which wakes at the holder's commit; SQLite's
+/// own <c>sqlite3_busy_timeout</c> where that is not available). Without one Microsoft.Data.Sqlite retries a busy statement
 /// in its own loop, sleeping 150 ms between tries, so a write that met another one (two pushes, a push and a webhook
-/// delivery) lost 150 ms however short the other was; SQLite's handler tries again after 1, 2, 5, 10 … ms (measured: a
-/// writer queued behind a 20 ms transaction finished 13 ms after it instead of 130 ms).</item>
+/// delivery) lost 150 ms however short the other was.</item>
 /// <item>With <see cref="Normal"/> (<c>--sqlite-synchronous normal</c>, the default), <c>PRAGMA synchronous=NORMAL</c>:
 /// under WAL a commit appends to the log without an fsync; the log is synced at each checkpoint. A crash of the process
 /// loses nothing (the log is in the page cache, which the kernel writes out); a crash of the machine or a power loss can
@@ -45,7 +45,11 @@ internal sealed class SqliteConnectionSetup : DbConnectionInterceptor
     {
         if (connection is SqliteConnection { Handle: { } handle })
         {
-            SQLitePCL.raw.sqlite3_busy_timeout(handle, WaitMilliseconds);
+            if (!SqliteWriteWait.TryInstall(handle))
+            {
+                SQLitePCL.raw.sqlite3_busy_timeout(handle, WaitMilliseconds);
+            }
+
             if (_synchronousNormal)
             {
                 SqliteException.ThrowExceptionForRC(SQLitePCL.raw.sqlite3_exec(handle, "PRAGMA synchronous=NORMAL"), handle);
