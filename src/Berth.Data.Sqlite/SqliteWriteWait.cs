@@ -11,7 +11,7 @@ namespace Berth.Data.Sqlite;
 /// lock; each commit wakes one waiter, as only one can take the lock) and tries again at once. For what signals nothing
 /// here (a rollback, another process such as <c>berth-server gc</c>) it also tries after 1, 2, 5, then every 10 ms;
 /// after 30 s in all the statement gets <c>SQLITE_BUSY</c> as before.
-/// Installing a WAL hook replaces SQLite's automatic checkpoint, so the hook does what SQLite's default one does.
+/// Installing a WAL hook replaces SQLite's automatic checkpoint, so the hook checkpoints too, at most every 100 ms.
 /// Without the native library's exports (another SQLite build) nothing changes: <c>sqlite3_busy_timeout</c> stays.
 /// </summary>
 internal static unsafe class SqliteWriteWait
@@ -21,6 +21,8 @@ internal static unsafe class SqliteWriteWait
 
     private const long WaitMilliseconds = 30_000;
 
+    private const long CheckpointIntervalMilliseconds = 100;
+
     private static readonly int[] Backstop = [1, 2, 5, 10];
 
     private static readonly object Released = new();
@@ -28,6 +30,7 @@ internal static unsafe class SqliteWriteWait
     private static readonly delegate* unmanaged[Cdecl]<nint, delegate* unmanaged[Cdecl]<nint, nint, nint, int, int>, nint, nint> WalHook;
     private static readonly delegate* unmanaged[Cdecl]<nint, nint, int> WalCheckpoint;
     private static long _commits;
+    private static long _lastCheckpoint;
 
     [ThreadStatic]
     private static long t_busySince;
@@ -102,11 +105,20 @@ internal static unsafe class SqliteWriteWait
                 Monitor.Pulse(Released); // one waiter: only one can take the lock
             }
 
+            // SQLite's default hook checkpoints at every commit while the log holds 1,000 frames or more. Commits that
+            // follow one another without a gap (which waking at the commit makes common) keep readers in the log, so a
+            // checkpoint rarely finishes and the log stays that long: every commit then paid a checkpoint and its two
+            // fsyncs. So at most one attempt per interval, unless the log has grown far past the mark. Its result is
+            // ignored, as SQLite's hook does: a checkpoint that could not finish is tried again later.
             if (frames >= AutoCheckpointFrames)
             {
-                // What SQLite's default WAL hook does (its result is ignored there too: a busy checkpoint tries again
-                // at a later commit).
-                WalCheckpoint(db, databaseName);
+                var now = Environment.TickCount64;
+                var last = Volatile.Read(ref _lastCheckpoint);
+                if ((now - last >= CheckpointIntervalMilliseconds || frames >= AutoCheckpointFrames * 10)
+                    && Interlocked.CompareExchange(ref _lastCheckpoint, now, last) == last)
+                {
+                    WalCheckpoint(db, databaseName);
+                }
             }
         }
         catch (Exception)
