@@ -11,7 +11,8 @@ namespace Berth.Data.Sqlite;
 /// lock; each commit wakes one waiter, as only one can take the lock) and tries again at once. For what signals nothing
 /// here (a rollback, another process such as <c>berth-server gc</c>) it also tries after 1, 2, 5, then every 10 ms;
 /// after 30 s in all the statement gets <c>SQLITE_BUSY</c> as before.
-/// Installing a WAL hook replaces SQLite's automatic checkpoint, so the hook checkpoints too, at most every 100 ms.
+/// Installing a WAL hook replaces SQLite's automatic checkpoint, so the hook checkpoints too, at most every 100 ms (one
+/// interval for the process: a second database in it, as in tests, may wait that long more, bounded at 10,000 frames).
 /// Without the native library's exports (another SQLite build) nothing changes: <c>sqlite3_busy_timeout</c> stays.
 /// </summary>
 internal static unsafe class SqliteWriteWait
@@ -38,9 +39,6 @@ internal static unsafe class SqliteWriteWait
     [ThreadStatic]
     private static long t_commitsSeen;
 
-    /// <summary>Commits signalled so far in this process (tests look at it).</summary>
-    public static long Commits => Volatile.Read(ref _commits);
-
     /// <summary>Installs the busy handler and WAL hook on an open connection; false when the exports are missing.</summary>
     public static bool TryInstall(SQLitePCL.sqlite3 handle)
     {
@@ -64,7 +62,7 @@ internal static unsafe class SqliteWriteWait
             {
                 // Often the holder is finishing: one yield, then wait for its commit.
                 t_busySince = Environment.TickCount64;
-                t_commitsSeen = Commits;
+                t_commitsSeen = Volatile.Read(ref _commits);
                 Thread.Yield();
                 return 1;
             }
