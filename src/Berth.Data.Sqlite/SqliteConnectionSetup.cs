@@ -22,8 +22,8 @@ namespace Berth.Data.Sqlite;
 /// </summary>
 internal sealed class SqliteConnectionSetup : DbConnectionInterceptor
 {
-    /// <summary>As long as Microsoft.Data.Sqlite's own default command timeout.</summary>
-    private const int WaitMilliseconds = 30_000;
+    /// <summary>How long a statement waits for the write lock: as long as Microsoft.Data.Sqlite's own default command timeout.</summary>
+    internal const int WaitMilliseconds = 30_000;
 
     private readonly bool _synchronousNormal;
 

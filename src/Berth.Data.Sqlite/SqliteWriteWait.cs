@@ -20,8 +20,6 @@ internal static unsafe class SqliteWriteWait
     /// <summary>SQLite's <c>SQLITE_DEFAULT_WAL_AUTOCHECKPOINT</c>: the log's length in frames that starts a checkpoint.</summary>
     private const int AutoCheckpointFrames = 1000;
 
-    private const long WaitMilliseconds = 30_000;
-
     private const long CheckpointIntervalMilliseconds = 100;
 
     private static readonly int[] Backstop = [1, 2, 5, 10];
@@ -67,7 +65,7 @@ internal static unsafe class SqliteWriteWait
                 return 1;
             }
 
-            if (Environment.TickCount64 - t_busySince > WaitMilliseconds)
+            if (Environment.TickCount64 - t_busySince > SqliteConnectionSetup.WaitMilliseconds)
             {
                 return 0;
             }
