@@ -76,7 +76,7 @@ public sealed class PostgresBerthDbContext : BerthDbContext
     }
 
     /// <summary>
-    /// Saves as usual; a save that adds outbox events first takes <see cref="AdvisoryLocks.Outbox"/> in its transaction (one is
+    /// Saves as usual; a save that adds outbox events (or webhook events, read by cursor the same way) first takes <see cref="AdvisoryLocks.Outbox"/> in its transaction (one is
     /// begun if the caller has none). Identity values are taken at insert but become visible at commit, so without
     /// the lock a reader could pass an id whose transaction commits later, and that event would never be delivered;
     /// with it, the next outbox writer waits for this one's commit. SQLite has one writer at a time and needs no lock.
@@ -126,7 +126,8 @@ public sealed class PostgresBerthDbContext : BerthDbContext
     }
 
     private bool AddsOutboxEvents() =>
-        ChangeTracker.Entries<OutboxEvent>().Any(e => e.State == EntityState.Added);
+        ChangeTracker.Entries<OutboxEvent>().Any(e => e.State == EntityState.Added)
+        || ChangeTracker.Entries<WebhookEvent>().Any(e => e.State == EntityState.Added);
 
     private Task LockOutboxAsync(CancellationToken cancellationToken) =>
         Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({AdvisoryLocks.Outbox})", cancellationToken);

@@ -94,6 +94,8 @@ public abstract class BerthDbContext : DbContext
 
     public DbSet<WebhookDelivery> WebhookDeliveries => Set<WebhookDelivery>();
 
+    public DbSet<WebhookEvent> WebhookEvents => Set<WebhookEvent>();
+
     public DbSet<WebhookAttempt> WebhookAttempts => Set<WebhookAttempt>();
 
     /// <summary>
@@ -481,8 +483,19 @@ public abstract class BerthDbContext : DbContext
             e.HasIndex(d => new { d.WebhookId, d.State, d.Id });
             e.HasIndex(d => new { d.State, d.NextAttemptAt });
 
-            // No index on MessageId: nothing looks a delivery up by it, and every push's fan-out wrote one entry per
-            // webhook into it, at a random place (the ids are random).
+            // No index on MessageId: nothing looks a delivery up by it, and every delivery would write one entry into
+            // it, at a random place (the ids are random).
+        });
+
+        modelBuilder.Entity<WebhookEvent>(e =>
+        {
+            e.ToTable("webhook_events");
+            e.Property(x => x.EventType).HasMaxLength(64);
+
+            // No foreign keys: an event outlives a deleted repository (its namespace's webhooks still hear of it).
+            // Each webhook reads its scope's events past its cursor.
+            e.HasIndex(x => new { x.RepositoryId, x.Id });
+            e.HasIndex(x => new { x.NamespaceId, x.Id });
         });
 
         modelBuilder.Entity<WebhookAttempt>(e =>

@@ -13,9 +13,10 @@ namespace Berth.Index.Tests;
 
 /// <summary>
 /// The index matches a batch of registry events to webhooks before the batch's write transaction opens (once per
-/// repository), so the matches must carry the batch's own changes along and must not outlive a webhook deleted or
-/// disabled in the gap. The gap is made deterministic: the change runs on the same database just before the
-/// transaction begins. One in-memory database per test.
+/// repository) and writes one feed row per event, so the matches must carry the batch's own changes along, and a
+/// webhook deleted or disabled in the gap must get nothing from them. The gap is made deterministic: the change runs on
+/// the same database just before the transaction begins. Each webhook's deliveries are then queued from the feed as
+/// the delivery worker does (<see cref="WebhookFeed"/>). One in-memory database per test.
 /// </summary>
 public sealed class RegistryEventWebhookTests : IDisposable
 {
@@ -40,14 +41,17 @@ public sealed class RegistryEventWebhookTests : IDisposable
     [Fact]
     public async Task A_burst_of_pushes_that_creates_a_repository_announces_it_once_before_its_pushes()
     {
-        AddWebhook(namespaceId: _namespaceId, events: "repository.created,push");
+        var hook = AddWebhook(namespaceId: _namespaceId, events: "repository.created,push");
 
         await Receiver().ApplyAllOnceAsync([Push("alice/new", "t1"), Push("alice/new", "t2"), Push("alice/new", "t3")], CancellationToken.None);
 
+        Assert.Equal(["repository.created", "push", "push", "push"], await _db.WebhookEvents.OrderBy(e => e.Id).Select(e => e.EventType).ToListAsync());
+        Assert.Equal(4, await QueueAsync(hook));
         Assert.Equal(["repository.created", "push", "push", "push"], await _db.WebhookDeliveries.OrderBy(d => d.Id).Select(d => d.EventType).ToListAsync());
 
         // A later batch into the same repository does not announce it again.
         await Receiver().ApplyAllOnceAsync([Push("alice/new", "t4")], CancellationToken.None);
+        Assert.Equal(1, await QueueAsync(hook));
         Assert.Equal(1, await _db.WebhookDeliveries.CountAsync(d => d.EventType == "repository.created"));
     }
 
@@ -67,10 +71,14 @@ public sealed class RegistryEventWebhookTests : IDisposable
             await other.Webhooks.Where(w => w.Id == disabled).ExecuteUpdateAsync(w => w.SetProperty(x => x.Enabled, false));
         };
 
-        // Before the fix's re-check, the deleted webhook's row broke its foreign key and failed the whole batch.
+        // When a push wrote a delivery row per webhook, the deleted webhook's row broke its foreign key and failed the
+        // whole batch; the feed's rows name no webhook.
         await Receiver().ApplyAllOnceAsync([Push("alice/app", "a"), Push("alice/app", "b")], CancellationToken.None);
 
         Assert.True(_beforeTransaction.Ran);
+        Assert.Equal(2, await _db.WebhookEvents.CountAsync());
+        Assert.Equal(0, await QueueAsync(disabled));
+        Assert.Equal(2, await QueueAsync(kept));
         Assert.Equal([kept, kept], await _db.WebhookDeliveries.OrderBy(d => d.Id).Select(d => d.WebhookId).ToListAsync());
         Assert.Equal(["a", "b"], await _db.TagSummaries.Where(t => t.RepositoryId == repository.Id).OrderBy(t => t.Tag).Select(t => t.Tag).ToListAsync());
     }
@@ -88,9 +96,14 @@ public sealed class RegistryEventWebhookTests : IDisposable
         RegistryEvent pull = Push("alice/one", null) with { Action = RegistryActions.Pull, Count = 3 };
         await Receiver().ApplyAllOnceAsync([Push("alice/two", "x"), pull, Push("alice/one", "y"), Push("alice/two", "z")], CancellationToken.None);
 
+        Assert.Equal(3, await _db.WebhookEvents.CountAsync());
+        Assert.Equal(1, await QueueAsync(one));
+        Assert.Equal(2, await QueueAsync(two));
         var deliveries = await _db.WebhookDeliveries.OrderBy(d => d.Id).Select(d => new { d.WebhookId, d.Payload }).ToListAsync();
-        Assert.Equal([two, one, two], deliveries.Select(d => d.WebhookId));
-        Assert.Contains("\"tag\":\"y\"", deliveries[1].Payload, StringComparison.Ordinal);
+        Assert.Equal([one, two, two], deliveries.Select(d => d.WebhookId));
+        Assert.Contains("\"tag\":\"y\"", deliveries[0].Payload, StringComparison.Ordinal);
+        Assert.Contains("\"tag\":\"x\"", deliveries[1].Payload, StringComparison.Ordinal);
+        Assert.Contains("\"tag\":\"z\"", deliveries[2].Payload, StringComparison.Ordinal);
     }
 
     private RegistryEventReceiver Receiver()
@@ -98,6 +111,13 @@ public sealed class RegistryEventWebhookTests : IDisposable
         var options = new IndexOptions();
         var fanout = new WebhookFanout(_db, new WebhookLinks("http://registry.test"), new WebhookSignal(), options, TimeProvider.System);
         return new RegistryEventReceiver(_db, new IndexRecords(_db, options, new PermissionService(_db)), fanout, TimeProvider.System);
+    }
+
+    /// <summary>Queues what the webhook has in the feed, as the delivery worker's turn does.</summary>
+    private async Task<int> QueueAsync(long webhookId)
+    {
+        var webhook = await _db.Webhooks.AsNoTracking().SingleAsync(w => w.Id == webhookId);
+        return await new WebhookFeed(_db, TimeProvider.System).QueueAsync(webhook, 50, CancellationToken.None);
     }
 
     private long AddWebhook(long? repositoryId = null, long? namespaceId = null, string events = "push")

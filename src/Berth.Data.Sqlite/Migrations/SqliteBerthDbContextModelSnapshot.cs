@@ -1157,6 +1157,9 @@ namespace Berth.Data.Sqlite.Migrations
                     b.Property<bool>("Enabled")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long>("EventCursor")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Events")
                         .IsRequired()
                         .HasMaxLength(500)
@@ -1281,6 +1284,39 @@ namespace Berth.Data.Sqlite.Migrations
                     b.HasIndex("WebhookId", "State", "Id");
 
                     b.ToTable("webhook_deliveries", (string)null);
+                });
+
+            modelBuilder.Entity("Berth.Data.Entities.WebhookEvent", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<DateTime>("CreatedAt")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("EventType")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("NamespaceId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Payload")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("RepositoryId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("NamespaceId", "Id");
+
+                    b.HasIndex("RepositoryId", "Id");
+
+                    b.ToTable("webhook_events", (string)null);
                 });
 
             modelBuilder.Entity("Berth.Data.Entities.Account", b =>

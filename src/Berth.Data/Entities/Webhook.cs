@@ -48,6 +48,12 @@ public sealed class Webhook
     public string? LeaseOwner { get; set; }
 
     public DateTime? LeaseUntil { get; set; }
+
+    /// <summary>
+    /// The <see cref="WebhookEvent.Id"/> of the last event this webhook has queued deliveries for (or skipped as not
+    /// subscribed): set to the newest event when it is created or enabled, so it hears only of what happens after.
+    /// </summary>
+    public long EventCursor { get; set; }
 }
 
 public enum WebhookDeliveryState
@@ -60,8 +66,8 @@ public enum WebhookDeliveryState
 }
 
 /// <summary>
-/// One event for one webhook, written in the same transaction as the change it tells of (the webhook's outbox), and
-/// delivered in <see cref="Id"/> order per webhook, one at a time.
+/// One event for one webhook, queued from the <see cref="WebhookEvent"/> feed by the delivery worker (or by a ping or a
+/// redelivery), and delivered in <see cref="Id"/> order per webhook, one at a time.
 /// </summary>
 public sealed class WebhookDelivery
 {
@@ -114,4 +120,28 @@ public sealed class WebhookAttempt
     public string? ResponseExcerpt { get; set; }
 
     public string? Error { get; set; }
+}
+
+/// <summary>
+/// One event that webhooks listen for, written in the same transaction as the change it tells of: one row however many
+/// webhooks hear of it (the webhooks' outbox). Each webhook reads the feed from its own <see cref="Webhook.EventCursor"/>
+/// and queues a <see cref="WebhookDelivery"/> for what it subscribes to; a row read by every webhook of its scope is
+/// pruned. Ids become visible in id order (one writer at a time on SQLite, an advisory lock on PostgreSQL).
+/// </summary>
+public sealed class WebhookEvent
+{
+    public long Id { get; set; }
+
+    /// <summary>The repository's id; null for a repository created by this event (it had no webhooks) or deleted by it.</summary>
+    public long? RepositoryId { get; set; }
+
+    /// <summary>The repository's namespace's id; null when it has none.</summary>
+    public long? NamespaceId { get; set; }
+
+    public required string EventType { get; set; }
+
+    /// <summary>The JSON body, exactly as signed and sent to each webhook.</summary>
+    public required string Payload { get; set; }
+
+    public DateTime CreatedAt { get; set; }
 }

@@ -19,8 +19,7 @@ public sealed class RegistryEventReceiver(BerthDbContext db, IndexRecords record
     {
         var targets = await webhooks.MatchBeforeAsync([e], cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var stillListening = await webhooks.StillListeningAsync(targets, cancellationToken);
-        var applied = await ApplyAsync(e, targets[0], stillListening, registryUrl, cancellationToken);
+        var applied = await ApplyAsync(e, targets[0], registryUrl, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         webhooks.Notify();
         return applied;
@@ -37,10 +36,9 @@ public sealed class RegistryEventReceiver(BerthDbContext db, IndexRecords record
     {
         var targets = await webhooks.MatchBeforeAsync(events, cancellationToken);
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var stillListening = await webhooks.StillListeningAsync(targets, cancellationToken);
         for (var i = 0; i < events.Count; i++)
         {
-            await ApplyAsync(events[i], targets[i], stillListening, null, cancellationToken);
+            await ApplyAsync(events[i], targets[i], null, cancellationToken);
 
             // Saved (in the transaction): the next event's SaveChanges need not look at this one's entities again.
             db.ChangeTracker.Clear();
@@ -50,7 +48,7 @@ public sealed class RegistryEventReceiver(BerthDbContext db, IndexRecords record
         webhooks.Notify();
     }
 
-    private async Task<bool> ApplyAsync(RegistryEvent e, WebhookTargets targets, IReadOnlySet<long> stillListening, string? registryUrl, CancellationToken cancellationToken)
+    private async Task<bool> ApplyAsync(RegistryEvent e, WebhookTargets targets, string? registryUrl, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().UtcDateTime;
         if (!await db.TryRecordReceivedAsync(e.Id, now, cancellationToken))
@@ -65,7 +63,7 @@ public sealed class RegistryEventReceiver(BerthDbContext db, IndexRecords record
         else
         {
             await records.ApplyAsync(e, cancellationToken);
-            await webhooks.AddRegistryEventAsync(targets.Only(stillListening), e, cancellationToken);
+            await webhooks.AddRegistryEventAsync(targets, e, cancellationToken);
         }
 
         if (e.Action == RegistryActions.Push && registryUrl is not null)

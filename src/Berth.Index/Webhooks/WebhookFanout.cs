@@ -7,22 +7,15 @@ using Microsoft.EntityFrameworkCore;
 namespace Berth.Index.Webhooks;
 
 /// <summary>
-/// Turns a change into <see cref="WebhookDelivery"/> rows that commit with the change or not at all; never on the wire
-/// from here. The index's own changes (<see cref="AddRepositoryEvent"/>) add them to the caller's
-/// <see cref="BerthDbContext"/> for its <c>SaveChanges</c>; a registry event (<see cref="AddRegistryEventAsync"/>, one
-/// per push, in the caller's open transaction) inserts them in one statement: as tracked entities, ten webhooks cost a
-/// push's event about a millisecond of CPU and as long again of the database's one writer, which the pushes wait for.
-/// The caller calls <see cref="Notify"/> after its commit to wake the delivery worker. With no webhook listening, the
-/// cost is one indexed query per repository of a batch (<see cref="MatchBeforeAsync"/>), outside the write lock.
+/// Turns a change into one <see cref="WebhookEvent"/> row, however many webhooks hear of it, that commits with the
+/// change or not at all; never on the wire from here. The delivery worker queues each webhook's deliveries from those
+/// rows (<see cref="WebhookFeed"/>), off the change's path: ten webhooks' rows written with every push cost the
+/// pushes 10–20 % of their rate, through the database's one writer that they wait for. The caller calls
+/// <see cref="Notify"/> after its commit to wake the worker. With no webhook listening, the cost is one indexed query
+/// per repository of a batch (<see cref="MatchBeforeAsync"/>), outside the write lock, and no row.
 /// </summary>
 public sealed class WebhookFanout(BerthDbContext db, WebhookLinks links, WebhookSignal signal, IndexOptions options, TimeProvider time)
 {
-    private static readonly string[] InsertedColumns =
-    [
-        nameof(WebhookDelivery.WebhookId), nameof(WebhookDelivery.MessageId), nameof(WebhookDelivery.EventType), nameof(WebhookDelivery.Payload),
-        nameof(WebhookDelivery.CreatedAt), nameof(WebhookDelivery.State), nameof(WebhookDelivery.Attempts), nameof(WebhookDelivery.NextAttemptAt),
-    ];
-
     private bool _added;
 
     /// <summary>
@@ -39,7 +32,7 @@ public sealed class WebhookFanout(BerthDbContext db, WebhookLinks links, Webhook
                 && ((w.RepositoryId != null && w.RepositoryId == db.Repositories.Where(r => r.Name == repository).Select(r => (long?)r.Id).FirstOrDefault())
                     || (w.NamespaceId != null && w.NamespaceId == db.Namespaces.Where(n => n.Name == @namespace).Select(n => (long?)n.Id).FirstOrDefault())))
             .OrderBy(w => w.Id)
-            .Select(w => new WebhookTarget(w.Id, w.Events, w.RepositoryId != null))
+            .Select(w => new WebhookTarget(w.Id, w.Events, w.RepositoryId, w.NamespaceId))
             .ToListAsync(cancellationToken);
         if (hooks.Count == 0)
         {
@@ -48,14 +41,17 @@ public sealed class WebhookFanout(BerthDbContext db, WebhookLinks links, Webhook
 
         var record = await db.Repositories.AsNoTracking()
             .Where(r => r.Name == repository)
-            .Select(r => new { r.Visibility, r.LastPushedAt, r.CreatedBy })
+            .Select(r => new { r.Id, r.Visibility, r.LastPushedAt, r.CreatedBy })
             .FirstOrDefaultAsync(cancellationToken);
         return new WebhookTargets(
             repository,
             @namespace,
             hooks,
             record?.Visibility ?? options.DefaultVisibility,
-            record is null || (record.LastPushedAt is null && record.CreatedBy is not null));
+            record is null || (record.LastPushedAt is null && record.CreatedBy is not null))
+        {
+            RepositoryId = record?.Id,
+        };
     }
 
     /// <summary>
@@ -63,7 +59,7 @@ public sealed class WebhookFanout(BerthDbContext db, WebhookLinks links, Webhook
     /// need no write lock; inside it, ten pushes' matches were ten pairs of queries that every push waited behind),
     /// once per repository of the batch. The state the events change is carried along in order: only a repository's
     /// first push in the batch can have created it. A webhook created while the batch is applied is not matched (as if
-    /// created just after it); one deleted or disabled meanwhile is left out by <see cref="StillListeningAsync"/>.
+    /// created just after it); one deleted or disabled meanwhile does not read the feed.
     /// </summary>
     public async Task<IReadOnlyList<WebhookTargets>> MatchBeforeAsync(IReadOnlyList<RegistryEvent> events, CancellationToken cancellationToken)
     {
@@ -95,25 +91,9 @@ public sealed class WebhookFanout(BerthDbContext db, WebhookLinks links, Webhook
     }
 
     /// <summary>
-    /// Of the webhooks in <paramref name="targets"/>, those still there and enabled, read inside the caller's
-    /// transaction (one query for the batch, none when nothing matched): a delivery row for a webhook deleted since the
-    /// match would break its foreign key and fail the whole batch.
-    /// </summary>
-    public async Task<IReadOnlySet<long>> StillListeningAsync(IReadOnlyList<WebhookTargets> targets, CancellationToken cancellationToken)
-    {
-        var ids = targets.SelectMany(t => t.Hooks).Select(h => h.Id).Distinct().ToList();
-        if (ids.Count == 0)
-        {
-            return new HashSet<long>();
-        }
-
-        return (await db.Webhooks.AsNoTracking().Where(w => ids.Contains(w.Id) && w.Enabled).Select(w => w.Id).ToListAsync(cancellationToken)).ToHashSet();
-    }
-
-    /// <summary>
     /// A registry event: a push creating the repository is <c>repository.created</c>; a tagged push <c>push</c> (an
     /// untagged one, such as a multi-platform image's child manifests or a push by digest, sends nothing: the tag that
-    /// names them follows); a delete by tag <c>tag.deleted</c>, by digest <c>manifest.deleted</c>. Inserted at once:
+    /// names them follows); a delete by tag <c>tag.deleted</c>, by digest <c>manifest.deleted</c>. Saved at once:
     /// call it inside the transaction of the change.
     /// </summary>
     public async Task AddRegistryEventAsync(WebhookTargets targets, RegistryEvent e, CancellationToken cancellationToken)
@@ -123,14 +103,13 @@ public sealed class WebhookFanout(BerthDbContext db, WebhookLinks links, Webhook
             return;
         }
 
-        var rows = new List<WebhookDelivery>();
-
         var at = Utc(e.Timestamp);
+        var added = false;
         if (e.Action == RegistryActions.Push)
         {
             if (targets.CreatedByThisPush)
             {
-                rows.AddRange(Deliveries(targets, WebhookEventTypes.RepositoryCreated, new WebhookEventData { Repository = Repository(targets), Actor = e.Actor, Time = at }));
+                added |= Add(targets, WebhookEventTypes.RepositoryCreated, new WebhookEventData { Repository = Repository(targets), Actor = e.Actor, Time = at });
             }
 
             if (e.Tag is not null)
@@ -147,20 +126,23 @@ public sealed class WebhookFanout(BerthDbContext db, WebhookLinks links, Webhook
                     Time = at,
                     PullCommand = links.PullCommand(targets.Repository, e.Tag, null),
                 };
-                rows.AddRange(Deliveries(targets, WebhookEventTypes.Push, data, payload => payload with
+                added |= Add(targets, WebhookEventTypes.Push, data, payload => payload with
                 {
                     PushData = new DockerHubPushData(e.Tag, new DateTimeOffset(at).ToUnixTimeSeconds(), e.Actor),
                     Repository = DockerHub(targets),
-                }));
+                });
             }
         }
         else if (e.Action == RegistryActions.Delete)
         {
             var data = new WebhookEventData { Repository = Repository(targets), Tag = e.Tag, Digest = e.Digest, MediaType = e.MediaType, Actor = e.Actor, Time = at };
-            rows.AddRange(Deliveries(targets, e.Tag is null ? WebhookEventTypes.ManifestDeleted : WebhookEventTypes.TagDeleted, data));
+            added = Add(targets, e.Tag is null ? WebhookEventTypes.ManifestDeleted : WebhookEventTypes.TagDeleted, data);
         }
 
-        await InsertAsync(rows, cancellationToken);
+        if (added)
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
     }
 
     /// <summary>An index action on the repository (<c>repository.created</c> through the API, visibility, star, comment, delete).</summary>
@@ -168,6 +150,7 @@ public sealed class WebhookFanout(BerthDbContext db, WebhookLinks links, Webhook
     /// For <c>repository.deleted</c>: the repository's own webhooks are deleted with it (cascade), so only its
     /// namespace's hear of it.
     /// </param>
+    /// <remarks>The event is added to the caller's context, for its <c>SaveChanges</c>.</remarks>
     public void AddRepositoryEvent(WebhookTargets targets, string type, string actor, WebhookEventData? extra = null, bool namespaceOnly = false)
     {
         if (targets.IsEmpty)
@@ -179,7 +162,7 @@ public sealed class WebhookFanout(BerthDbContext db, WebhookLinks links, Webhook
         Add(targets, type, data, namespaceOnly: namespaceOnly);
     }
 
-    /// <summary>Wakes the delivery worker if deliveries were added; call after the caller's commit.</summary>
+    /// <summary>Wakes the delivery worker if events were added; call after the caller's commit.</summary>
     public void Notify()
     {
         if (_added)
@@ -188,50 +171,29 @@ public sealed class WebhookFanout(BerthDbContext db, WebhookLinks links, Webhook
         }
     }
 
-    private void Add(WebhookTargets targets, string type, WebhookEventData data, bool namespaceOnly = false)
+    /// <summary>
+    /// One event row, when a webhook of <paramref name="targets"/> subscribes to <paramref name="type"/>: its body is
+    /// the same for every webhook, serialised once.
+    /// </summary>
+    private bool Add(WebhookTargets targets, string type, WebhookEventData data, Func<WebhookPayload, WebhookPayload>? extend = null, bool namespaceOnly = false)
     {
-        foreach (var delivery in Deliveries(targets, type, data, namespaceOnly: namespaceOnly))
+        if (!targets.Hooks.Any(h => h.Subscribes(type) && !(namespaceOnly && h.RepositoryScoped)))
         {
-            db.WebhookDeliveries.Add(delivery);
-            _added = true;
+            return false;
         }
-    }
 
-    /// <summary>One delivery per webhook that subscribes to <paramref name="type"/>, all with the same body (serialised once).</summary>
-    private IEnumerable<WebhookDelivery> Deliveries(WebhookTargets targets, string type, WebhookEventData data, Func<WebhookPayload, WebhookPayload>? extend = null, bool namespaceOnly = false)
-    {
         var now = Now();
-        string? body = null;
-        foreach (var hook in targets.Hooks)
+        var payload = new WebhookPayload(type, now, data);
+        db.WebhookEvents.Add(new WebhookEvent
         {
-            if (!hook.Subscribes(type) || (namespaceOnly && hook.RepositoryScoped))
-            {
-                continue;
-            }
-
-            if (body is null)
-            {
-                var payload = new WebhookPayload(type, now, data);
-                body = JsonSerializer.Serialize(extend is null ? payload : extend(payload), WebhookJson.Default.WebhookPayload);
-            }
-
-            yield return new WebhookDelivery
-            {
-                WebhookId = hook.Id,
-                MessageId = WebhookMessageIds.New(),
-                EventType = type,
-                Payload = body,
-                CreatedAt = now,
-                State = WebhookDeliveryState.Pending,
-                NextAttemptAt = now,
-            };
-        }
-    }
-
-    private async Task InsertAsync(List<WebhookDelivery> rows, CancellationToken cancellationToken)
-    {
-        await db.InsertRowsAsync(rows, InsertedColumns, cancellationToken);
-        _added |= rows.Count > 0;
+            RepositoryId = namespaceOnly ? null : targets.RepositoryId ?? targets.Hooks.FirstOrDefault(h => h.RepositoryScoped)?.RepositoryId,
+            NamespaceId = targets.NamespaceId,
+            EventType = type,
+            Payload = JsonSerializer.Serialize(extend is null ? payload : extend(payload), WebhookJson.Default.WebhookPayload),
+            CreatedAt = now,
+        });
+        _added = true;
+        return true;
     }
 
     private WebhookRepository Repository(WebhookTargets t) =>

@@ -8,7 +8,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Berth.Index.Webhooks;
 
-internal sealed class WebhookService(BerthDbContext db, AdministeredScopes scopes, IAuditLog audit, TimeProvider time, IWebhookUrlGuard urlGuard) : IWebhookService
+internal sealed class WebhookService(BerthDbContext db, AdministeredScopes scopes, IAuditLog audit, TimeProvider time, IWebhookUrlGuard urlGuard, WebhookFeed feed) : IWebhookService
 {
     public async Task<Outcome<WebhookWithSecret>> CreateAsync(Principal caller, WebhookScope scope, WebhookSettings settings, CancellationToken cancellationToken)
     {
@@ -57,6 +57,8 @@ internal sealed class WebhookService(BerthDbContext db, AdministeredScopes scope
             return IndexError.Conflict($"{owner.Value.Label} already has {WebhookScope.MaxWebhooks} webhooks, the most one repository or namespace may have");
         }
 
+        // In the same write transaction: the first event it hears of is the first committed after it.
+        webhook.EventCursor = await feed.NewestAsync(cancellationToken);
         db.Webhooks.Add(webhook);
         await db.SaveChangesAsync(cancellationToken);
         audit.Add(caller.Name, AuditActions.WebhookCreated, owner.Value.Label, Describe(webhook));
@@ -136,10 +138,12 @@ internal sealed class WebhookService(BerthDbContext db, AdministeredScopes scope
         {
             if (enabled && !webhook.Enabled)
             {
-                // A fresh start: whatever Berth disabled it for is the owner's to have fixed.
+                // A fresh start: whatever Berth disabled it for is the owner's to have fixed, and it hears of what
+                // happens from now on (what happened while it was disabled, or it had not queued yet, is not sent).
                 webhook.DisabledReason = null;
                 webhook.DisabledAt = null;
                 webhook.FailingSince = null;
+                webhook.EventCursor = Math.Max(webhook.EventCursor, await feed.NewestAsync(cancellationToken));
             }
 
             webhook.Enabled = enabled;

@@ -2,10 +2,15 @@ using Berth.Data.Entities;
 
 namespace Berth.Index.Webhooks;
 
-/// <summary>An enabled webhook an event may go to, and whether it is the repository's own (not its namespace's).</summary>
-public sealed record WebhookTarget(long Id, string Events, bool RepositoryScoped)
+/// <summary>An enabled webhook an event may go to: the repository's own (<see cref="RepositoryId"/>) or its namespace's.</summary>
+public sealed record WebhookTarget(long Id, string Events, long? RepositoryId, long? NamespaceId)
 {
-    public bool Subscribes(string type) => Events.Split(',', StringSplitOptions.TrimEntries).Contains(type, StringComparer.Ordinal);
+    public bool RepositoryScoped => RepositoryId is not null;
+
+    public bool Subscribes(string type) => Subscribes(Events, type);
+
+    /// <summary>Whether <paramref name="events"/> (a webhook's comma-separated list) names <paramref name="type"/>.</summary>
+    public static bool Subscribes(string events, string type) => events.Split(',', StringSplitOptions.TrimEntries).Contains(type, StringComparer.Ordinal);
 }
 
 /// <summary>
@@ -19,7 +24,9 @@ public sealed record WebhookTargets(string Repository, string Namespace, IReadOn
 
     public bool IsEmpty => Hooks.Count == 0;
 
-    /// <summary>These targets less the webhooks not in <paramref name="ids"/> (deleted or disabled since the match).</summary>
-    public WebhookTargets Only(IReadOnlySet<long> ids) =>
-        Hooks.All(h => ids.Contains(h.Id)) ? this : this with { Hooks = [.. Hooks.Where(h => ids.Contains(h.Id))] };
+    /// <summary>The repository's id if it had one at the match (its own webhooks read the events by it).</summary>
+    public long? RepositoryId { get; init; }
+
+    /// <summary>The namespace's id if one of its webhooks matched (they read the events by it).</summary>
+    public long? NamespaceId => Hooks.FirstOrDefault(h => h.NamespaceId is not null)?.NamespaceId;
 }

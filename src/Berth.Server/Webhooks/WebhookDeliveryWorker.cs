@@ -8,13 +8,16 @@ using Microsoft.EntityFrameworkCore;
 namespace Berth.Server.Webhooks;
 
 /// <summary>
-/// Delivers each webhook's queue (<c>webhook_deliveries</c>, written with the changes) in order, one request in flight
-/// per webhook: a webhook is taken by a lease on its row (a conditional UPDATE, as the outbox cursors), its oldest
-/// pending delivery is sent, and the next goes only once that one is delivered or given up. Different webhooks are
-/// delivered in parallel, at most <see cref="WebhookDeliverySettings.Parallelism"/> at once. A turn reads a webhook's
-/// queue in one query and records successes a few at a time, a failure at once, so deliveries compete little with pushes
-/// for the database. Everything is in the database: a restart (or kill -9) repeats at most the attempt in flight and
-/// the turn's unrecorded successes, with the same <c>webhook-id</c>s.
+/// Delivers each webhook's queue in order, one request in flight per webhook: a webhook is taken by a lease on its row (a
+/// conditional UPDATE, as the outbox cursors), its oldest pending delivery is sent, and the next goes only once that one
+/// is delivered or given up. The queue is filled from the event feed (<see cref="WebhookFeed"/>, one row per event
+/// written with the change) a window at a time: refilled to <see cref="WebhookDeliverySettings.TurnSize"/> once less
+/// than half of it is left, so a webhook that is down or slow holds at most that many queued deliveries, and writes
+/// them in a few large transactions rather than ten rows with every push. Different webhooks are delivered in
+/// parallel, at most <see cref="WebhookDeliverySettings.Parallelism"/> at once. A turn reads a webhook's queue in one
+/// query and records successes a few at a time, a failure at once, so deliveries compete little with pushes for the
+/// database. Everything is in the database: a restart (or kill -9) repeats at most the attempt in flight and the
+/// turn's unrecorded successes, with the same <c>webhook-id</c>s.
 /// </summary>
 internal sealed partial class WebhookDeliveryWorker(
     IServiceScopeFactory scopes,
@@ -29,6 +32,9 @@ internal sealed partial class WebhookDeliveryWorker(
     private static readonly TimeSpan GaugeInterval = TimeSpan.FromSeconds(10);
 
     private readonly ConcurrentDictionary<long, Task> _inFlight = new();
+
+    /// <summary>A webhook's queue is refilled from the feed once fewer than this many deliveries are pending.</summary>
+    private int Refill => Math.Max(1, settings.TurnSize / 2);
     private readonly string _node = leases.Node;
     private DateTime _nextPrune;
     private DateTime _nextGauge;
@@ -86,16 +92,17 @@ internal sealed partial class WebhookDeliveryWorker(
     }
 
     /// <summary>
-    /// Webhooks whose oldest pending delivery is due and that no node holds (the delivery's own order decides). One
-    /// indexed look at each webhook's queue head: the cost follows the number of webhooks, not of pending deliveries
-    /// (asked from every pending delivery instead, a backlog of 30,000 behind slow receivers was read in full on every
-    /// turn).
+    /// Webhooks that no node holds and whose oldest pending delivery is due (the delivery's own order decides), or whose
+    /// queue wants refilling from new events of their scope. Indexed looks at each webhook's queue head and feed: the
+    /// cost follows the number of webhooks, not of pending deliveries or events (asked from every pending delivery
+    /// instead, a backlog of 30,000 behind slow receivers was read in full on every turn).
     /// </summary>
     private async Task<List<long>> DueWebhooksAsync(CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<BerthDbContext>();
         var now = time.GetUtcNow().UtcDateTime;
+        var refill = Refill;
         return await (from w in db.Webhooks
                       where w.Enabled && (w.LeaseOwner == null || w.LeaseOwner == _node || w.LeaseUntil < now)
                       let headDue = db.WebhookDeliveries
@@ -103,7 +110,10 @@ internal sealed partial class WebhookDeliveryWorker(
                           .OrderBy(d => d.Id)
                           .Select(d => d.NextAttemptAt)
                           .FirstOrDefault()
-                      where headDue != null && headDue <= now
+                      where (headDue != null && headDue <= now)
+                          || (db.WebhookDeliveries.Where(d => d.WebhookId == w.Id && d.State == WebhookDeliveryState.Pending).OrderBy(d => d.Id).Take(refill).Count() < refill
+                              && (db.WebhookEvents.Any(e => w.RepositoryId != null && e.RepositoryId == w.RepositoryId!.Value && e.Id > w.EventCursor)
+                                  || db.WebhookEvents.Any(e => w.NamespaceId != null && e.NamespaceId == w.NamespaceId!.Value && e.Id > w.EventCursor)))
                       orderby headDue
                       select w.Id)
             .Take(settings.Parallelism * 4)
@@ -111,7 +121,8 @@ internal sealed partial class WebhookDeliveryWorker(
     }
 
     /// <summary>
-    /// One webhook's turn: its due deliveries in order while they succeed or are given up, read in one query. Successes
+    /// One webhook's turn: its queue refilled from the feed if it runs low, then its due deliveries in order while they
+    /// succeed or are given up, read in one query. Successes
     /// are recorded a few at a time (<see cref="WebhookDeliverySettings.SaveEvery"/>) rather than one write each, so a fast
     /// receiver costs the database, and the pushes that share it, little; a crash repeats at most those unrecorded
     /// successes, with their <c>webhook-id</c>s (at least once). A failure is recorded at once and ends the turn.
@@ -128,11 +139,17 @@ internal sealed partial class WebhookDeliveryWorker(
                 return;
             }
 
-            var queue = await db.WebhookDeliveries
+            var pending = db.WebhookDeliveries
                 .Where(d => d.WebhookId == webhookId && d.State == WebhookDeliveryState.Pending)
                 .OrderBy(d => d.Id)
-                .Take(settings.TurnSize)
-                .ToListAsync(cancellationToken);
+                .Take(settings.TurnSize);
+            var queue = await pending.ToListAsync(cancellationToken);
+            if (queue.Count < Refill
+                && await scope.ServiceProvider.GetRequiredService<WebhookFeed>().QueueAsync(webhook, settings.TurnSize - queue.Count, cancellationToken) > 0)
+            {
+                queue = await pending.ToListAsync(cancellationToken);
+            }
+
             DateTime? leaseUntil = webhook.LeaseOwner == _node && webhook.LeaseUntil is { } held ? DateTime.SpecifyKind(held, DateTimeKind.Utc) : null;
             var unsaved = 0;
             var checkedAt = time.GetUtcNow();
@@ -316,8 +333,9 @@ internal sealed partial class WebhookDeliveryWorker(
     }
 
     /// <summary>
-    /// Deletes finished deliveries (and, by cascade, their attempts) older than the log's retention, a bounded number at
-    /// a time, on one node of a cluster (a lease held across two missed runs).
+    /// Deletes finished deliveries (and, by cascade, their attempts) older than the log's retention, and events every
+    /// webhook of their scope has read, a bounded number at a time, on one node of a cluster (a lease held across two
+    /// missed runs).
     /// </summary>
     private async Task PruneIfDueAsync(CancellationToken cancellationToken)
     {
@@ -339,9 +357,10 @@ internal sealed partial class WebhookDeliveryWorker(
         var finished = db.WebhookDeliveries.Where(d => d.State != WebhookDeliveryState.Pending && d.CompletedAt < cutoff);
         var upTo = await finished.OrderBy(d => d.Id).Select(d => d.Id).Skip(settings.PruneBatch - 1).FirstOrDefaultAsync(cancellationToken);
         var deleted = await (upTo == 0 ? finished : finished.Where(d => d.Id <= upTo)).ExecuteDeleteAsync(cancellationToken);
-        if (deleted > 0)
+        var events = await scope.ServiceProvider.GetRequiredService<WebhookFeed>().PruneAsync(settings.PruneBatch, cancellationToken);
+        if (deleted + events > 0)
         {
-            LogPruned(logger, deleted);
+            LogPruned(logger, deleted, events);
         }
     }
 
@@ -373,6 +392,6 @@ internal sealed partial class WebhookDeliveryWorker(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook {WebhookId} disabled: {Reason}")]
     private static partial void LogDisabled(ILogger logger, long webhookId, string reason);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Pruned {Count} finished webhook deliveries")]
-    private static partial void LogPruned(ILogger logger, int count);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Pruned {Count} finished webhook deliveries and {Events} events read by every webhook")]
+    private static partial void LogPruned(ILogger logger, int count, int events);
 }

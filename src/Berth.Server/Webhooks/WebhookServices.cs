@@ -7,7 +7,7 @@ internal static class WebhookServices
 {
     /// <summary>
     /// Where the index runs (roles all and index): the index's side (<see cref="WebhookIndexServices.AddWebhookEvents"/>:
-    /// deliveries written with each change, the queue), the links payloads carry, the SSRF guard (also asked at create
+    /// events written with each change, the feed and the queue), the links payloads carry, the SSRF guard (also asked at create
     /// and update time through <see cref="IWebhookUrlGuard"/>) and the delivery worker.
     /// </summary>
     public static IServiceCollection AddWebhookDelivery(this IServiceCollection services, BerthOptions options)
