@@ -33,6 +33,9 @@ internal sealed partial class WebhookDeliveryWorker(
 
     private readonly ConcurrentDictionary<long, Task> _inFlight = new();
 
+    /// <summary>Windows of <see cref="WebhookDeliverySettings.TurnSize"/> deliveries a turn may send before it gives way.</summary>
+    private const int WindowsPerTurn = 4;
+
     /// <summary>A webhook's queue is refilled from the feed once fewer than this many deliveries are pending.</summary>
     private int Refill => Math.Max(1, settings.TurnSize / 2);
     private readonly string _node = leases.Node;
@@ -122,7 +125,7 @@ internal sealed partial class WebhookDeliveryWorker(
 
     /// <summary>
     /// One webhook's turn: its queue refilled from the feed if it runs low, then its due deliveries in order while they
-    /// succeed or are given up, read in one query. Successes
+    /// succeed or are given up, read in one query, for up to <see cref="WindowsPerTurn"/> windows. Successes
     /// are recorded a few at a time (<see cref="WebhookDeliverySettings.SaveEvery"/>) rather than one write each, so a fast
     /// receiver costs the database, and the pushes that share it, little; a crash repeats at most those unrecorded
     /// successes, with their <c>webhook-id</c>s (at least once). A failure is recorded at once and ends the turn.
@@ -143,78 +146,105 @@ internal sealed partial class WebhookDeliveryWorker(
                 .Where(d => d.WebhookId == webhookId && d.State == WebhookDeliveryState.Pending)
                 .OrderBy(d => d.Id)
                 .Take(settings.TurnSize);
-            var queue = await pending.ToListAsync(cancellationToken);
-            if (queue.Count < Refill
-                && await scope.ServiceProvider.GetRequiredService<WebhookFeed>().QueueAsync(webhook, settings.TurnSize - queue.Count, cancellationToken) > 0)
-            {
-                queue = await pending.ToListAsync(cancellationToken);
-            }
-
+            var feed = scope.ServiceProvider.GetRequiredService<WebhookFeed>();
             DateTime? leaseUntil = webhook.LeaseOwner == _node && webhook.LeaseUntil is { } held ? DateTime.SpecifyKind(held, DateTimeKind.Utc) : null;
             var unsaved = 0;
             var checkedAt = time.GetUtcNow();
             try
             {
-                foreach (var delivery in queue)
+                // A few windows per turn while every delivery goes through: a fast receiver is not held up by the wait
+                // between rounds after each window.
+                for (var window = 0; window < WindowsPerTurn; window++)
                 {
-                    var started = time.GetUtcNow();
-                    if (delivery.NextAttemptAt > started.UtcDateTime)
+                    var queue = await pending.ToListAsync(cancellationToken);
+                    if (queue.Count < Refill && await feed.QueueAsync(webhook, settings.TurnSize - queue.Count, cancellationToken) > 0)
+                    {
+                        await db.Entry(webhook).ReloadAsync(cancellationToken); // its new cursor; nothing of it is unsaved here
+                        queue = await pending.ToListAsync(cancellationToken);
+                    }
+
+                    if (queue.Count == 0 || !webhook.Enabled)
                     {
                         break;
                     }
 
-                    if (started - checkedAt > settings.RecheckAfter)
+                    var finished = true;
+                    foreach (var delivery in queue)
                     {
-                        // An admin may have disabled it, or changed its URL or secret, since the turn began.
-                        if (unsaved > 0)
+                        var started = time.GetUtcNow();
+                        if (delivery.NextAttemptAt > started.UtcDateTime)
                         {
-                            await db.SaveChangesAsync(CancellationToken.None);
-                            unsaved = 0;
+                            finished = false;
+                            break;
                         }
 
-                        await db.Entry(webhook).ReloadAsync(cancellationToken);
-                        checkedAt = started;
-                        if (!webhook.Enabled)
+                        if (started - checkedAt > settings.RecheckAfter)
                         {
+                            // An admin may have disabled it, or changed its URL or secret, since the turn began.
+                            if (unsaved > 0)
+                            {
+                                await db.SaveChangesAsync(CancellationToken.None);
+                                unsaved = 0;
+                            }
+
+                            await db.Entry(webhook).ReloadAsync(cancellationToken);
+                            checkedAt = started;
+                            if (!webhook.Enabled)
+                            {
+                                finished = false;
+                                break;
+                            }
+                        }
+
+                        // Held with time for a whole attempt left: nothing to write. Otherwise take or renew it (one UPDATE,
+                        // which another node's live lease or a disable refuses).
+                        if (leaseUntil is not { } until || until < started.UtcDateTime + settings.Timeout + TimeSpan.FromSeconds(5))
+                        {
+                            if (!await TryLeaseAsync(db, webhookId, started.UtcDateTime, cancellationToken))
+                            {
+                                finished = false;
+                                break;
+                            }
+
+                            leaseUntil = started.UtcDateTime + settings.Lease;
+                        }
+
+                        var result = await sender.SendAsync(webhook.Url, webhook.Secret, delivery, started, cancellationToken);
+                        if (result.Succeeded)
+                        {
+                            RecordAttempt(db, delivery, started, result);
+                            delivery.State = WebhookDeliveryState.Delivered;
+                            delivery.CompletedAt = time.GetUtcNow().UtcDateTime;
+                            delivery.NextAttemptAt = null;
+                            webhook.FailingSince = null;
+                            BerthMetrics.WebhookDeliveries.WithLabels("delivered").Inc();
+                            if (++unsaved >= settings.SaveEvery)
+                            {
+                                await db.SaveChangesAsync(CancellationToken.None);
+                                unsaved = 0;
+                            }
+
+                            continue;
+                        }
+
+                        var next = await RecordFailureAsync(db, webhook, delivery, started, result, cancellationToken);
+                        unsaved = 0; // saved with the failure
+                        if (!next)
+                        {
+                            finished = false;
                             break;
                         }
                     }
 
-                    // Held with time for a whole attempt left: nothing to write. Otherwise take or renew it (one UPDATE,
-                    // which another node's live lease or a disable refuses).
-                    if (leaseUntil is not { } until || until < started.UtcDateTime + settings.Timeout + TimeSpan.FromSeconds(5))
-                    {
-                        if (!await TryLeaseAsync(db, webhookId, started.UtcDateTime, cancellationToken))
-                        {
-                            break;
-                        }
-
-                        leaseUntil = started.UtcDateTime + settings.Lease;
-                    }
-
-                    var result = await sender.SendAsync(webhook.Url, webhook.Secret, delivery, started, cancellationToken);
-                    if (result.Succeeded)
-                    {
-                        RecordAttempt(db, delivery, started, result);
-                        delivery.State = WebhookDeliveryState.Delivered;
-                        delivery.CompletedAt = time.GetUtcNow().UtcDateTime;
-                        delivery.NextAttemptAt = null;
-                        webhook.FailingSince = null;
-                        BerthMetrics.WebhookDeliveries.WithLabels("delivered").Inc();
-                        if (++unsaved >= settings.SaveEvery)
-                        {
-                            await db.SaveChangesAsync(CancellationToken.None);
-                            unsaved = 0;
-                        }
-
-                        continue;
-                    }
-
-                    var next = await RecordFailureAsync(db, webhook, delivery, started, result, cancellationToken);
-                    unsaved = 0; // saved with the failure
-                    if (!next)
+                    if (!finished)
                     {
                         break;
+                    }
+
+                    if (unsaved > 0)
+                    {
+                        await db.SaveChangesAsync(CancellationToken.None);
+                        unsaved = 0;
                     }
                 }
             }
