@@ -10,7 +10,7 @@ namespace Berth.Index.Webhooks;
 /// Turns a change into one <see cref="WebhookEvent"/> row, however many webhooks hear of it, that commits with the
 /// change or not at all; never on the wire from here. The delivery worker queues each webhook's deliveries from those
 /// rows (<see cref="WebhookFeed"/>), off the change's path: ten webhooks' rows written with every push cost the
-/// pushes 10–20 % of their rate, through the database's one writer that they wait for. The caller calls
+/// pushes 16–22 % of their rate, through the database's one writer that they wait for. The caller calls
 /// <see cref="Notify"/> after its commit to wake the worker. With no webhook listening, the cost is one indexed query
 /// per repository of a batch (<see cref="MatchBeforeAsync"/>), outside the write lock, and no row.
 /// </summary>
