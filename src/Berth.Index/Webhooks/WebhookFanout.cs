@@ -186,7 +186,7 @@ public sealed class WebhookFanout(BerthDbContext db, WebhookLinks links, Webhook
         var payload = new WebhookPayload(type, now, data);
         db.WebhookEvents.Add(new WebhookEvent
         {
-            RepositoryId = namespaceOnly ? null : targets.RepositoryId ?? targets.Hooks.FirstOrDefault(h => h.RepositoryScoped)?.RepositoryId,
+            RepositoryId = namespaceOnly ? null : targets.RepositoryId,
             NamespaceId = targets.NamespaceId,
             EventType = type,
             Payload = JsonSerializer.Serialize(extend is null ? payload : extend(payload), WebhookJson.Default.WebhookPayload),

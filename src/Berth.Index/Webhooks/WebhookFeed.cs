@@ -24,9 +24,11 @@ public sealed class WebhookFeed(BerthDbContext db, TimeProvider time)
     /// </summary>
     public async Task<int> QueueAsync(Webhook webhook, int room, CancellationToken cancellationToken)
     {
-        var (webhookId, subscribed, cursor) = (webhook.Id, webhook.Events, webhook.EventCursor);
-        var (repositoryId, namespaceId) = (webhook.RepositoryId, webhook.NamespaceId ?? -1);
-        var scope = repositoryId is { } r ? db.WebhookEvents.Where(e => e.RepositoryId == r) : db.WebhookEvents.Where(e => e.NamespaceId == namespaceId);
+        var (webhookId, cursor, namespaceId) = (webhook.Id, webhook.EventCursor, webhook.NamespaceId);
+        var subscribed = WebhookValidation.ParseEvents(webhook.Events);
+        var scope = webhook.RepositoryId is { } repositoryId
+            ? db.WebhookEvents.Where(e => e.RepositoryId == repositoryId)
+            : db.WebhookEvents.Where(e => e.NamespaceId == namespaceId);
         var events = await scope
             .Where(e => e.Id > cursor)
             .OrderBy(e => e.Id)
@@ -40,7 +42,7 @@ public sealed class WebhookFeed(BerthDbContext db, TimeProvider time)
 
         var now = time.GetUtcNow().UtcDateTime;
         var rows = events
-            .Where(e => WebhookTarget.Subscribes(subscribed, e.EventType))
+            .Where(e => subscribed.Contains(e.EventType))
             .Select(e => new WebhookDelivery
             {
                 WebhookId = webhookId,

@@ -7,10 +7,7 @@ public sealed record WebhookTarget(long Id, string Events, long? RepositoryId, l
 {
     public bool RepositoryScoped => RepositoryId is not null;
 
-    public bool Subscribes(string type) => Subscribes(Events, type);
-
-    /// <summary>Whether <paramref name="events"/> (a webhook's comma-separated list) names <paramref name="type"/>.</summary>
-    public static bool Subscribes(string events, string type) => events.Split(',', StringSplitOptions.TrimEntries).Contains(type, StringComparer.Ordinal);
+    public bool Subscribes(string type) => Events.Split(',', StringSplitOptions.TrimEntries).Contains(type, StringComparer.Ordinal);
 }
 
 /// <summary>

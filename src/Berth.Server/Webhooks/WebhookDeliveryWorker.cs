@@ -29,18 +29,19 @@ internal sealed partial class WebhookDeliveryWorker(
     ILogger<WebhookDeliveryWorker> logger) : BackgroundService
 {
     private const string PruneLease = "webhook-log-prune";
-    private static readonly TimeSpan GaugeInterval = TimeSpan.FromSeconds(10);
-
-    private readonly ConcurrentDictionary<long, Task> _inFlight = new();
 
     /// <summary>Windows of <see cref="WebhookDeliverySettings.TurnSize"/> deliveries a turn may send before it gives way.</summary>
     private const int WindowsPerTurn = 4;
 
-    /// <summary>A webhook's queue is refilled from the feed once fewer than this many deliveries are pending.</summary>
-    private int Refill => Math.Max(1, settings.TurnSize / 2);
+    private static readonly TimeSpan GaugeInterval = TimeSpan.FromSeconds(10);
+
+    private readonly ConcurrentDictionary<long, Task> _inFlight = new();
     private readonly string _node = leases.Node;
     private DateTime _nextPrune;
     private DateTime _nextGauge;
+
+    /// <summary>A webhook's queue is refilled from the feed once fewer than this many deliveries are pending.</summary>
+    private int Refill => Math.Max(1, settings.TurnSize / 2);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
