@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Berth.Data.Events;
 using Berth.Data.Postgres;
 using Berth.Postgres.Tests.Support;
@@ -15,8 +14,6 @@ namespace Berth.Postgres.Tests;
 /// </summary>
 public sealed class OutboxOrderTests
 {
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
-
     [Fact]
     public async Task An_event_committed_after_a_later_push_is_still_delivered_to_the_index()
     {
@@ -24,7 +21,7 @@ public sealed class OutboxOrderTests
         await using var server = await RegistryServer.StartAsync(extraArgs: database.ServerArgs);
         using var http = Images.Client(server.BaseUri);
         var digest = await Images.PushAsync(http, "outbox/base", "v1");
-        await EventuallyAsync(async () => await ReceivedAsync(database) >= 1, "the first push's event never reached the index");
+        await Eventually.HoldsAsync(async () => await ReceivedAsync(database) >= 1, "the first push's event never reached the index");
 
         // A writer (as the registry writes) holds its event uncommitted; its id is taken, so it is below the next push's.
         var options = PostgresBerthDbContext.Configure(new DbContextOptionsBuilder<PostgresBerthDbContext>(), database.ConnectionString).Options;
@@ -37,15 +34,15 @@ public sealed class OutboxOrderTests
 
         // Another push meanwhile: it must wait for the held writer, or at least not let the feed pass the held id.
         var later = Images.PushAsync(http, "outbox/later", "v1", seed: "later");
-        await EventuallyAsync(
-            async () => await WaitingForLockAsync(database) || await CursorAsync(database) > heldId,
+        await Eventually.HoldsAsync(
+            async () => await database.WaitingForAdvisoryLockAsync() || await CursorAsync(database) > heldId,
             "the later push neither waited for the held event nor was delivered");
         var skipped = await CursorAsync(database) > heldId;
         await transaction.CommitAsync();
         await later;
 
         Assert.False(skipped, $"the feed passed event {heldId} before it was committed");
-        await EventuallyAsync(
+        await Eventually.HoldsAsync(
             async () => await database.ScalarAsync<long>("SELECT count(*) FROM received_events WHERE \"Id\" = $1", held.Id) == 1,
             $"event {heldId}, committed after a later one, never reached the index");
     }
@@ -63,7 +60,7 @@ public sealed class OutboxOrderTests
         }));
 
         // Every event the registry wrote is one the index applied, and the index knows every tag.
-        await EventuallyAsync(
+        await Eventually.HoldsAsync(
             async () => await database.ScalarAsync<long>("SELECT count(*) FROM outbox_events o WHERE NOT EXISTS (SELECT 1 FROM received_events r WHERE r.\"Id\" = o.\"EventId\")") == 0,
             "some outbox events never reached the index");
         var summaries = await database.ScalarAsync<long>(
@@ -82,14 +79,14 @@ public sealed class OutboxOrderTests
             await Images.PushAsync(http, "outbox/again", $"t{i}", seed: $"again{i}");
         }
 
-        await EventuallyAsync(async () => await ReceivedAsync(database) == 3 && await IdleAtEndAsync(database), "the first three events never reached the index");
+        await Eventually.HoldsAsync(async () => await ReceivedAsync(database) == 3 && await IdleAtEndAsync(database), "the first three events never reached the index");
 
         // As after a crash between the index's commit and the cursor's: the next batch repeats the three applied events
         // before the new one, in one transaction, where each repeat's refused insert must not spoil the rest.
         await database.ScalarAsync<long>("WITH moved AS (UPDATE outbox_cursors SET \"Position\" = 0 RETURNING 1) SELECT count(*) FROM moved");
         await Images.PushAsync(http, "outbox/again", "t3", seed: "again3");
 
-        await EventuallyAsync(async () => await ReceivedAsync(database) == 4 && await IdleAtEndAsync(database), "the batch with the new event was never applied");
+        await Eventually.HoldsAsync(async () => await ReceivedAsync(database) == 4 && await IdleAtEndAsync(database), "the batch with the new event was never applied");
         var summaries = await database.ScalarAsync<long>(
             "SELECT count(*) FROM tag_summaries t JOIN repositories r ON r.\"Id\" = t.\"RepositoryId\" WHERE r.\"Name\" = 'outbox/again'");
         Assert.Equal(4, summaries);
@@ -106,23 +103,4 @@ public sealed class OutboxOrderTests
 
     private static Task<long> CursorAsync(FreshDatabase database) =>
         database.ScalarAsync<long>("SELECT coalesce(max(\"Position\"), 0) FROM outbox_cursors");
-
-    private static async Task<bool> WaitingForLockAsync(FreshDatabase database) =>
-        await database.ScalarAsync<long>("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())") > 0;
-
-    private static async Task EventuallyAsync(Func<Task<bool>> condition, string failure)
-    {
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < Deadline)
-        {
-            if (await condition())
-            {
-                return;
-            }
-
-            await Task.Delay(50);
-        }
-
-        Assert.Fail($"{failure} (waited {Deadline.TotalSeconds} s)");
-    }
 }

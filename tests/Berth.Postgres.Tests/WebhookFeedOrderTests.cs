@@ -17,8 +17,6 @@ namespace Berth.Postgres.Tests;
 /// </summary>
 public sealed class WebhookFeedOrderTests
 {
-    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
-
     [Fact]
     public async Task An_event_saved_while_an_earlier_one_is_uncommitted_waits_and_both_are_queued_in_order()
     {
@@ -34,7 +32,7 @@ public sealed class WebhookFeedOrderTests
         await using var other = Context(database);
         other.WebhookEvents.Add(Event(repositoryId, 2));
         var later = other.SaveChangesAsync();
-        await EventuallyAsync(async () => await WaitingForLockAsync(database) || later.IsCompleted, "the later save neither waited nor finished");
+        await Eventually.HoldsAsync(async () => await database.WaitingForAdvisoryLockAsync() || later.IsCompleted, "the later save neither waited nor finished");
         Assert.False(later.IsCompleted, "an event was saved past one still uncommitted");
 
         // The feed meanwhile holds nothing a reader could pass.
@@ -65,7 +63,7 @@ public sealed class WebhookFeedOrderTests
         var workers = Enumerable.Range(0, 4).Select(worker => Task.Run(async () =>
         {
             var clock = Stopwatch.StartNew();
-            while (clock.Elapsed < Deadline)
+            while (clock.Elapsed < Eventually.Deadline)
             {
                 await using var db = Context(database);
                 var webhook = await db.Webhooks.AsNoTracking().SingleAsync(w => w.Id == hook);
@@ -113,23 +111,4 @@ public sealed class WebhookFeedOrderTests
 
     private static PostgresBerthDbContext Context(FreshDatabase database) =>
         new((DbContextOptions<PostgresBerthDbContext>)PostgresBerthDbContext.Configure(new DbContextOptionsBuilder<PostgresBerthDbContext>(), database.ConnectionString).Options);
-
-    private static async Task<bool> WaitingForLockAsync(FreshDatabase database) =>
-        await database.ScalarAsync<long>("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())") > 0;
-
-    private static async Task EventuallyAsync(Func<Task<bool>> condition, string failure)
-    {
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < Deadline)
-        {
-            if (await condition())
-            {
-                return;
-            }
-
-            await Task.Delay(50);
-        }
-
-        Assert.Fail($"{failure} (waited {Deadline.TotalSeconds} s)");
-    }
 }

@@ -39,5 +39,9 @@ public sealed class FreshDatabase : IAsyncDisposable
         return (T)(await command.ExecuteScalarAsync())!;
     }
 
+    /// <summary>Whether a session of this database waits for an advisory lock (a writer held up by another's transaction).</summary>
+    public async Task<bool> WaitingForAdvisoryLockAsync() =>
+        await ScalarAsync<long>("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())") > 0;
+
     public ValueTask DisposeAsync() => new(TestPostgres.ReleaseAsync(Name));
 }
