@@ -22,25 +22,21 @@ public sealed class IndexRecords(BerthDbContext db, IndexOptions options, IPermi
                 // A separate registry creates repositories on first push; the index learns of them here, and the
                 // pusher of the first push it hears of is the creator (the registry let only its creator push it).
                 var repositoryId = await db.GetOrCreateIdAsync(e.Repository, new RepositoryDefaults(options.DefaultVisibility), e.Timestamp, e.Actor, cancellationToken);
-                await db.Repositories.Where(r => r.Id == repositoryId)
-                    .ExecuteUpdateAsync(r => r.SetProperty(x => x.LastPushedAt, e.Timestamp), cancellationToken);
+                await db.Database.ExecuteSqlInterpolatedAsync(
+                    $"""UPDATE "repositories" SET "LastPushedAt" = {e.Timestamp} WHERE "Id" = {repositoryId}""", cancellationToken);
                 await GrantCreatorAsync(repositoryId, e.Repository, e.Actor, cancellationToken);
                 if (e.Tag is not null)
                 {
-                    var summary = await db.TagSummaries.FirstOrDefaultAsync(t => t.RepositoryId == repositoryId && t.Tag == e.Tag, cancellationToken);
-                    if (summary is null)
-                    {
-                        summary = new TagSummary { RepositoryId = repositoryId, Tag = e.Tag, Digest = e.Digest, MediaType = e.MediaType };
-                        db.TagSummaries.Add(summary);
-                    }
-
-                    summary.Digest = e.Digest;
-                    summary.MediaType = e.MediaType;
-                    summary.Size = e.ImageSize;
-                    summary.PushedAt = e.Timestamp;
-                    summary.Pusher = e.Actor;
-                    summary.Platforms = e.Platforms is { Length: <= TagSummary.MaxPlatformsLength } ? e.Platforms : null;
-                    await db.SaveChangesAsync(cancellationToken);
+                    // One statement, whether the tag is new or moves: every push of a burst is applied here, one by one.
+                    var platforms = e.Platforms is { Length: <= TagSummary.MaxPlatformsLength } ? e.Platforms : null;
+                    await db.Database.ExecuteSqlInterpolatedAsync(
+                        $"""
+                        INSERT INTO "tag_summaries" ("RepositoryId", "Tag", "Digest", "MediaType", "Size", "PushedAt", "Pusher", "Platforms")
+                        VALUES ({repositoryId}, {e.Tag}, {e.Digest}, {e.MediaType}, {e.ImageSize}, {e.Timestamp}, {e.Actor}, {platforms})
+                        ON CONFLICT ("RepositoryId", "Tag") DO UPDATE SET "Digest" = excluded."Digest", "MediaType" = excluded."MediaType",
+                            "Size" = excluded."Size", "PushedAt" = excluded."PushedAt", "Pusher" = excluded."Pusher", "Platforms" = excluded."Platforms"
+                        """,
+                        cancellationToken);
                 }
 
                 break;

@@ -1,5 +1,4 @@
 using Berth.Data;
-using Berth.Data.Entities;
 using Microsoft.EntityFrameworkCore;
 
 namespace Berth.Index.Events;
@@ -21,23 +20,10 @@ public static class ReceivedEventIds
             return false;
         }
 
-        var row = new ReceivedEvent { Id = id, ReceivedAt = now };
-        db.ReceivedEvents.Add(row);
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-            return true;
-        }
-        catch (DbUpdateException)
-        {
-            db.Entry(row).State = EntityState.Detached;
-            if (await db.ReceivedEvents.AnyAsync(r => r.Id == id, cancellationToken))
-            {
-                return false;
-            }
-
-            throw;
-        }
+        // Insert-if-absent in one statement: no savepoint, no tracked row, and a conflict is an answer, not an error.
+        return await db.Database.ExecuteSqlInterpolatedAsync(
+            $"""INSERT INTO "received_events" ("Id", "ReceivedAt") VALUES ({id}, {now}) ON CONFLICT DO NOTHING""",
+            cancellationToken) == 1;
     }
 
     /// <summary>Forgets ids received before <paramref name="before"/>: their signatures have expired, a replay is refused anyway.</summary>

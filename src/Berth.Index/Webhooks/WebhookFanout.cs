@@ -16,6 +16,18 @@ namespace Berth.Index.Webhooks;
 /// </summary>
 public sealed class WebhookFanout(BerthDbContext db, WebhookLinks links, WebhookSignal signal, IndexOptions options, TimeProvider time)
 {
+    // Asked once per repository of every batch the index applies: compiled once.
+    private static readonly Func<BerthDbContext, string, string, IAsyncEnumerable<WebhookTarget>> EnabledHooks =
+        EF.CompileAsyncQuery((BerthDbContext db, string repository, string @namespace) =>
+            db.Webhooks.AsNoTracking()
+                // The null checks matter: without them a missing repository (or namespace) compares equal to every webhook
+                // without one (SQL null semantics as EF writes them).
+                .Where(w => w.Enabled
+                    && ((w.RepositoryId != null && w.RepositoryId == db.Repositories.Where(r => r.Name == repository).Select(r => (long?)r.Id).FirstOrDefault())
+                        || (w.NamespaceId != null && w.NamespaceId == db.Namespaces.Where(n => n.Name == @namespace).Select(n => (long?)n.Id).FirstOrDefault())))
+                .OrderBy(w => w.Id)
+                .Select(w => new WebhookTarget(w.Id, w.Events, w.RepositoryId, w.NamespaceId)));
+
     private bool _added;
 
     /// <summary>
@@ -25,15 +37,12 @@ public sealed class WebhookFanout(BerthDbContext db, WebhookLinks links, Webhook
     public async Task<WebhookTargets> MatchAsync(string repository, CancellationToken cancellationToken)
     {
         var @namespace = RepositoryRecords.NamespaceOf(repository);
-        var hooks = await db.Webhooks.AsNoTracking()
-            // The null checks matter: without them a missing repository (or namespace) compares equal to every webhook
-            // without one (SQL null semantics as EF writes them).
-            .Where(w => w.Enabled
-                && ((w.RepositoryId != null && w.RepositoryId == db.Repositories.Where(r => r.Name == repository).Select(r => (long?)r.Id).FirstOrDefault())
-                    || (w.NamespaceId != null && w.NamespaceId == db.Namespaces.Where(n => n.Name == @namespace).Select(n => (long?)n.Id).FirstOrDefault())))
-            .OrderBy(w => w.Id)
-            .Select(w => new WebhookTarget(w.Id, w.Events, w.RepositoryId, w.NamespaceId))
-            .ToListAsync(cancellationToken);
+        var hooks = new List<WebhookTarget>();
+        await foreach (var hook in EnabledHooks(db, repository, @namespace).WithCancellation(cancellationToken))
+        {
+            hooks.Add(hook);
+        }
+
         if (hooks.Count == 0)
         {
             return WebhookTargets.None;

@@ -39,6 +39,23 @@ internal sealed class ManifestStore(BerthDbContext db, IStorageDriver storage, R
              where m.Digest == digest
              select new ManifestRow(m.Digest, m.MediaType, m.Content)).FirstOrDefault());
 
+    // Every push asks these in its write transaction, which other pushes wait for: compiled once.
+    private static readonly Func<BerthDbContext, long, List<string>, IAsyncEnumerable<LinkedBlob>> LinkedBlobs =
+        EF.CompileAsyncQuery((BerthDbContext db, long repositoryId, List<string> digests) =>
+            db.RepositoryBlobs.Where(l => l.RepositoryId == repositoryId && digests.Contains(l.Digest)).Select(l => new LinkedBlob(l.Digest, l.Size)));
+
+    private static readonly Func<BerthDbContext, long, List<string>, IAsyncEnumerable<string>> PresentManifests =
+        EF.CompileAsyncQuery((BerthDbContext db, long repositoryId, List<string> digests) =>
+            db.Manifests.Where(m => m.RepositoryId == repositoryId && digests.Contains(m.Digest)).Select(m => m.Digest));
+
+    private static readonly Func<BerthDbContext, long, List<string>, IAsyncEnumerable<TagRecord>> TagsNamed =
+        EF.CompileAsyncQuery((BerthDbContext db, long repositoryId, List<string> names) =>
+            db.Tags.Where(t => t.RepositoryId == repositoryId && names.Contains(t.Name)));
+
+    private static readonly Func<BerthDbContext, long, string, CancellationToken, Task<bool>> HasManifest =
+        EF.CompileAsyncQuery((BerthDbContext db, long repositoryId, string digest, CancellationToken cancellationToken) =>
+            db.Manifests.Any(m => m.RepositoryId == repositoryId && m.Digest == digest));
+
     public async Task<Result<ManifestContent>> GetAsync(string repository, Reference reference, CancellationToken cancellationToken)
     {
         var found = reference.IsTag
@@ -102,6 +119,9 @@ internal sealed class ManifestStore(BerthDbContext db, IStorageDriver storage, R
         // A repository's first manifest creates its record in the same commit (none for a refused push).
         var repositoryId = await db.GetOrCreateIdAsync(repository, defaults, now, subject, cancellationToken);
 
+        // Any failure below rolls the whole push back: its saves need no savepoint of their own.
+        using var savepointsOff = db.WithoutSavepoints();
+
         // Checked inside the transaction, which the garbage collector's cannot interleave with: a blob it removed
         // before is missing here (MANIFEST_BLOB_UNKNOWN), and one it reviews after is referenced by this manifest.
         var missing = requireReferences ? await FindMissingReferencesAsync(repositoryId, document, cancellationToken) : null;
@@ -112,9 +132,15 @@ internal sealed class ManifestStore(BerthDbContext db, IStorageDriver storage, R
 
         // The manifest and all its tags in one transaction: a client never sees some of the tags it asked for.
         var applied = (reference.IsTag ? tags.Prepend(reference.Tag) : tags).Distinct(StringComparer.Ordinal).ToList();
-        var existing = applied.Count == 0
-            ? new Dictionary<string, TagRecord>(StringComparer.Ordinal)
-            : await db.Tags.Where(t => t.RepositoryId == repositoryId && applied.Contains(t.Name)).ToDictionaryAsync(t => t.Name, StringComparer.Ordinal, cancellationToken);
+        var existing = new Dictionary<string, TagRecord>(StringComparer.Ordinal);
+        if (applied.Count > 0)
+        {
+            await foreach (var tag in TagsNamed(db, repositoryId, applied).WithCancellation(cancellationToken))
+            {
+                existing[tag.Name] = tag;
+            }
+        }
+
         if (requireReferences && existing.Values.Any(t => t.ManifestDigest != digestText))
         {
             // A tag would move: refused, with all the others, if a rule holds it. A new tag, or the same digest again, is
@@ -126,7 +152,7 @@ internal sealed class ManifestStore(BerthDbContext db, IStorageDriver storage, R
             }
         }
 
-        if (!await db.Manifests.AnyAsync(m => m.RepositoryId == repositoryId && m.Digest == digestText, cancellationToken))
+        if (!await HasManifest(db, repositoryId, digestText, cancellationToken))
         {
             // Its blobs were counted when they were linked; a namespace over its quota (lowered below its usage) takes
             // no new image until its usage drops. A pull-through cache fill is not a push and is not refused.
@@ -179,8 +205,8 @@ internal sealed class ManifestStore(BerthDbContext db, IStorageDriver storage, R
             }
         }
 
-        await db.Repositories.Where(r => r.Id == repositoryId)
-            .ExecuteUpdateAsync(r => r.SetProperty(x => x.LastPushedAt, now), cancellationToken);
+        await db.Database.ExecuteSqlInterpolatedAsync(
+            $"""UPDATE "repositories" SET "LastPushedAt" = {now} WHERE "Id" = {repositoryId}""", cancellationToken);
         var referenced = document.Config is null ? 0 : document.Config.Size;
         referenced += document.Layers.Sum(l => l.Size) + document.Manifests.Sum(m => m.Size);
         var pushed = new ManifestPushed(digest, document.Subject?.Digest, document.MediaType, content.Length, content.Length + referenced);
@@ -322,9 +348,12 @@ internal sealed class ManifestStore(BerthDbContext db, IStorageDriver storage, R
         if (blobs.Count > 0)
         {
             var wanted = blobs.Select(b => b.Digest.ToString()).Distinct().ToList();
-            var present = await db.RepositoryBlobs
-                .Where(l => l.RepositoryId == repositoryId && wanted.Contains(l.Digest))
-                .ToDictionaryAsync(l => l.Digest, l => l.Size, cancellationToken);
+            var present = new Dictionary<string, long>(StringComparer.Ordinal);
+            await foreach (var link in LinkedBlobs(db, repositoryId, wanted).WithCancellation(cancellationToken))
+            {
+                present[link.Digest] = link.Size;
+            }
+
             foreach (var blob in blobs)
             {
                 if (!present.TryGetValue(blob.Digest.ToString(), out var size))
@@ -342,10 +371,12 @@ internal sealed class ManifestStore(BerthDbContext db, IStorageDriver storage, R
         if (document.Manifests.Count > 0)
         {
             var wanted = document.Manifests.Select(m => m.Digest.ToString()).Distinct().ToList();
-            var present = await db.Manifests
-                .Where(m => m.RepositoryId == repositoryId && wanted.Contains(m.Digest))
-                .Select(m => m.Digest)
-                .ToListAsync(cancellationToken);
+            var present = new List<string>();
+            await foreach (var found in PresentManifests(db, repositoryId, wanted).WithCancellation(cancellationToken))
+            {
+                present.Add(found);
+            }
+
             var missing = wanted.Except(present, StringComparer.Ordinal).FirstOrDefault();
             if (missing is not null)
             {
@@ -357,6 +388,8 @@ internal sealed class ManifestStore(BerthDbContext db, IStorageDriver storage, R
     }
 
     private sealed record ManifestRow(string Digest, string MediaType, byte[] Content);
+
+    private sealed record LinkedBlob(string Digest, long Size);
 
     private static OciError TooLarge() =>
         new(OciErrorCode.SizeInvalid, $"manifest exceeds {ManifestParser.MaxManifestBytes} bytes", Status: 413);
