@@ -22,8 +22,14 @@ public sealed class IndexRecords(BerthDbContext db, IndexOptions options, IPermi
                 // A separate registry creates repositories on first push; the index learns of them here, and the
                 // pusher of the first push it hears of is the creator (the registry let only its creator push it).
                 var repositoryId = await db.GetOrCreateIdAsync(e.Repository, new RepositoryDefaults(options.DefaultVisibility), e.Timestamp, e.Actor, cancellationToken);
+                // Only forward: in this process the push has set it already (no row is written again), and a separate
+                // registry's older event, heard late, does not move it back.
                 await db.Database.ExecuteSqlInterpolatedAsync(
-                    $"""UPDATE "repositories" SET "LastPushedAt" = {e.Timestamp} WHERE "Id" = {repositoryId}""", cancellationToken);
+                    $"""
+                    UPDATE "repositories" SET "LastPushedAt" = {e.Timestamp}
+                    WHERE "Id" = {repositoryId} AND ("LastPushedAt" IS NULL OR "LastPushedAt" < {e.Timestamp})
+                    """,
+                    cancellationToken);
                 await GrantCreatorAsync(repositoryId, e.Repository, e.Actor, cancellationToken);
                 if (e.Tag is not null)
                 {
