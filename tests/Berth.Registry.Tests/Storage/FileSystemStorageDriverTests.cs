@@ -204,4 +204,43 @@ public sealed class FileSystemStorageDriverTests : StorageDriverContract
         await stream.CopyToAsync(buffer);
         Assert.Equal(content, buffer.ToArray());
     }
+
+    [Fact]
+    public void Writeback_can_be_started_for_a_file_being_written_on_linux()
+    {
+        Directory.CreateDirectory(_sandbox);
+        using var handle = File.OpenHandle(Path.Combine(_sandbox, "dirty"), FileMode.Create, FileAccess.Write);
+        RandomAccess.Write(handle, Bytes(1 << 20, 3), 0);
+
+        Assert.Equal(OperatingSystem.IsLinux(), Writeback.Start(handle, 0, 1 << 20));
+    }
+
+    [Fact]
+    public async Task An_object_written_past_several_writeback_starts_in_odd_pieces_and_resumed_between_them_round_trips()
+    {
+        // 2.5 writeback intervals, in pieces that end nowhere near an interval's edge, suspended and resumed mid-way.
+        var content = Bytes((int)(Writeback.Interval * 5 / 2), 29);
+        var pieces = new[] { 1_000_003, (int)Writeback.Interval + 12_345, 7, 3_333_333 };
+        var offset = 0;
+        var writer = await OpenNewAsync(Key("big"));
+        foreach (var piece in pieces)
+        {
+            await writer.WriteAsync(new ReadOnlySequence<byte>(content, offset, piece), None);
+            offset += piece;
+        }
+
+        var checkpoint = await writer.SuspendAsync(None);
+        await writer.DisposeAsync();
+        writer = await ResumeAsync(Key("big"), checkpoint);
+        while (offset < content.Length)
+        {
+            var piece = Math.Min(2_500_001, content.Length - offset);
+            await writer.WriteAsync(new ReadOnlySequence<byte>(content, offset, piece), None);
+            offset += piece;
+        }
+
+        await writer.CommitAsync(None);
+        await writer.DisposeAsync();
+        Assert.Equal(content, await File.ReadAllBytesAsync(Path.Combine(StoreRoot, Root, "big")));
+    }
 }
