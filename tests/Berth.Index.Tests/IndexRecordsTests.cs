@@ -1,8 +1,6 @@
 using Berth.Data.Events;
 using Berth.Data.Sqlite;
-using Berth.Index.Events;
-using Berth.Index.Permissions;
-using Berth.Index.Webhooks;
+using Berth.Index.Tests.Support;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 
@@ -62,10 +60,7 @@ public sealed class IndexRecordsTests : IDisposable
 
     private async Task<bool> ApplyAsync(RegistryEvent e)
     {
-        var options = new IndexOptions();
-        var fanout = new WebhookFanout(_db, new WebhookLinks("http://registry.test"), new WebhookSignal(), options, TimeProvider.System);
-        var receiver = new RegistryEventReceiver(_db, new IndexRecords(_db, options, new PermissionService(_db)), fanout, TimeProvider.System);
-        var applied = await receiver.ApplyOnceAsync(e, registryUrl: null, CancellationToken.None);
+        var applied = await EventReceivers.Over(_db).ApplyOnceAsync(e, registryUrl: null, CancellationToken.None);
         _db.ChangeTracker.Clear();
         return applied;
     }

@@ -3,7 +3,7 @@ using Berth.Data.Entities;
 using Berth.Data.Events;
 using Berth.Data.Sqlite;
 using Berth.Index.Events;
-using Berth.Index.Permissions;
+using Berth.Index.Tests.Support;
 using Berth.Index.Webhooks;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -106,12 +106,7 @@ public sealed class RegistryEventWebhookTests : IDisposable
         Assert.Contains("\"tag\":\"z\"", deliveries[2].Payload, StringComparison.Ordinal);
     }
 
-    private RegistryEventReceiver Receiver()
-    {
-        var options = new IndexOptions();
-        var fanout = new WebhookFanout(_db, new WebhookLinks("http://registry.test"), new WebhookSignal(), options, TimeProvider.System);
-        return new RegistryEventReceiver(_db, new IndexRecords(_db, options, new PermissionService(_db)), fanout, TimeProvider.System);
-    }
+    private RegistryEventReceiver Receiver() => EventReceivers.Over(_db);
 
     /// <summary>Queues what the webhook has in the feed, as the delivery worker's turn does.</summary>
     private async Task<int> QueueAsync(long webhookId)

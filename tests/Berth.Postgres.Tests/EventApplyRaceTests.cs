@@ -1,9 +1,6 @@
 using Berth.Data.Events;
 using Berth.Data.Postgres;
-using Berth.Index;
-using Berth.Index.Events;
-using Berth.Index.Permissions;
-using Berth.Index.Webhooks;
+using Berth.Index.Tests.Support;
 using Berth.Postgres.Tests.Support;
 using Microsoft.EntityFrameworkCore;
 
@@ -54,10 +51,7 @@ public sealed class EventApplyRaceTests
     private static async Task<bool> ApplyOnceAsync(FreshDatabase database, RegistryEvent e)
     {
         await using var db = Context(database);
-        var options = new IndexOptions();
-        var fanout = new WebhookFanout(db, new WebhookLinks("http://registry.test"), new WebhookSignal(), options, TimeProvider.System);
-        var receiver = new RegistryEventReceiver(db, new IndexRecords(db, options, new PermissionService(db)), fanout, TimeProvider.System);
-        return await receiver.ApplyOnceAsync(e, registryUrl: null, CancellationToken.None);
+        return await EventReceivers.Over(db).ApplyOnceAsync(e, registryUrl: null, CancellationToken.None);
     }
 
     private static RegistryEvent Event(string action, string repository, string? tag, string digest) =>

@@ -7,7 +7,7 @@ public sealed record WebhookTarget(long Id, string Events, long? RepositoryId, l
 {
     public bool RepositoryScoped => RepositoryId is not null;
 
-    public bool Subscribes(string type) => Events.Split(',', StringSplitOptions.TrimEntries).Contains(type, StringComparer.Ordinal);
+    public bool Subscribes(string type) => WebhookValidation.ParseEvents(Events).Contains(type, StringComparer.Ordinal);
 }
 
 /// <summary>
