@@ -2,6 +2,7 @@ using Berth.Data.Entities;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.ChangeTracking;
 using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.EntityFrameworkCore.Infrastructure;
 
 namespace Berth.Data;
 
@@ -23,6 +24,8 @@ public sealed class AccessRulesVersion
 /// <summary>Bumps <see cref="AccessRulesVersion"/> before a save that changes an access rule.</summary>
 public sealed class AccessRulesInterceptor(AccessRulesVersion version) : SaveChangesInterceptor
 {
+    private readonly AccessRulesVersion _version = version;
+
     public override InterceptionResult<int> SavingChanges(DbContextEventData eventData, InterceptionResult<int> result)
     {
         Check(eventData.Context);
@@ -35,11 +38,21 @@ public sealed class AccessRulesInterceptor(AccessRulesVersion version) : SaveCha
         return ValueTask.FromResult(result);
     }
 
+    /// <summary>For a rule written around EF Core's change tracker (plain SQL): bumps the version the context's interceptor moves.</summary>
+    public static void RulesChanged(DbContext context)
+    {
+        var interceptors = context.GetService<IDbContextOptions>().FindExtension<CoreOptionsExtension>()?.Interceptors ?? [];
+        foreach (var interceptor in interceptors.OfType<AccessRulesInterceptor>())
+        {
+            interceptor._version.Bump();
+        }
+    }
+
     private void Check(DbContext? context)
     {
         if (context is not null && context.ChangeTracker.Entries().Any(ChangesAccess))
         {
-            version.Bump();
+            _version.Bump();
         }
     }
 

@@ -151,7 +151,7 @@ public abstract class BerthDbContext : DbContext
             e.ToTable("manifest_references");
             e.HasKey(r => new { r.ManifestId, r.Digest });
             e.Property(r => r.Digest).HasMaxLength(140);
-            e.HasOne<ManifestRecord>().WithMany().HasForeignKey(r => r.ManifestId).OnDelete(DeleteBehavior.Cascade);
+            e.HasOne(r => r.Manifest).WithMany().HasForeignKey(r => r.ManifestId).OnDelete(DeleteBehavior.Cascade);
             e.HasIndex(r => r.Digest);
         });
 

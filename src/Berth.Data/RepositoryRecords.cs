@@ -25,8 +25,11 @@ public static partial class RepositoryRecords
 
     /// <summary>
     /// The repository's id, creating the record on first push. Safe against a concurrent first push: the row and its
-    /// creator (<paramref name="createdBy"/>, the pushing token's subject) are one INSERT, so exactly one push creates
-    /// it and the row says whose it was.
+    /// creator (<paramref name="createdBy"/>, the pushing token's subject) are one insert-if-absent, so exactly one push
+    /// creates it and the row says whose it was; the others read its id. The insert is plain SQL (ON CONFLICT means the
+    /// same on SQLite and PostgreSQL): no savepoint, no tracked entity, and a concurrent creation is an answer, not a
+    /// caught exception. A new repository changes who may do what (a create grant, a namespace's default), so cached
+    /// access decisions are dropped as a save through EF Core would.
     /// </summary>
     public static async Task<long> GetOrCreateIdAsync(this BerthDbContext db, string name, RepositoryDefaults defaults, DateTime now, string? createdBy, CancellationToken cancellationToken)
     {
@@ -37,36 +40,23 @@ public static partial class RepositoryRecords
         }
 
         var origin = defaults.Origin?.Invoke(name);
-        var record = new RepositoryRecord
+        var visibility = (int)(origin?.Visibility ?? defaults.Visibility);
+        var mirrorSource = origin?.MirrorSource;
+        var created = await db.Database.SqlQuery<long>(
+            $"""
+            INSERT INTO "repositories" ("Name", "Namespace", "Visibility", "MirrorSource", "CreatedAt", "CreatedBy", "PullCount")
+            VALUES ({name}, {NamespaceOf(name)}, {visibility}, {mirrorSource}, {now}, {createdBy}, 0)
+            ON CONFLICT ("Name") DO NOTHING RETURNING "Id" AS "Value"
+            """).ToListAsync(cancellationToken);
+        if (created.Count == 1)
         {
-            Name = name,
-            Namespace = NamespaceOf(name),
-            Visibility = origin?.Visibility ?? defaults.Visibility,
-            MirrorSource = origin?.MirrorSource,
-            CreatedAt = now,
-            CreatedBy = createdBy,
-        };
-        db.Repositories.Add(record);
-        try
-        {
-            await db.SaveChangesAsync(cancellationToken);
-            return record.Id;
+            AccessRulesInterceptor.RulesChanged(db);
+            return created[0];
         }
-        catch (DbUpdateException)
-        {
-            // Another request created it between our read and our insert: its row (and its creator) stands, ours is
-            // dropped, and nothing else the context tracks is touched. If no row exists, the failure was something else.
-            db.Entry(record).State = EntityState.Detached;
-            var existing = await db.FindIdAsync(name, cancellationToken);
-            if (existing == 0)
-            {
-                throw;
-            }
 
-            // Expected when two pushes create one repository: one debug line (EF Core's own error logs are debug too).
-            LogCreatedConcurrently(db.GetService<ILoggerFactory>().CreateLogger(typeof(RepositoryRecords).FullName!), name);
-            return existing;
-        }
+        // Expected when two pushes create one repository: one debug line (EF Core's own error logs are debug too).
+        LogCreatedConcurrently(db.GetService<ILoggerFactory>().CreateLogger(typeof(RepositoryRecords).FullName!), name);
+        return await db.FindIdAsync(name, cancellationToken);
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Repository {Name} was created by a concurrent request; its record is used")]

@@ -8,7 +8,7 @@ public static class Savepoints
     /// <summary>
     /// Until disposed, a save in the current transaction takes no savepoint (two statements more per save). Only for
     /// a transaction rolled back whole when a save fails: the savepoint is what lets a caller catch a failed save and
-    /// go on in the same transaction, as <see cref="RepositoryRecords.GetOrCreateIdAsync"/> does.
+    /// go on in the same transaction.
     /// </summary>
     public static Suspended WithoutSavepoints(this BerthDbContext db)
     {

@@ -8,4 +8,7 @@ public sealed class ManifestReference
     public required string Digest { get; set; }
 
     public bool IsManifest { get; set; }
+
+    /// <summary>Set instead of <see cref="ManifestId"/> when the manifest is saved in the same call (its id is not known yet).</summary>
+    public ManifestRecord? Manifest { get; set; }
 }

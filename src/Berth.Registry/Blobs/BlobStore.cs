@@ -121,7 +121,7 @@ internal sealed class BlobStore(BerthDbContext db, IStorageDriver storage, Repos
         var key = digest.ToString();
 
         // EF Core has no insert-if-absent; ON CONFLICT means the same on SQLite and PostgreSQL alike. A repository's
-        // first blob creates its record in this transaction (a failed insert rolls back to SaveChanges' savepoint).
+        // first blob creates its record in this transaction.
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var repositoryId = await db.GetOrCreateIdAsync(repository, defaults, now, caller.Subject, cancellationToken);
         if (await db.ChargeAsync(RepositoryRecords.NamespaceOf(repository), key, size, enforceQuota, cancellationToken) is { } refusal)

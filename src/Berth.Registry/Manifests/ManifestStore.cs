@@ -119,7 +119,8 @@ internal sealed class ManifestStore(BerthDbContext db, IStorageDriver storage, R
         // A repository's first manifest creates its record in the same commit (none for a refused push).
         var repositoryId = await db.GetOrCreateIdAsync(repository, defaults, now, subject, cancellationToken);
 
-        // Any failure below rolls the whole push back: its saves need no savepoint of their own.
+        // Any failure below rolls the whole push back: its one save (the manifest, its references, tags and events)
+        // needs no savepoint of its own.
         using var savepointsOff = db.WithoutSavepoints();
 
         // Checked inside the transaction, which the garbage collector's cannot interleave with: a blob it removed
@@ -174,11 +175,10 @@ internal sealed class ManifestStore(BerthDbContext db, IStorageDriver storage, R
                 CreatedAt = now,
             };
             db.Manifests.Add(manifest);
-            await db.SaveChangesAsync(cancellationToken);
             var references = document.RequiredBlobs.Select(d => (d.Digest.ToString(), false))
                 .Concat(document.Manifests.Select(d => (d.Digest.ToString(), true)))
                 .DistinctBy(r => r.Item1);
-            db.ManifestReferences.AddRange(references.Select(r => new ManifestReference { ManifestId = manifest.Id, Digest = r.Item1, IsManifest = r.Item2 }));
+            db.ManifestReferences.AddRange(references.Select(r => new ManifestReference { Manifest = manifest, Digest = r.Item1, IsManifest = r.Item2 }));
             if (!tagged)
             {
                 // Untagged from the start (an index's child, a referrer): reviewed by the untagged-manifest rules.
