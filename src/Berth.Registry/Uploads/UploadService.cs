@@ -253,6 +253,9 @@ internal sealed partial class UploadService(
     /// session is gone, 416 when the offset is elsewhere or another live request holds it. A completing request names
     /// the digest it will publish: the claim then holds it too (<see cref="UploadClaim.Holds"/>) in the same commit,
     /// unless a deletion of it is under way.
+    /// The claim's writes here and in <see cref="UploadClaim"/> are plain SQL: they run on every PATCH and PUT, and
+    /// LINQ's ExecuteUpdate paid its expression's parameter extraction and cache lookup on each call (perf, 100-layer
+    /// skopeo pushes: 7 % of the server's CPU in those three updates).
     /// </summary>
     private async Task<Result<UploadClaim>> ClaimAsync(string repository, string uploadId, long? start, Digest? publishing, CancellationToken cancellationToken)
     {
@@ -272,7 +275,6 @@ internal sealed partial class UploadService(
         var token = UploadId.New();
         var now = time.GetUtcNow().UtcDateTime;
         var staleBefore = now - settings.ClaimTimeout;
-        var claimable = db.Uploads.Where(u => u.Id == uploadId && u.Size == offset && (u.ClaimToken == null || u.ClaimedAt < staleBefore));
         int claimed;
         string? held = null;
         if (publishing is { } digest)
@@ -280,14 +282,22 @@ internal sealed partial class UploadService(
             // Serialised with the collector's transactions, as PublishHold's: a deletion committed later sees the hold.
             await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
             held = await PublishHold.DeletionUnderWayAsync(db, digest, cancellationToken) ? null : digest.ToString();
-            claimed = await claimable.ExecuteUpdateAsync(
-                u => u.SetProperty(x => x.ClaimToken, token).SetProperty(x => x.ClaimedAt, now).SetProperty(x => x.UpdatedAt, now).SetProperty(x => x.PublishingDigest, held),
+            claimed = await db.Database.ExecuteSqlInterpolatedAsync(
+                $"""
+                UPDATE "uploads" SET "ClaimToken" = {token}, "ClaimedAt" = {now}, "UpdatedAt" = {now}, "PublishingDigest" = {held}
+                WHERE "Id" = {uploadId} AND "Size" = {offset} AND ("ClaimToken" IS NULL OR "ClaimedAt" < {staleBefore})
+                """,
                 cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
         else
         {
-            claimed = await claimable.ExecuteUpdateAsync(u => u.SetProperty(x => x.ClaimToken, token).SetProperty(x => x.ClaimedAt, now).SetProperty(x => x.UpdatedAt, now), cancellationToken);
+            claimed = await db.Database.ExecuteSqlInterpolatedAsync(
+                $"""
+                UPDATE "uploads" SET "ClaimToken" = {token}, "ClaimedAt" = {now}, "UpdatedAt" = {now}
+                WHERE "Id" = {uploadId} AND "Size" = {offset} AND ("ClaimToken" IS NULL OR "ClaimedAt" < {staleBefore})
+                """,
+                cancellationToken);
         }
 
         if (claimed == 1)
@@ -548,8 +558,9 @@ internal sealed partial class UploadService(
             }
 
             var now = time.GetUtcNow().UtcDateTime;
-            _held = await db.Uploads.Where(u => u.Id == session.Id && u.ClaimToken == token)
-                .ExecuteUpdateAsync(u => u.SetProperty(x => x.ClaimedAt, now).SetProperty(x => x.UpdatedAt, now), CancellationToken.None) == 1;
+            _held = await db.Database.ExecuteSqlInterpolatedAsync(
+                $"""UPDATE "uploads" SET "ClaimedAt" = {now}, "UpdatedAt" = {now} WHERE "Id" = {session.Id} AND "ClaimToken" = {token}""",
+                CancellationToken.None) == 1;
             _renewedAt = time.GetTimestamp();
             return _held;
         }
@@ -558,16 +569,13 @@ internal sealed partial class UploadService(
         public async Task<bool> AdvanceAsync(WriterCheckpoint checkpoint, byte[]? hashState, CancellationToken cancellationToken)
         {
             var now = time.GetUtcNow().UtcDateTime;
-            var advanced = await db.Uploads.Where(u => u.Id == session.Id && u.ClaimToken == token)
-                .ExecuteUpdateAsync(
-                    u => u.SetProperty(x => x.Size, checkpoint.Size)
-                        .SetProperty(x => x.StorageState, checkpoint.State)
-                        .SetProperty(x => x.HashState, hashState)
-                        .SetProperty(x => x.ClaimToken, (string?)null)
-                        .SetProperty(x => x.ClaimedAt, (DateTime?)null)
-                        .SetProperty(x => x.PublishingDigest, (string?)null)
-                        .SetProperty(x => x.UpdatedAt, now),
-                    cancellationToken) == 1;
+            var advanced = await db.Database.ExecuteSqlInterpolatedAsync(
+                $"""
+                UPDATE "uploads" SET "Size" = {checkpoint.Size}, "StorageState" = {checkpoint.State}, "HashState" = {hashState},
+                    "ClaimToken" = NULL, "ClaimedAt" = NULL, "PublishingDigest" = NULL, "UpdatedAt" = {now}
+                WHERE "Id" = {session.Id} AND "ClaimToken" = {token}
+                """,
+                cancellationToken) == 1;
             _held = false;
             return advanced;
         }
@@ -578,10 +586,9 @@ internal sealed partial class UploadService(
             {
                 _held = false;
                 // A hold goes with the claim: an upload that did not complete publishes nothing.
-                await db.Uploads.Where(u => u.Id == session.Id && u.ClaimToken == token)
-                    .ExecuteUpdateAsync(
-                        u => u.SetProperty(x => x.ClaimToken, (string?)null).SetProperty(x => x.ClaimedAt, (DateTime?)null).SetProperty(x => x.PublishingDigest, (string?)null),
-                        CancellationToken.None);
+                await db.Database.ExecuteSqlInterpolatedAsync(
+                    $"""UPDATE "uploads" SET "ClaimToken" = NULL, "ClaimedAt" = NULL, "PublishingDigest" = NULL WHERE "Id" = {session.Id} AND "ClaimToken" = {token}""",
+                    CancellationToken.None);
             }
         }
     }
