@@ -78,27 +78,44 @@ public sealed class SqliteWriteWaitTests : IDisposable
     {
         const int Commits = 12_000;
         var row = new byte[3000]; // about one page per commit
+        var log = new FileInfo(Path.Combine(_dir.FullName, "berth.db-wal"));
+
+        // The server keeps connections open; so does this test. Were the last one closed, SQLite would checkpoint and
+        // delete the log itself, and the test would see that instead of the hook's work.
+        await using var held = new SqliteConnection(_connectionString);
+        await held.OpenAsync();
+
+        long longest = 0;
         await using (var db = Context())
         {
             for (var i = 0; i < Commits; i++)
             {
                 await db.Database.ExecuteSqlRawAsync("INSERT INTO filler (data) VALUES ({0})", row);
+                if (i % 500 == 499)
+                {
+                    log.Refresh();
+                    Assert.True(log.Exists, $"the log is gone after {i + 1} commits while a connection is open");
+                    longest = Math.Max(longest, log.Length);
+                }
             }
 
             Assert.Equal(Commits, await db.Database.SqlQueryRaw<long>("SELECT count(*) AS Value FROM filler").SingleAsync());
-
-            // The hook checkpoints from 1,000 frames of 4 KiB on, at most every 100 ms, and at once past 10,000 frames;
-            // after a checkpoint the log is written from its start again. Without one it would hold every commit's
-            // pages (3,000 commits made 37 MB).
-            var log = new FileInfo(Path.Combine(_dir.FullName, "berth.db-wal"));
-            Assert.True(log.Exists);
-            Assert.InRange(log.Length, 1, 48L << 20);
         }
+
+        // The hook checkpoints from 1,000 frames of 4 KiB on, at most every 100 ms, and at once past 10,000 frames;
+        // after a checkpoint the log is written from its start again. Without one it would hold every commit's
+        // pages (3,000 commits made 37 MB).
+        Assert.InRange(longest, 1, 48L << 20);
     }
 
     public void Dispose()
     {
-        SqliteConnection.ClearAllPools();
+        // This database's pool only: clearing every pool would close other test classes' connections mid-test.
+        using (var connection = new SqliteConnection(_connectionString))
+        {
+            SqliteConnection.ClearPool(connection);
+        }
+
         _dir.Delete(recursive: true);
     }
 

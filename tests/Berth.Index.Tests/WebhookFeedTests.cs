@@ -182,7 +182,12 @@ public sealed class WebhookFeedTests : IDisposable
 
     public void Dispose()
     {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        // This database's pool only: clearing every pool would close other test classes' connections mid-test.
+        using (var connection = new Microsoft.Data.Sqlite.SqliteConnection(_connectionString))
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearPool(connection);
+        }
+
         _dir.Delete(recursive: true);
     }
 }
